@@ -1,0 +1,157 @@
+"""The provider-neutral connector interface and the normalized records it yields.
+
+A connector turns one upstream bank's wire format into these records; the sync engine
+writes them into the ledger without knowing which bank they came from. Money is already
+exact (`ledger.money.Money`), card numbers are already masked, and a record that could
+not be mapped arrives as a `SyncIssue` instead of an exception, so its siblings survive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from ledger.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class SyncIssue:
+    """A record the connector could not map; stored with the reason, never silently dropped."""
+
+    kind: str  # "transaction", "account", "page", ...
+    external_id: str | None
+    reason: str
+    # A short, already-redacted excerpt of what arrived (never a full card number or token).
+    excerpt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    external_id: str
+    bank_id: str
+    name: str
+    type: str  # WALLET CURRENT SAVINGS DEPOSIT CARD LOAN
+    currency: str
+    number: str | None  # the bank account number (not a card number)
+    product_code: str | None = None
+    routings: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceRecord:
+    account_external_id: str
+    type: str  # BOOKED AVAILABLE
+    amount: Money
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CardRecord:
+    external_id: str
+    account_external_id: str | None
+    scheme: str  # VISA MASTERCARD KORTI_MILLI UNIONPAY OTHER
+    pan_masked: str  # BIN + last four at most
+    holder_name: str | None
+    expires_on: str | None  # "MM/YY"
+    status: str  # ACTIVE BLOCKED EXPIRED CANCELLED
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionRecord:
+    external_id: str
+    account_external_id: str
+    status: str  # BOOKED PENDING
+    booking_date: date | None
+    value_date: date | None
+    booked_at: datetime | None
+    amount: Money  # signed: debits negative
+    balance_after: Money | None
+    type: str  # TransactionType enum name
+    description: str | None = None
+    counterparty_name: str | None = None
+    counterparty_account: str | None = None  # masked
+    counterparty_bank: str | None = None
+    counterparty_country: str | None = None
+    merchant_name: str | None = None
+    mcc: str | None = None
+    category: str | None = None  # category key from the provider, if it sent one
+    original_amount: Money | None = None
+    fx_rate: Decimal | None = None
+    card_external_id: str | None = None
+    transfer_external_id: str | None = None
+    service_payment_external_id: str | None = None
+    # The upstream id of the pending transaction this booked one replaces, when the bank says so.
+    replaces_external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferEventRecord:
+    status: str
+    at: datetime
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRecord:
+    external_id: str
+    account_external_id: str
+    direction: str  # INBOUND OUTBOUND
+    amount: Money
+    fee: Money | None
+    destination_amount: Money | None
+    fx_rate: Decimal | None
+    rail: str  # VISA_DIRECT SWIFT MONEY_TRANSFER_SYSTEM CARD_TO_CARD DOMESTIC OTHER
+    corridor: str | None  # "RU->TJ"
+    counterparty_name: str | None
+    counterparty_account: str | None  # masked
+    counterparty_country: str | None
+    reference: str | None
+    status: str  # TransferStatus enum name
+    created_at: datetime
+    completed_at: datetime | None
+    events: tuple[TransferEventRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePaymentRecord:
+    external_id: str
+    account_external_id: str
+    transaction_external_id: str | None
+    provider: str
+    category: str
+    service_account_masked: str | None
+    amount: Money
+    paid_at: datetime
+    autopay: bool = False
+
+
+@dataclass(slots=True)
+class Page:
+    """One upstream page: mapped records plus the issues found while mapping it."""
+
+    records: list[Any] = field(default_factory=list)
+    issues: list[SyncIssue] = field(default_factory=list)
+    # The upstream position this page was read from; the sync cursor stores it.
+    offset: int = 0
+    raw_count: int = 0
+
+
+class Connector(Protocol):
+    """What the sync engine needs from any bank."""
+
+    async def accounts(self) -> Page: ...
+
+    async def balances(self, account_external_ids: list[str]) -> Page: ...
+
+    async def cards(self) -> Page: ...
+
+    def transaction_pages(
+        self, account_external_id: str, since: datetime | None, offset: int = 0
+    ) -> AsyncIterator[Page]: ...
+
+    def transfer_pages(self, account_external_id: str) -> AsyncIterator[Page]: ...
+
+    async def aclose(self) -> None: ...
