@@ -1,0 +1,54 @@
+"""Async engine and session factory for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the API read while a sync writes; foreign keys are off by default in SQLite.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An engine for `url`.
+
+    A `search_path` query parameter on a PostgreSQL URL pins the schema (the tests give
+    each test its own; a shared server can host several deployments).
+    """
+    if is_sqlite(url):
+        # One file, many short-lived connections: pooling buys little and NullPool avoids
+        # sharing a connection across event loops in tests and CLI runs.
+        engine = create_async_engine(url, echo=echo, poolclass=NullPool)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    parsed = make_url(url)
+    connect_args: dict[str, Any] = {}
+    schema = parsed.query.get("search_path")
+    if isinstance(schema, str):
+        connect_args["server_settings"] = {"search_path": schema}
+        parsed = parsed.difference_update_query(["search_path"])
+    return create_async_engine(parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,31 @@
+"""Apply the Alembic migrations programmatically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+
+_ROOT = Path(__file__).resolve().parent
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_ROOT / "migrations"))
+    if url:
+        config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` (runs its own event loop: call from sync code)."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def upgrade_connection(connection: Connection, revision: str = "head") -> None:
+    """Migrate over an existing sync connection (e.g. inside `AsyncConnection.run_sync`)."""
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)

@@ -1,0 +1,381 @@
+"""The normalized ledger: one table per entity of DESIGN.md.
+
+Conventions:
+- money is `<name>_minor` BIGINT plus a `currency` (or `<name>_currency`) column; never float
+  or Numeric. Exact non-money decimals (FX rates) are stored as canonical decimal strings;
+- every upstream-sourced row has the identity `(connection_id, external_id)` and a
+  `payload_hash`, so a re-delivered unchanged record touches nothing;
+- timestamps are aware UTC (`UTCDateTime`);
+- enumerations are short strings validated by the layers that write them, which keeps
+  migrations free of database enum types.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ledger.types import BigId, UTCDateTime, utcnow
+
+
+def _now_field() -> datetime:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Institution(SQLModel, table=True):
+    __tablename__ = "institution"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200)
+    country: str = Field(max_length=2)
+    bic: str | None = Field(default=None, max_length=11)
+    created_at: datetime = _now_field()
+
+
+class User(SQLModel, table=True):
+    """The PSU: a bank customer, identified by phone number."""
+
+    __tablename__ = "customer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=16, unique=True)
+    locale: str = Field(default="ru", max_length=2)
+    created_at: datetime = _now_field()
+
+
+class Client(SQLModel, table=True):
+    """A registered third-party application."""
+
+    __tablename__ = "client"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    secret_hash: str = Field(max_length=200)
+    redirect_uris: str = Field(default="")  # newline-separated, matched exactly
+    allowed_scopes: str = Field(default="")  # space-separated
+    created_at: datetime = _now_field()
+
+
+class Connection(SQLModel, table=True):
+    """A customer's link to one bank: encrypted upstream credentials and consent."""
+
+    __tablename__ = "connection"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="customer.id", index=True)
+    institution_id: int = Field(foreign_key="institution.id")
+    provider: str = Field(max_length=16)  # alif | obp
+    base_url: str = Field(max_length=500)
+    bank_id: str = Field(max_length=255)
+    credentials_encrypted: bytes = Field(sa_type=LargeBinary)
+    upstream_consent_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str = Field(default="ACTIVE", max_length=24)
+    last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _now_field()
+    updated_at: datetime = _now_field()
+
+
+class Consent(SQLModel, table=True):
+    """What a customer allowed a client to read, for how long."""
+
+    __tablename__ = "consent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="customer.id", index=True)
+    client_id: int | None = Field(default=None, foreign_key="client.id", index=True)
+    scopes: str = Field(default="")  # space-separated
+    account_ids: str = Field(default="")  # space-separated ledger account ids
+    status: str = Field(default="AWAITING_AUTHORISATION", max_length=32)
+    created_at: datetime = _now_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    sca_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = _now_field()
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "account"
+    __table_args__ = (UniqueConstraint("connection_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection_id: int = Field(foreign_key="connection.id")
+    external_id: str = Field(max_length=255)
+    institution_id: int = Field(foreign_key="institution.id")
+    # Denormalized owner: every ownership check is one indexed comparison.
+    user_id: int = Field(foreign_key="customer.id", index=True)
+    type: str = Field(max_length=16)
+    name: str = Field(max_length=200)
+    number: str | None = Field(default=None, max_length=64)
+    number_masked: str = Field(max_length=64)
+    currency: str = Field(max_length=3)
+    product_code: str | None = Field(default=None, max_length=64)
+    payload_hash: str = Field(max_length=64)
+    created_at: datetime = _now_field()
+    updated_at: datetime = _now_field()
+
+
+class BalanceSnapshot(SQLModel, table=True):
+    __tablename__ = "balance_snapshot"
+    __table_args__ = (UniqueConstraint("account_id", "type", "as_of"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    type: str = Field(max_length=16)  # BOOKED AVAILABLE
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    as_of: datetime = Field(sa_type=UTCDateTime)
+    fetched_at: datetime = _now_field()
+
+
+class Card(SQLModel, table=True):
+    """A payment card. Only the masked PAN (BIN + last four at most) is ever stored."""
+
+    __tablename__ = "card"
+    __table_args__ = (UniqueConstraint("connection_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection_id: int = Field(foreign_key="connection.id")
+    external_id: str = Field(max_length=255)
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    scheme: str = Field(max_length=16)
+    pan_masked: str = Field(max_length=19)
+    holder_name: str | None = Field(default=None, max_length=200)
+    expires_on: str | None = Field(default=None, max_length=7)
+    status: str = Field(max_length=16)
+    payload_hash: str = Field(max_length=64)
+    created_at: datetime = _now_field()
+    updated_at: datetime = _now_field()
+
+
+class Transfer(SQLModel, table=True):
+    __tablename__ = "transfer"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "external_id"),
+        Index("ix_transfer_account_initiated", "account_id", "initiated_at", "id"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    connection_id: int = Field(foreign_key="connection.id")
+    external_id: str = Field(max_length=255)
+    account_id: int = Field(foreign_key="account.id")
+    direction: str = Field(max_length=8)
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    fee_minor: int | None = Field(default=None, sa_type=BigInteger)
+    fee_currency: str | None = Field(default=None, max_length=3)
+    destination_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    destination_currency: str | None = Field(default=None, max_length=3)
+    fx_rate: str | None = Field(default=None, max_length=40)
+    rail: str = Field(max_length=24)
+    corridor: str | None = Field(default=None, max_length=8)
+    counterparty_name: str | None = Field(default=None, max_length=200)
+    counterparty_account: str | None = Field(default=None, max_length=64)
+    counterparty_country: str | None = Field(default=None, max_length=2)
+    reference: str | None = Field(default=None, max_length=200)
+    status: str = Field(max_length=24)
+    initiated_at: datetime = Field(sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    payload_hash: str = Field(max_length=64)
+    created_at: datetime = _now_field()
+    updated_at: datetime = _now_field()
+
+
+class TransferEvent(SQLModel, table=True):
+    """One step of a transfer's status history."""
+
+    __tablename__ = "transfer_event"
+    __table_args__ = (UniqueConstraint("transfer_id", "status", "at"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    transfer_id: int = Field(sa_type=BigId, foreign_key="transfer.id")
+    status: str = Field(max_length=24)
+    at: datetime = Field(sa_type=UTCDateTime)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ServicePayment(SQLModel, table=True):
+    """A payment to a service provider (mobile top-up, electricity, water, ...)."""
+
+    __tablename__ = "service_payment"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "external_id"),
+        Index("ix_service_payment_account_paid", "account_id", "paid_at", "id"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    connection_id: int = Field(foreign_key="connection.id")
+    external_id: str = Field(max_length=255)
+    account_id: int = Field(foreign_key="account.id")
+    transaction_external_id: str | None = Field(default=None, max_length=255)
+    provider: str = Field(max_length=100)
+    category: str = Field(max_length=32)
+    service_account_masked: str | None = Field(default=None, max_length=64)
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    paid_at: datetime = Field(sa_type=UTCDateTime)
+    autopay: bool = False
+    payload_hash: str = Field(max_length=64)
+    created_at: datetime = _now_field()
+    updated_at: datetime = _now_field()
+
+
+class Transaction(SQLModel, table=True):
+    __tablename__ = "ledger_transaction"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "external_id"),
+        # Keyset pagination: per account by booking date with the id as tiebreak.
+        Index("ix_transaction_account_booking", "account_id", "booking_date", "id"),
+        # `updatedSince` for accounting integrators.
+        Index("ix_transaction_connection_updated", "connection_id", "updated_at", "id"),
+        Index("ix_transaction_card", "card_id"),
+        Index("ix_transaction_transfer", "transfer_id"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    connection_id: int = Field(foreign_key="connection.id")
+    external_id: str = Field(max_length=255)
+    account_id: int = Field(foreign_key="account.id")
+    status: str = Field(max_length=8)  # BOOKED PENDING
+    booking_date: date
+    value_date: date | None = None
+    booked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    balance_after_minor: int | None = Field(default=None, sa_type=BigInteger)
+    type: str = Field(max_length=32)
+    description: str | None = Field(default=None, max_length=500)
+    counterparty_name: str | None = Field(default=None, max_length=200)
+    counterparty_account: str | None = Field(default=None, max_length=64)
+    counterparty_bank: str | None = Field(default=None, max_length=200)
+    counterparty_country: str | None = Field(default=None, max_length=2)
+    merchant_name: str | None = Field(default=None, max_length=200)
+    mcc: str | None = Field(default=None, max_length=4)
+    category: str | None = Field(default=None, max_length=32)
+    category_source: str | None = Field(default=None, max_length=8)  # PROVIDER RULE USER
+    original_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    original_currency: str | None = Field(default=None, max_length=3)
+    fx_rate: str | None = Field(default=None, max_length=40)
+    card_external_id: str | None = Field(default=None, max_length=255)
+    card_id: int | None = Field(default=None, foreign_key="card.id")
+    transfer_external_id: str | None = Field(default=None, max_length=255)
+    transfer_id: int | None = Field(default=None, sa_type=BigId, foreign_key="transfer.id")
+    service_payment_external_id: str | None = Field(default=None, max_length=255)
+    service_payment_id: int | None = Field(
+        default=None, sa_type=BigId, foreign_key="service_payment.id"
+    )
+    # The pending transaction this booked one replaced (set on the booked row).
+    replaces_external_id: str | None = Field(default=None, max_length=255)
+    replaces_id: int | None = Field(
+        default=None, sa_type=BigId, foreign_key="ledger_transaction.id"
+    )
+    # Set on a pending row once its booked successor has arrived: it no longer counts.
+    superseded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    duplicate_of_id: int | None = Field(
+        default=None, sa_type=BigId, foreign_key="ledger_transaction.id"
+    )
+    payload_hash: str = Field(max_length=64)
+    created_at: datetime = _now_field()
+    updated_at: datetime = _now_field()
+
+
+class ExchangeRate(SQLModel, table=True):
+    """How many units of `quote` one unit of `base` buys, on a date, from a source."""
+
+    __tablename__ = "exchange_rate"
+    __table_args__ = (UniqueConstraint("base", "quote", "on_date", "source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    base: str = Field(max_length=3)
+    quote: str = Field(max_length=3)
+    rate: str = Field(max_length=40)  # exact decimal string
+    on_date: date
+    source: str = Field(max_length=32)  # NBT, BANK, ...
+    created_at: datetime = _now_field()
+
+
+class CategoryRule(SQLModel, table=True):
+    """A categorization rule; `user_id` NULL means it applies to everyone."""
+
+    __tablename__ = "category_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    field: str = Field(max_length=16)  # description merchant mcc counterparty
+    pattern: str = Field(max_length=200)
+    category: str = Field(max_length=32)
+    priority: int = 100
+    created_at: datetime = _now_field()
+
+
+class SyncRun(SQLModel, table=True):
+    __tablename__ = "sync_run"
+    __table_args__ = (Index("ix_sync_run_connection_started", "connection_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection_id: int = Field(foreign_key="connection.id")
+    status: str = Field(default="RUNNING", max_length=16)
+    started_at: datetime = _now_field()
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    pages: int = 0
+    inserted: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    issues: int = 0
+    error: str | None = Field(default=None, max_length=500)
+
+
+class SyncCursor(SQLModel, table=True):
+    """Where a stream (e.g. one account's transactions) of a connection was last read up to."""
+
+    __tablename__ = "sync_cursor"
+    __table_args__ = (UniqueConstraint("connection_id", "stream"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection_id: int = Field(foreign_key="connection.id")
+    stream: str = Field(max_length=300)
+    window_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    offset: int = 0
+    high_water: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = _now_field()
+
+
+class SyncIssueRow(SQLModel, table=True):
+    """An upstream record or page that could not be stored, with the reason."""
+
+    __tablename__ = "sync_issue"
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    sync_run_id: int = Field(foreign_key="sync_run.id", index=True)
+    kind: str = Field(max_length=24)
+    external_id: str | None = Field(default=None, max_length=255)
+    reason: str = Field(max_length=500)
+    excerpt: str = Field(default="", max_length=500)
+    created_at: datetime = _now_field()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only record of a data access."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_consent_at", "consent_id", "at"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    at: datetime = _now_field()
+    client_id: str | None = Field(default=None, max_length=64)
+    user_id: int | None = None
+    consent_id: int | None = None
+    operation: str = Field(max_length=200)
+    scopes: str = Field(default="")
+    object_count: int = 0
+    object_digest: str | None = Field(default=None, max_length=64)
+    object_ids: str = Field(default="")
+    outcome: str = Field(max_length=8)  # ok denied error
+    request_id: str = Field(max_length=64)
+    ip: str | None = Field(default=None, max_length=45)
+
+
+metadata = SQLModel.metadata
