@@ -1,0 +1,276 @@
+"""Plain OBP JSON -> normalized connector records.
+
+Works from standard OBP fields alone, so any OBP bank can be synced. A bank with richer
+conventions (Alif: transaction attributes, transfer details) subclasses `ObpMapper` and
+overrides the per-record methods; the page logic and the quarantine rule stay here:
+a record that fails to map becomes a `SyncIssue`, and its siblings are still mapped.
+The vocabulary tables (types, statuses, rails) are in `vocabulary.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from connectors.base import (
+    AccountRecord,
+    BalanceRecord,
+    CardRecord,
+    Page,
+    SyncIssue,
+    TransactionRecord,
+    TransferEventRecord,
+    TransferRecord,
+)
+from connectors.obp.cards import card_fingerprint, card_scheme, card_status, expiry_text
+from connectors.obp.fields import (
+    MappingError,
+    money,
+    money_obj,
+    obj,
+    opt_bool,
+    opt_list,
+    opt_money_obj,
+    opt_obj,
+    opt_str,
+    opt_timestamp,
+    req_str,
+    timestamp,
+)
+from connectors.obp.masking import (
+    PanFormatError,
+    excerpt,
+    mask_account,
+    mask_pan,
+    pan_prefix,
+    redact,
+)
+from connectors.obp.vocabulary import (
+    FINAL_TRANSFER_STATUSES,
+    TRANSFER_RAILS,
+    account_type,
+    balance_type,
+    transaction_type,
+    transfer_status,
+    upper_key,
+)
+from ledger.money import MoneyError
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def first_routing_address(parent: dict[str, Any], what: str) -> str | None:
+    """The first non-empty address of an `account_routings` list."""
+    for index, routing in enumerate(
+        opt_list(parent, "account_routings", f"{what}.account_routings")
+    ):
+        address = opt_str(obj(routing, f"{what}.account_routings[{index}]"), "address")
+        if address:
+            return address
+    return None
+
+
+def _issue_id(raw: Any, id_keys: tuple[str, ...]) -> str | None:
+    if isinstance(raw, dict):
+        for key in id_keys:
+            value = raw.get(key)
+            if isinstance(value, str) and value:
+                return value[:200]
+    return None
+
+
+def map_page(
+    kind: str,
+    raw: list[Any],
+    map_one: Callable[[dict[str, Any]], list[Any]],
+    *,
+    id_keys: tuple[str, ...] = ("id",),
+    offset: int = 0,
+) -> Page:
+    """Map each raw item; a MappingError (or money arithmetic out of range, such as the
+    absolute value of the most negative amount) quarantines that item only."""
+    page = Page(offset=offset, raw_count=len(raw))
+    for item in raw:
+        try:
+            page.records.extend(map_one(obj(item, kind)))
+        except (MappingError, MoneyError) as exc:
+            page.issues.append(
+                SyncIssue(kind, _issue_id(item, id_keys), redact(str(exc)), excerpt(item))
+            )
+    return page
+
+
+class ObpMapper:
+    """Maps plain OBP v5.1.0 JSON. Subclasses override the per-record methods."""
+
+    def __init__(self, *, today: Callable[[], date] = _today) -> None:
+        # Card expiry depends on the date; injectable so tests do not age.
+        self._today = today
+
+    # -- pages ---------------------------------------------------------------------
+
+    def map_accounts(self, raw: list[Any]) -> Page:
+        """Account detail objects (`GET .../accounts/ID/views/owner`), one per account."""
+        return map_page("account", raw, lambda item: [self.account(item)])
+
+    def map_balances(self, raw: list[Any], as_of: datetime) -> Page:
+        """Entries of `GET /banks/ID/balances` (or one `.../balances` answer each)."""
+        return map_page(
+            "balance", raw, lambda item: self.balances(item, as_of), id_keys=("account_id", "id")
+        )
+
+    def map_cards(self, raw: list[Any]) -> Page:
+        return map_page("card", raw, lambda item: [self.card(item)], id_keys=("card_id",))
+
+    def map_transactions(self, raw: list[Any], account_external_id: str, offset: int = 0) -> Page:
+        return map_page(
+            "transaction",
+            raw,
+            lambda item: self.transaction(item, account_external_id),
+            offset=offset,
+        )
+
+    def map_transfers(self, raw: list[Any], account_external_id: str) -> Page:
+        """`transaction_requests_with_charges` entries."""
+        return map_page("transfer", raw, lambda item: [self.transfer(item, account_external_id)])
+
+    # -- records -------------------------------------------------------------------
+
+    def account_type(self, raw: dict[str, Any]) -> str:
+        return account_type(opt_str(raw, "product_code"), opt_str(raw, "account_type"))
+
+    def account(self, raw: dict[str, Any]) -> AccountRecord:
+        account_id = req_str(raw, "id")
+        balance = opt_obj(raw, "balance") or {}
+        currency = opt_str(balance, "currency", "balance.currency")
+        if currency is None:
+            raise MappingError("balance.currency is missing: the account currency is unknown")
+        routings = []
+        for index, routing in enumerate(opt_list(raw, "account_routings")):
+            item = obj(routing, f"account_routings[{index}]")
+            scheme, address = opt_str(item, "scheme"), opt_str(item, "address")
+            if scheme and address:
+                routings.append((scheme, address))
+        number = opt_str(raw, "number")
+        return AccountRecord(
+            external_id=account_id,
+            bank_id=req_str(raw, "bank_id"),
+            name=opt_str(raw, "label") or number or account_id,
+            type=self.account_type(raw),
+            currency=currency,
+            number=number,
+            product_code=opt_str(raw, "product_code"),
+            routings=tuple(routings),
+        )
+
+    def balances(self, raw: dict[str, Any], as_of: datetime) -> list[BalanceRecord]:
+        account_id = opt_str(raw, "account_id") or req_str(raw, "id", "account_id")
+        records = []
+        for index, entry in enumerate(opt_list(raw, "balances")):
+            what = f"balances[{index}]"
+            item = obj(entry, what)
+            records.append(
+                BalanceRecord(
+                    account_external_id=account_id,
+                    type=balance_type(opt_str(item, "type", f"{what}.type")),
+                    amount=money(item.get("amount"), item.get("currency"), what),
+                    as_of=as_of,
+                )
+            )
+        return records
+
+    def card(self, raw: dict[str, Any]) -> CardRecord:
+        number = req_str(raw, "bank_card_number")
+        try:
+            pan_masked = mask_pan(number)
+        except PanFormatError as exc:
+            raise MappingError(f"bank_card_number: {exc}") from None
+        account = opt_obj(raw, "account") or {}
+        account_id = opt_str(account, "id", "account.id")
+        networks = [n for n in opt_list(raw, "networks") if isinstance(n, str)]
+        expires = opt_timestamp(raw, "expires_date")
+        expires_on = expiry_text(expires)
+        return CardRecord(
+            external_id=opt_str(raw, "card_id")
+            or card_fingerprint(opt_str(raw, "bank_id"), account_id, pan_masked, expires_on),
+            account_external_id=account_id,
+            scheme=card_scheme(pan_prefix(number), networks),
+            pan_masked=pan_masked,
+            holder_name=opt_str(raw, "name_on_card"),
+            expires_on=expires_on,
+            status=card_status(
+                enabled=opt_bool(raw, "enabled"),
+                cancelled=opt_bool(raw, "cancelled"),
+                on_hot_list=opt_bool(raw, "on_hot_list"),
+                expires=expires,
+                today=self._today(),
+            ),
+        )
+
+    def transaction(self, raw: dict[str, Any], account_external_id: str) -> list[Any]:
+        """The records one upstream transaction yields (Alif adds a service payment)."""
+        return [self.base_transaction(raw, account_external_id)]
+
+    def base_transaction(self, raw: dict[str, Any], account_external_id: str) -> TransactionRecord:
+        tx_id = req_str(raw, "id")
+        details = obj(raw.get("details"), "details")
+        amount = money_obj(details, "value", "details.value")
+        posted = opt_timestamp(details, "posted", "details.posted")
+        completed = opt_timestamp(details, "completed", "details.completed")
+        other = opt_obj(raw, "other_account") or {}
+        holder = opt_obj(other, "holder", "other_account.holder") or {}
+        bank = opt_obj(other, "bank_routing", "other_account.bank_routing") or {}
+        counterparty_account = first_routing_address(other, "other_account")
+        return TransactionRecord(
+            external_id=tx_id,
+            account_external_id=account_external_id,
+            # OBP sets `completed` when the transaction is final; until then it is pending.
+            status="PENDING" if completed is None else "BOOKED",
+            booking_date=posted.date() if posted else None,
+            value_date=completed.date() if completed else None,
+            booked_at=posted,
+            amount=amount,
+            balance_after=opt_money_obj(details, "new_balance", "details.new_balance"),
+            type=transaction_type(opt_str(details, "type", "details.type"), amount),
+            description=opt_str(details, "description", "details.description"),
+            counterparty_name=opt_str(holder, "name", "other_account.holder.name"),
+            counterparty_account=mask_account(counterparty_account)
+            if counterparty_account
+            else None,
+            counterparty_bank=opt_str(bank, "address", "other_account.bank_routing.address"),
+        )
+
+    def transfer(self, raw: dict[str, Any], account_external_id: str) -> TransferRecord:
+        request_id = req_str(raw, "id")
+        details = obj(raw.get("details"), "details")
+        charge = opt_obj(raw, "charge") or {}
+        to = opt_obj(details, "to", "details.to") or {}
+        status = transfer_status(req_str(raw, "status"))
+        created = timestamp(req_str(raw, "start_date"), "start_date")
+        ended = opt_timestamp(raw, "end_date")
+        to_account = opt_str(to, "account_id", "details.to.account_id") or opt_str(
+            to, "iban", "details.to.iban"
+        )
+        at = ended if ended and status in FINAL_TRANSFER_STATUSES else created
+        return TransferRecord(
+            external_id=request_id,
+            account_external_id=account_external_id,
+            direction="OUTBOUND",  # a transaction request is always made by this account
+            amount=money_obj(details, "value", "details.value"),
+            fee=opt_money_obj(charge, "value", "charge.value"),
+            destination_amount=None,
+            fx_rate=None,
+            rail=TRANSFER_RAILS.get(upper_key(opt_str(raw, "type") or ""), "OTHER"),
+            corridor=None,
+            counterparty_name=None,
+            counterparty_account=mask_account(to_account) if to_account else None,
+            counterparty_country=None,
+            reference=opt_str(details, "description", "details.description"),
+            status=status,
+            created_at=created,
+            completed_at=ended if status == "COMPLETED" else None,
+            events=(TransferEventRecord(status=status, at=at),),
+        )

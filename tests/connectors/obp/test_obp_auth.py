@@ -1,0 +1,299 @@
+"""Authentication headers, DirectLogin token reuse, one re-login on 401, consent flow."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from connectors.obp.auth import BearerAuth, ConsentAuth, DirectLogin
+from connectors.obp.consent import ConsentInfo, ConsentView
+from connectors.obp.errors import ReauthRequired, UpstreamAuthError, UpstreamMalformed
+
+BANKS = "/obp/v5.1.0/banks"
+ACCOUNTS = "/obp/v5.1.0/my/accounts"
+
+
+async def test_direct_login_sends_credentials_header_then_token(client, obp, creds):
+    obp.ok("GET", ACCOUNTS, {"accounts": []})
+
+    await client.my_accounts()
+
+    login, call = obp.requests
+    assert login.method == "POST"
+    assert login.url.path == "/my/logins/direct"
+    assert login.headers["DirectLogin"] == (
+        f'username="{creds.username}", password="{creds.password}", '
+        f'consumer_key="{creds.consumer_key}"'
+    )
+    assert login.headers["Content-Type"] == "application/json"
+    assert call.headers["DirectLogin"] == f'token="{creds.token}"'
+    assert "Authorization" not in call.headers
+
+
+async def test_direct_login_token_is_reused(client, obp):
+    obp.ok("GET", ACCOUNTS, {"accounts": []})
+
+    await client.my_accounts()
+    await client.my_accounts()
+    await client.my_accounts()
+
+    assert obp.logins == 1
+    assert len(obp.to(ACCOUNTS)) == 3
+
+
+async def test_concurrent_requests_share_one_login(client, obp):
+    obp.ok("GET", ACCOUNTS, {"accounts": []})
+
+    await asyncio.gather(*(client.my_accounts() for _ in range(5)))
+
+    assert obp.logins == 1
+
+
+async def test_a_given_token_skips_the_login(make_client, obp, creds):
+    obp.ok("GET", ACCOUNTS, {"accounts": []})
+    client = make_client(DirectLogin("u", "p", "k", token="existing-token"))
+
+    await client.my_accounts()
+
+    assert obp.logins == 0
+    assert obp.requests[0].headers["DirectLogin"] == 'token="existing-token"'
+
+
+def test_direct_login_refuses_parameters_that_would_break_the_header():
+    with pytest.raises(ValueError, match="quotes, commas"):
+        DirectLogin("u", 'pa"ss', "k").login_header()
+
+
+async def test_bearer_header(make_client, obp):
+    obp.ok("GET", ACCOUNTS, {"accounts": []})
+    client = make_client(BearerAuth("oauth2-access-token"))
+
+    await client.my_accounts()
+
+    (call,) = obp.requests
+    assert call.headers["Authorization"] == "Bearer oauth2-access-token"
+    assert "DirectLogin" not in call.headers
+
+
+async def test_consent_jwt_headers(make_client, obp, creds):
+    obp.ok("GET", ACCOUNTS, {"accounts": []})
+    client = make_client(ConsentAuth(consumer_key=creds.consumer_key, jwt=creds.consent_jwt))
+
+    await client.my_accounts()
+
+    (call,) = obp.requests
+    assert call.headers["Consent-JWT"] == creds.consent_jwt
+    assert call.headers["Consumer-Key"] == creds.consumer_key
+    assert "Consent-Id" not in call.headers
+    assert "DirectLogin" not in call.headers
+    assert "Authorization" not in call.headers
+
+
+async def test_consent_id_headers(make_client, obp, creds):
+    obp.ok("GET", ACCOUNTS, {"accounts": []})
+    client = make_client(ConsentAuth(consumer_key=creds.consumer_key, consent_id="c-42"))
+
+    await client.my_accounts()
+
+    (call,) = obp.requests
+    assert call.headers["Consent-Id"] == "c-42"
+    assert call.headers["Consumer-Key"] == creds.consumer_key
+    assert "Consent-JWT" not in call.headers
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"jwt": "a.b.c", "consent_id": "c-1"}])
+def test_consent_auth_needs_exactly_one_credential(kwargs):
+    with pytest.raises(ValueError, match="exactly one"):
+        ConsentAuth(consumer_key="k", **kwargs)
+
+
+async def test_401_logs_in_again_once_and_retries(client, obp, creds):
+    obp.route(
+        "GET",
+        ACCOUNTS,
+        obp.error(401, f"OBP-20003: This DirectLogin token is invalid or expired: {creds.token}"),
+        httpx.Response(200, json={"accounts": []}),
+    )
+
+    assert await client.my_accounts() == []
+
+    assert obp.logins == 2
+    first, second = obp.to(ACCOUNTS)
+    assert first.headers["DirectLogin"] == f'token="{creds.token}"'
+    assert second.headers["DirectLogin"] == f'token="{creds.token_2}"'
+
+
+async def test_second_401_raises_reauth_required(client, obp, sleeps):
+    obp.route("GET", ACCOUNTS, obp.error(401, "OBP-20001: User not logged in."))
+
+    with pytest.raises(ReauthRequired) as caught:
+        await client.my_accounts()
+
+    assert obp.logins == 2
+    assert len(obp.to(ACCOUNTS)) == 2
+    assert caught.value.status == 401
+    assert caught.value.code == "OBP-20001"
+    assert isinstance(caught.value.__cause__, UpstreamAuthError)
+    assert sleeps.calls == []
+
+
+async def test_bad_credentials_at_login_raise_reauth_required(client, obp):
+    obp.route("POST", "/my/logins/direct", obp.error(401, "OBP-20004: Invalid login credentials."))
+
+    with pytest.raises(ReauthRequired) as caught:
+        await client.banks()
+
+    assert caught.value.code == "OBP-20004"
+    assert len(obp.to("/my/logins/direct")) == 1
+    assert obp.to(BANKS) == []
+
+
+async def test_login_answer_without_token_is_malformed(client, obp):
+    obp.route("POST", "/my/logins/direct", httpx.Response(201, json={"nope": 1}))
+
+    with pytest.raises(UpstreamMalformed, match="no token"):
+        await client.banks()
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [BearerAuth("oauth2-access-token"), ConsentAuth(consumer_key="ck", consent_id="c-1")],
+    ids=["bearer", "consent"],
+)
+async def test_401_without_renewable_credentials_is_reauth_required_at_once(make_client, obp, auth):
+    obp.route("GET", ACCOUNTS, obp.error(401, "OBP-35005: Consent-Id is not in status ACCEPTED."))
+    client = make_client(auth)
+
+    with pytest.raises(ReauthRequired):
+        await client.my_accounts()
+
+    assert len(obp.to(ACCOUNTS)) == 1
+
+
+async def test_expired_consent_400_is_an_auth_error(make_client, obp):
+    obp.route("GET", ACCOUNTS, obp.error(400, "OBP-35003: Consent-Id is expired."))
+    client = make_client(ConsentAuth(consumer_key="ck", consent_id="c-1"))
+
+    with pytest.raises(ReauthRequired) as caught:
+        await client.my_accounts()
+
+    assert caught.value.status == 400
+    assert caught.value.code == "OBP-35003"
+
+
+async def test_create_consent_posts_the_body_and_returns_the_consent(client, obp, creds):
+    obp.ok(
+        "POST",
+        "/obp/v5.1.0/banks/alif.tj/my/consents/SMS",
+        {"consent_id": "c-1", "jwt": creds.consent_jwt, "status": "INITIATED"},
+        status=201,
+    )
+
+    consent = await client.create_consent(
+        "alif.tj",
+        "SMS",
+        views=[ConsentView("alif.tj", "8ca8a7e4-6d02-40e3-a129-0b2bf89de9f0")],
+        time_to_live=3600,
+        phone_number="+992 92 123 4567",
+        valid_from=datetime(2024, 3, 1, 13, 0, tzinfo=UTC),
+    )
+
+    assert consent == ConsentInfo(consent_id="c-1", status="INITIATED", jwt=creds.consent_jwt)
+    assert creds.consent_jwt not in repr(consent)
+    (call,) = obp.to("/obp/v5.1.0/banks/alif.tj/my/consents/SMS")
+    assert call.headers["DirectLogin"] == f'token="{creds.token}"'
+    assert json.loads(call.content) == {
+        "everything": False,
+        "views": [
+            {
+                "bank_id": "alif.tj",
+                "account_id": "8ca8a7e4-6d02-40e3-a129-0b2bf89de9f0",
+                "view_id": "owner",
+            }
+        ],
+        "entitlements": [],
+        "time_to_live": 3600,
+        "phone_number": "+992 92 123 4567",
+        "valid_from": "2024-03-01T13:00:00Z",
+    }
+
+
+async def test_create_consent_for_everything(client, obp):
+    obp.ok(
+        "POST",
+        "/obp/v5.1.0/banks/alif.tj/my/consents/EMAIL",
+        {"consent_id": "c-2", "jwt": "x.y.z", "status": "INITIATED"},
+        status=201,
+    )
+
+    await client.create_consent("alif.tj", "EMAIL", everything=True, email="f@example.tj")
+
+    body = json.loads(obp.requests[-1].content)
+    assert body == {"everything": True, "views": [], "entitlements": [], "email": "f@example.tj"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"sca_method": "PUSH", "everything": True}, "sca_method"),
+        ({"everything": True, "views": [ConsentView("b", "a")]}, "either views"),
+        ({}, "either views"),
+        ({"everything": True}, "phone_number"),
+        ({"sca_method": "EMAIL", "everything": True}, "email"),
+        ({"everything": True, "phone_number": "+992", "time_to_live": 0}, "time_to_live"),
+    ],
+)
+async def test_create_consent_refuses_bodies_obp_would_reject(client, obp, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        await client.create_consent("alif.tj", **kwargs)
+
+    assert obp.requests == []
+
+
+async def test_answer_consent_challenge(client, obp):
+    path = "/obp/v5.1.0/banks/alif.tj/consents/c-1/challenge"
+    obp.ok("POST", path, {"consent_id": "c-1", "jwt": "a.b.c", "status": "ACCEPTED"}, status=201)
+
+    consent = await client.answer_consent_challenge("alif.tj", "c-1", "123")
+
+    assert consent.status == "ACCEPTED"
+    assert json.loads(obp.to(path)[0].content) == {"answer": "123"}
+
+
+async def test_revoke_consent(client, obp):
+    path = "/obp/v5.1.0/banks/alif.tj/consents/c-1"
+    obp.ok("DELETE", path, {"consent_id": "c-1", "jwt": "a.b.c", "status": "REVOKED"})
+
+    consent = await client.revoke_consent("alif.tj", "c-1")
+
+    assert consent.status == "REVOKED"
+    assert obp.to(path)[0].method == "DELETE"
+
+
+async def test_revoke_current_consent_uses_the_consent_headers(make_client, obp):
+    obp.ok(
+        "DELETE",
+        "/obp/v5.1.0/my/consent/current",
+        {"consent_id": "c-1", "jwt": None, "status": "REVOKED"},
+    )
+    client = make_client(ConsentAuth(consumer_key="ck", consent_id="c-1"))
+
+    consent = await client.revoke_current_consent()
+
+    assert consent == ConsentInfo(consent_id="c-1", status="REVOKED")
+    assert obp.requests[0].headers["Consent-Id"] == "c-1"
+
+
+def test_auth_reprs_hide_secrets(creds):
+    auths = [
+        DirectLogin(creds.username, creds.password, creds.consumer_key, token=creds.token),
+        BearerAuth(creds.token),
+        ConsentAuth(consumer_key=creds.consumer_key, jwt=creds.consent_jwt),
+    ]
+    for auth in auths:
+        for secret in creds.all():
+            assert secret not in repr(auth)
