@@ -142,6 +142,9 @@ class Page:
 class Connector(Protocol):
     """What the sync engine needs from any bank."""
 
+    # Records per transactions page; an unreadable page is skipped by this many.
+    page_size: int
+
     async def accounts(self) -> Page: ...
 
     async def balances(self, account_external_ids: list[str]) -> Page: ...

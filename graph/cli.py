@@ -5,12 +5,14 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from graph import cli_sync
 from graph.settings import get_settings
 from ledger import migrate
 
 app = typer.Typer(help="alif-graph: a consent-gated GraphQL API over an open-banking ledger.")
 db_app = typer.Typer(help="Database schema management.")
 app.add_typer(db_app, name="db")
+cli_sync.register(app)
 console = Console()
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Index, LargeBinary, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ledger.types import BigId, UTCDateTime, utcnow
@@ -254,8 +254,11 @@ class Transaction(SQLModel, table=True):
     counterparty_country: str | None = Field(default=None, max_length=2)
     merchant_name: str | None = Field(default=None, max_length=200)
     mcc: str | None = Field(default=None, max_length=4)
+    # The provider's or a rule's category; sync may overwrite it.
     category: str | None = Field(default=None, max_length=32)
-    category_source: str | None = Field(default=None, max_length=8)  # PROVIDER RULE USER
+    category_source: str | None = Field(default=None, max_length=8)  # PROVIDER RULE
+    # The customer's own choice lives apart, so no sync can overwrite it.
+    user_category: str | None = Field(default=None, max_length=32)
     original_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
     original_currency: str | None = Field(default=None, max_length=3)
     fx_rate: str | None = Field(default=None, max_length=40)
@@ -313,13 +316,26 @@ class CategoryRule(SQLModel, table=True):
 
 class SyncRun(SQLModel, table=True):
     __tablename__ = "sync_run"
-    __table_args__ = (Index("ix_sync_run_connection_started", "connection_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_sync_run_connection_started", "connection_id", "started_at"),
+        # At most one RUNNING sync per connection, enforced by the database itself, so two
+        # processes racing to start one cannot both win.
+        Index(
+            "uq_sync_run_one_running",
+            "connection_id",
+            unique=True,
+            sqlite_where=text("status = 'RUNNING'"),
+            postgresql_where=text("status = 'RUNNING'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     connection_id: int = Field(foreign_key="connection.id")
     status: str = Field(default="RUNNING", max_length=16)
     started_at: datetime = _now_field()
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A RUNNING run whose heartbeat is older than the lease was killed; it may be taken over.
+    heartbeat_at: datetime = _now_field()
     pages: int = 0
     inserted: int = 0
     changed: int = 0
@@ -379,3 +395,9 @@ class AuditEvent(SQLModel, table=True):
 
 
 metadata = SQLModel.metadata
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table of a model: typed columns (`table(Transaction).c.amount_minor`) for
+    set-based statements, where the ORM attributes confuse type checkers."""
+    return model.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,82 @@
+"""Customers, institutions and their bank connections."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.models import Connection, Institution, User, table
+from ledger.writes import upsert
+
+USERS = table(User)
+INSTITUTIONS = table(Institution)
+CONNECTIONS = table(Connection)
+
+
+async def ensure_user(session: AsyncSession, phone: str, locale: str = "ru") -> int:
+    await upsert(session, USERS, [{"phone": phone, "locale": locale}], identity=("phone",))
+    return int(
+        (await session.execute(select(USERS.c.id).where(USERS.c.phone == phone))).scalar_one()
+    )
+
+
+async def ensure_institution(
+    session: AsyncSession, code: str, name: str, country: str, bic: str | None
+) -> int:
+    await upsert(
+        session,
+        INSTITUTIONS,
+        [{"code": code, "name": name, "country": country, "bic": bic}],
+        identity=("code",),
+    )
+    return int(
+        (
+            await session.execute(select(INSTITUTIONS.c.id).where(INSTITUTIONS.c.code == code))
+        ).scalar_one()
+    )
+
+
+async def add_connection(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    institution_id: int,
+    provider: str,
+    base_url: str,
+    bank_id: str,
+    credentials_encrypted: bytes,
+) -> int:
+    result = await session.execute(
+        CONNECTIONS.insert()
+        .values(
+            user_id=user_id,
+            institution_id=institution_id,
+            provider=provider,
+            base_url=base_url,
+            bank_id=bank_id,
+            credentials_encrypted=credentials_encrypted,
+        )
+        .returning(CONNECTIONS.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def connection_ids(session: AsyncSession) -> list[int]:
+    return [int(i) for i in (await session.execute(select(CONNECTIONS.c.id))).scalars()]
+
+
+async def connection_target(
+    session: AsyncSession, connection_id: int
+) -> tuple[str, str, str, bytes]:
+    """(provider, base_url, bank_id, encrypted credentials) of a connection."""
+    row = (
+        await session.execute(
+            select(
+                CONNECTIONS.c.provider,
+                CONNECTIONS.c.base_url,
+                CONNECTIONS.c.bank_id,
+                CONNECTIONS.c.credentials_encrypted,
+            ).where(CONNECTIONS.c.id == connection_id)
+        )
+    ).one()
+    return row[0], row[1], row[2], row[3]

@@ -1,0 +1,338 @@
+"""Ledger-side state of a sync: runs (with a lease), cursors, issues and reference links.
+
+The sync engine in `connectors/` decides what to fetch; this module owns how the result is
+stored. Every function takes the caller's session, so a page of records, its links and its
+cursor commit in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.models import (
+    BalanceSnapshot,
+    Card,
+    ServicePayment,
+    SyncCursor,
+    SyncIssueRow,
+    SyncRun,
+    Transaction,
+    Transfer,
+    TransferEvent,
+    table,
+)
+from ledger.writes import upsert
+
+TX = table(Transaction)
+RUNS = table(SyncRun)
+CURSORS = table(SyncCursor)
+BALANCES = table(BalanceSnapshot)
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+async def start_run(
+    session: AsyncSession, connection_id: int, *, now: datetime, lease: timedelta
+) -> int | None:
+    """Open a RUNNING sync run, or return None when another live one holds the connection.
+
+    A RUNNING run whose heartbeat is older than `lease` belonged to a killed process; it is
+    marked ABANDONED so this one may start. The partial unique index settles races.
+    """
+    await session.execute(
+        update(RUNS)
+        .where(
+            RUNS.c.connection_id == connection_id,
+            RUNS.c.status == "RUNNING",
+            RUNS.c.heartbeat_at < now - lease,
+        )
+        .values(status="ABANDONED", finished_at=now)
+    )
+    try:
+        async with session.begin_nested():
+            run_id = (
+                await session.execute(
+                    insert(RUNS)
+                    .values(connection_id=connection_id, started_at=now, heartbeat_at=now)
+                    .returning(RUNS.c.id)
+                )
+            ).scalar_one()
+    except IntegrityError:
+        return None
+    return int(run_id)
+
+
+@dataclass(slots=True)
+class RunStats:
+    pages: int = 0
+    inserted: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    issues: int = 0
+
+
+async def record_progress(
+    session: AsyncSession, run_id: int, stats: RunStats, *, now: datetime
+) -> None:
+    """Store the counters so far and renew the lease."""
+    await session.execute(
+        update(RUNS)
+        .where(RUNS.c.id == run_id)
+        .values(
+            heartbeat_at=now,
+            pages=stats.pages,
+            inserted=stats.inserted,
+            changed=stats.changed,
+            unchanged=stats.unchanged,
+            issues=stats.issues,
+        )
+    )
+
+
+async def finish_run(
+    session: AsyncSession,
+    run_id: int,
+    stats: RunStats,
+    *,
+    status: str,
+    now: datetime,
+    error: str | None = None,
+) -> None:
+    await record_progress(session, run_id, stats, now=now)
+    await session.execute(
+        update(RUNS).where(RUNS.c.id == run_id).values(status=status, finished_at=now, error=error)
+    )
+
+
+async def add_issues(session: AsyncSession, run_id: int, issues: Sequence[dict[str, Any]]) -> None:
+    if issues:
+        await session.execute(
+            insert(table(SyncIssueRow)), [{"sync_run_id": run_id, **issue} for issue in issues]
+        )
+
+
+# --- cursors ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Cursor:
+    """Progress through one upstream stream.
+
+    `window_from` and `offset` describe a read in progress (no window: none in progress);
+    `high_water` is the newest upstream timestamp stored by the last completed read.
+    """
+
+    window_from: datetime | None = None
+    offset: int = 0
+    high_water: datetime | None = None
+
+    @property
+    def in_progress(self) -> bool:
+        return self.window_from is not None
+
+
+async def load_cursor(session: AsyncSession, connection_id: int, stream: str) -> Cursor:
+    row = (
+        await session.execute(
+            select(CURSORS.c.window_from, CURSORS.c.offset, CURSORS.c.high_water).where(
+                CURSORS.c.connection_id == connection_id, CURSORS.c.stream == stream
+            )
+        )
+    ).first()
+    return Cursor(row[0], row[1], row[2]) if row else Cursor()
+
+
+async def save_cursor(
+    session: AsyncSession, connection_id: int, stream: str, cursor: Cursor, *, now: datetime
+) -> None:
+    await upsert(
+        session,
+        CURSORS,
+        [
+            {
+                "connection_id": connection_id,
+                "stream": stream,
+                "window_from": cursor.window_from,
+                "offset": cursor.offset,
+                "high_water": cursor.high_water,
+            }
+        ],
+        identity=("connection_id", "stream"),
+        now=now,
+    )
+
+
+# --- lookups and small writes ---------------------------------------------------------------
+
+
+async def external_ids(session: AsyncSession, model: Any, connection_id: int) -> dict[str, int]:
+    """external_id -> ledger id for a connection's accounts, cards, ... (small tables)."""
+    t = table(model)
+    rows = await session.execute(
+        select(t.c.external_id, t.c.id).where(t.c.connection_id == connection_id)
+    )
+    return {ext: int(pk) for ext, pk in rows}
+
+
+async def latest_balances(
+    session: AsyncSession, account_ids: Iterable[int]
+) -> dict[tuple[int, str], int]:
+    """(account id, balance type) -> newest stored amount in minor units."""
+    ids = list(account_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(BALANCES.c.account_id, BALANCES.c.type, BALANCES.c.amount_minor)
+        .where(BALANCES.c.account_id.in_(ids))
+        .order_by(BALANCES.c.as_of, BALANCES.c.id)
+    )
+    # Later snapshots overwrite earlier ones.
+    return {(account_id, kind): amount for account_id, kind, amount in rows}
+
+
+async def add_balance_snapshots(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    if rows:
+        await session.execute(insert(BALANCES), list(rows))
+    return len(rows)
+
+
+async def add_transfer_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Store status-history steps not stored yet; returns how many were new."""
+    if not rows:
+        return 0
+    result = await upsert(
+        session, table(TransferEvent), rows, identity=("transfer_id", "status", "at")
+    )
+    return result.inserted + result.changed
+
+
+# --- links --------------------------------------------------------------------------------
+
+
+def _resolved(target: Any, connection_id: int, external_id: Any) -> Any:
+    """The ledger id of the connection's row with `external_id`, as a correlated subquery."""
+    return (
+        select(target.c.id)
+        .where(target.c.connection_id == connection_id, target.c.external_id == external_id)
+        .scalar_subquery()
+    )
+
+
+async def link_transactions(
+    session: AsyncSession, connection_id: int, external_ids: Sequence[str], *, now: datetime
+) -> None:
+    """Resolve a page's references (card, transfer, service payment, replaced pending).
+
+    Set-based: a handful of UPDATEs per page restricted to the page's rows, whatever its
+    size. The resolved ids are derived columns outside the payload hash, so they never make
+    a re-delivered record look changed.
+    """
+    if not external_ids:
+        return
+    in_page = and_(TX.c.connection_id == connection_id, TX.c.external_id.in_(external_ids))
+    for target, ext_col, id_col in (
+        (table(Card), TX.c.card_external_id, TX.c.card_id),
+        (table(Transfer), TX.c.transfer_external_id, TX.c.transfer_id),
+        (table(ServicePayment), TX.c.service_payment_external_id, TX.c.service_payment_id),
+        (TX.alias("replaced"), TX.c.replaces_external_id, TX.c.replaces_id),
+    ):
+        await session.execute(
+            update(TX)
+            .where(in_page, ext_col.is_not(None), id_col.is_(None))
+            .values({id_col: _resolved(target, connection_id, ext_col)})
+        )
+
+    # The customer's own category follows the money from the pending row to the booked one.
+    pending = TX.alias("pending")
+    await session.execute(
+        update(TX)
+        .where(in_page, TX.c.replaces_id.is_not(None), TX.c.user_category.is_(None))
+        .values(
+            user_category=select(pending.c.user_category)
+            .where(pending.c.id == TX.c.replaces_id)
+            .scalar_subquery()
+        )
+    )
+    booked = TX.alias("booked")
+    replaced = select(booked.c.replaces_id).where(
+        booked.c.connection_id == connection_id,
+        booked.c.external_id.in_(external_ids),
+        booked.c.replaces_id.is_not(None),
+    )
+    await session.execute(
+        update(TX)
+        .where(TX.c.id.in_(replaced), TX.c.superseded_at.is_(None))
+        .values(superseded_at=now)
+    )
+
+
+async def open_pending(
+    session: AsyncSession, account_id: int, since: date | None
+) -> list[tuple[int, str, int, date]]:
+    """(id, external_id, amount, booking date) of the account's pending rows still counted."""
+    query = select(TX.c.id, TX.c.external_id, TX.c.amount_minor, TX.c.booking_date).where(
+        TX.c.account_id == account_id,
+        TX.c.status == "PENDING",
+        TX.c.superseded_at.is_(None),
+    )
+    if since is not None:
+        query = query.where(TX.c.booking_date >= since)
+    return [(int(a), b, int(c), d) for a, b, c, d in await session.execute(query)]
+
+
+async def retire_pending(
+    session: AsyncSession,
+    account_id: int,
+    pending_id: int,
+    amount_minor: int,
+    on: date,
+    *,
+    now: datetime,
+    match_days: int = 10,
+) -> int | None:
+    """Retire a pending row the bank no longer lists.
+
+    It is linked to the booked row that most likely replaced it (same account and amount,
+    booked within `match_days`, not replacing anything yet), then stops counting. A bank
+    that names the replaced row (Alif's PENDING_TRANSACTION_ID) never gets here. Returns
+    the successor's id, if one was found.
+    """
+    other = TX.alias("other")
+    successor = (
+        await session.execute(
+            select(TX.c.id)
+            .where(
+                TX.c.account_id == account_id,
+                TX.c.status == "BOOKED",
+                TX.c.amount_minor == amount_minor,
+                TX.c.booking_date >= on,
+                TX.c.booking_date <= on + timedelta(days=match_days),
+                TX.c.replaces_id.is_(None),
+                ~exists().where(other.c.replaces_id == TX.c.id),
+            )
+            .order_by(TX.c.booking_date, TX.c.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if successor is not None:
+        pending = TX.alias("pending")
+        await session.execute(
+            update(TX)
+            .where(TX.c.id == successor)
+            .values(
+                replaces_id=pending_id,
+                user_category=select(pending.c.user_category)
+                .where(pending.c.id == pending_id)
+                .scalar_subquery(),
+            )
+        )
+    await session.execute(update(TX).where(TX.c.id == pending_id).values(superseded_at=now))
+    return int(successor) if successor is not None else None
