@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.models import Connection, Institution, User, table
-from ledger.writes import upsert
+from ledger.types import utcnow
+from ledger.writes import insert_for
 
 USERS = table(User)
 INSTITUTIONS = table(Institution)
@@ -14,7 +15,11 @@ CONNECTIONS = table(Connection)
 
 
 async def ensure_user(session: AsyncSession, phone: str, locale: str = "ru") -> int:
-    await upsert(session, USERS, [{"phone": phone, "locale": locale}], identity=("phone",))
+    await session.execute(
+        insert_for(session, USERS)
+        .values(phone=phone, locale=locale, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["phone"])
+    )
     return int(
         (await session.execute(select(USERS.c.id).where(USERS.c.phone == phone))).scalar_one()
     )
@@ -23,11 +28,10 @@ async def ensure_user(session: AsyncSession, phone: str, locale: str = "ru") -> 
 async def ensure_institution(
     session: AsyncSession, code: str, name: str, country: str, bic: str | None
 ) -> int:
-    await upsert(
-        session,
-        INSTITUTIONS,
-        [{"code": code, "name": name, "country": country, "bic": bic}],
-        identity=("code",),
+    await session.execute(
+        insert_for(session, INSTITUTIONS)
+        .values(code=code, name=name, country=country, bic=bic, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["code"])
     )
     return int(
         (

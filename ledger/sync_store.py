@@ -28,7 +28,7 @@ from ledger.models import (
     TransferEvent,
     table,
 )
-from ledger.writes import upsert
+from ledger.writes import insert_for, upsert
 
 TX = table(Transaction)
 RUNS = table(SyncRun)
@@ -208,10 +208,13 @@ async def add_transfer_events(session: AsyncSession, rows: Sequence[dict[str, An
     """Store status-history steps not stored yet; returns how many were new."""
     if not rows:
         return 0
-    result = await upsert(
-        session, table(TransferEvent), rows, identity=("transfer_id", "status", "at")
+    # History steps are immutable facts: insert the new ones, ignore the known ones.
+    events = table(TransferEvent)
+    stmt = insert_for(session, events).on_conflict_do_nothing(
+        index_elements=["transfer_id", "status", "at"]
     )
-    return result.inserted + result.changed
+    inserted = (await session.execute(stmt.returning(events.c.id), list(rows))).all()
+    return len(inserted)
 
 
 # --- links --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Table
+from sqlalchemy import Table, literal, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,7 +51,8 @@ def payload_hash(row: Mapping[str, Any]) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def _insert(session: AsyncSession, table: Table) -> Any:
+def insert_for(session: AsyncSession, table: Table) -> Any:
+    """The dialect's INSERT construct, which knows ON CONFLICT on both databases."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
@@ -73,23 +74,29 @@ async def upsert(
     if not rows:
         return UpsertResult()
     now = now or utcnow()
+    hashed = "payload_hash" in table.c
+    stamps = [c for c in _TIMESTAMPS if c in table.c]
     unique: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         prepared = dict(row)
-        prepared["payload_hash"] = payload_hash(prepared)
-        prepared["created_at"] = now
-        prepared["updated_at"] = now
+        if hashed:
+            prepared["payload_hash"] = payload_hash(prepared)
+        for stamp in stamps:
+            prepared[stamp] = now
         unique[tuple(prepared[k] for k in identity)] = prepared
     batch = list(unique.values())
 
     columns = list(batch[0])
-    stmt = _insert(session, table)
+    stmt = insert_for(session, table)
     updates = {c: stmt.excluded[c] for c in columns if c not in identity and c != "created_at"}
+    # Only a real difference updates a row: the payload hash where the table keeps one,
+    # else every data column compared null-safely.
+    compared = ["payload_hash"] if hashed else [c for c in updates if c not in _TIMESTAMPS]
     stmt = stmt.on_conflict_do_update(
         index_elements=list(identity),
         set_=updates,
-        where=table.c.payload_hash != stmt.excluded.payload_hash,
-    ).returning(table.c.created_at)
+        where=or_(*(table.c[c].is_distinct_from(stmt.excluded[c]) for c in compared)),
+    ).returning(table.c.created_at if "created_at" in table.c else literal(None))
 
     result = UpsertResult()
     chunk = max(1, _MAX_PARAMS // len(columns))
@@ -99,7 +106,8 @@ async def upsert(
         # multi-row INSERT, so this is one round trip, not one per row.
         touched = (await session.execute(stmt, part)).scalars().all()
         # A freshly inserted row carries this batch's created_at; an updated row keeps the
-        # created_at of the batch that first inserted it.
+        # created_at of the batch that first inserted it. (Without a created_at column every
+        # touched row counts as changed.)
         inserted = sum(1 for created in touched if created == now)
         result.inserted += inserted
         result.changed += len(touched) - inserted

@@ -1,0 +1,62 @@
+"""Read queries over the ledger, shared by the API, exports and sync.
+
+Every function takes the caller's session and plain arguments. Who may see what is decided
+by the caller, which passes the account ids a request may read (`account_ids`). Lists and
+sums leave out superseded rows: a pending transaction whose booked successor has arrived no
+longer counts.
+
+Modules: `windows` (keyset slices), `rows` (rows by id, for dataloaders), `pages` (filtered
+lists and counts), `statements` (period statements), `spending` (spending insights).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, Table, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.models import Account, Transaction, table
+
+ACCOUNTS = table(Account)
+TX = table(Transaction)
+
+# Tajik banks book in Dushanbe time; Tajikistan keeps UTC+5 all year (no DST), so a fixed
+# offset is exact and needs no tz database. Date filters on timestamps use bank days.
+BANK_TIMEZONE = timezone(timedelta(hours=5), "Asia/Dushanbe")
+
+
+def sum_minor(column: Any) -> ColumnElement[int]:
+    """SUM of a minor-units column as a 64-bit integer on both databases.
+
+    PostgreSQL widens SUM(bigint) to numeric (a Decimal in Python); casting back keeps
+    money integral end to end. An empty set sums to 0, not NULL.
+    """
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)
+
+
+def bank_day_start(day: date) -> datetime:
+    """The first instant of a bank day, as an aware datetime."""
+    return datetime.combine(day, time.min, BANK_TIMEZONE)
+
+
+def live(t: Table = TX) -> ColumnElement[bool]:
+    """Transactions that count: not a pending row replaced by its booked successor."""
+    return t.c.superseded_at.is_(None)
+
+
+def effective_category(t: Table = TX) -> ColumnElement[str | None]:
+    """The customer's own category wins over the provider's or a rule's."""
+    return func.coalesce(t.c.user_category, t.c.category)
+
+
+async def visible_account_ids(
+    session: AsyncSession, user_id: int, consented: Sequence[int] | None
+) -> list[int]:
+    """The customer's account ids, narrowed to the consented ones (None: all of them)."""
+    stmt = select(ACCOUNTS.c.id).where(ACCOUNTS.c.user_id == user_id)
+    if consented is not None:
+        stmt = stmt.where(ACCOUNTS.c.id.in_(consented))
+    return sorted((await session.execute(stmt)).scalars())

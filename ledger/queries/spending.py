@@ -1,0 +1,252 @@
+"""Spending insights: debits grouped by category, merchant or month, converted into one
+reporting currency with stated exchange rates, with percentages that add up to 100."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from sqlalchemy import ColumnElement, RowMapping, and_, exists, func, literal_column, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.models import Account, ExchangeRate, Transaction, table
+from ledger.money import exponent
+from ledger.queries import effective_category, live, sum_minor
+from ledger.queries.windows import rows
+
+ACCOUNTS = table(Account)
+RATES = table(ExchangeRate)
+TX = table(Transaction)
+
+GROUPINGS = ("CATEGORY", "MERCHANT", "MONTH")
+# Moving money between one's own pockets is not spending.
+NOT_SPENDING_TYPES = ("CURRENCY_EXCHANGE",)
+NO_RATE = "NO_RATE"
+# Rates of the official source win over a bank's own rates of the same day.
+OFFICIAL_SOURCE = "NBT"
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedRate:
+    """A rate used for a conversion: one `base` buys `rate` units of `quote`."""
+
+    base: str
+    quote: str
+    rate: Decimal
+    on_date: date
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpendingGroup:
+    key: str  # category code, merchant name or "YYYY-MM"; "" when unknown
+    total_minor: int  # money spent (positive), in the reporting currency
+    count: int
+    percent: Decimal  # two decimals; the groups' percents add up to exactly 100
+
+
+@dataclass(frozen=True, slots=True)
+class SpendingExclusion:
+    """Spending left out of the totals, in its own currency, and why."""
+
+    currency: str
+    total_minor: int
+    count: int
+    reason: str
+
+
+@dataclass(slots=True)
+class SpendingSummary:
+    currency: str
+    total_minor: int = 0
+    groups: list[SpendingGroup] = field(default_factory=list)
+    rates: list[AppliedRate] = field(default_factory=list)
+    excluded: list[SpendingExclusion] = field(default_factory=list)
+
+
+def largest_remainder_percents(values: Sequence[int], places: int = 2) -> list[Decimal]:
+    """Each value's share in percent with `places` decimals, adding up to exactly 100.
+
+    Every share is floored, then the units still missing go to the largest remainders (ties
+    to the earlier value): no share is off by more than one unit in the last place.
+    """
+    total = sum(values)
+    if total <= 0:
+        return [Decimal(0).scaleb(-places) for _ in values]
+    units = 100 * 10**places
+    shares = [v * units // total for v in values]
+    remainders = [v * units % total for v in values]
+    by_remainder = sorted(range(len(values)), key=lambda i: (-remainders[i], i))
+    for i in by_remainder[: units - sum(shares)]:
+        shares[i] += 1
+    return [Decimal(s).scaleb(-places) for s in shares]
+
+
+def convert_minor(minor: int, source: str, target: str, rate: Decimal) -> int:
+    """`minor` units of `source` in minor units of `target`, at `rate` target per source,
+    rounded half-even."""
+    converted = (Decimal(minor) * rate).scaleb(exponent(target) - exponent(source))
+    return int(converted.to_integral_value(ROUND_HALF_EVEN))
+
+
+class RateBook:
+    """Rates into one currency; a day is answered by the latest rate on or before it.
+
+    Among rates of one day: the official source first, then a direct quote over an
+    inverted one, then by source name, so the choice never depends on row order.
+    """
+
+    def __init__(self, target: str, rates: Sequence[RowMapping]) -> None:
+        best: dict[tuple[str, date], tuple[tuple[int, int, str], AppliedRate]] = {}
+        for row in rates:
+            rate = Decimal(row["rate"])
+            if not rate.is_finite() or rate <= 0:
+                continue
+            direct = row["quote"] == target
+            currency = row["base"] if direct else row["quote"]
+            applied = AppliedRate(
+                base=currency,
+                quote=target,
+                rate=rate if direct else Decimal(1) / rate,
+                on_date=row["on_date"],
+                source=row["source"],
+            )
+            rank = (0 if row["source"] == OFFICIAL_SOURCE else 1, 0 if direct else 1, row["source"])
+            key = (currency, row["on_date"])
+            if key not in best or rank < best[key][0]:
+                best[key] = (rank, applied)
+        self._days: dict[str, list[date]] = defaultdict(list)
+        self._rates: dict[str, list[AppliedRate]] = defaultdict(list)
+        for (currency, day), (_, applied) in sorted(best.items()):
+            self._days[currency].append(day)
+            self._rates[currency].append(applied)
+
+    def on(self, currency: str, day: date) -> AppliedRate | None:
+        index = bisect_right(self._days.get(currency, []), day)
+        return self._rates[currency][index - 1] if index else None
+
+
+async def spending_summary(
+    session: AsyncSession,
+    user_id: int,
+    account_ids: Sequence[int],
+    date_from: date,
+    date_to: date,
+    *,
+    group_by: str,
+    currency: str,
+) -> SpendingSummary:
+    """Spending of `[date_from, date_to]` (booking dates) grouped and converted to `currency`.
+
+    Spending: every debit that counts (booked or pending, not superseded) except currency
+    exchanges and transfers to the customer's own accounts (a counterparty account that is
+    one of theirs). Foreign amounts are converted per group, currency and day with the
+    latest ExchangeRate on or before that day; spending with no such rate is left out of
+    the totals and reported in `excluded` (reason NO_RATE), never silently dropped.
+    """
+    if group_by not in GROUPINGS:
+        raise ValueError(f"unknown grouping {group_by!r}")
+    exponent(currency)
+    summary = SpendingSummary(currency=currency)
+    if not account_ids:
+        return summary
+    spent = await _spending_rows(session, user_id, account_ids, date_from, date_to, group_by)
+    foreign = sorted({r["currency"] for r in spent} - {currency})
+    book = RateBook(currency, await _rates_into(session, currency, foreign, date_to))
+
+    totals: dict[str, int] = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
+    used: set[AppliedRate] = set()
+    excluded: dict[str, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for row in spent:
+        key = f"{row['booking_date']:%Y-%m}" if group_by == "MONTH" else row["key"]
+        amount, n = -int(row["spent"]), int(row["count"])
+        if row["currency"] != currency:
+            rate = book.on(row["currency"], row["booking_date"])
+            if rate is None:
+                total, number = excluded[row["currency"]]
+                excluded[row["currency"]] = (total + amount, number + n)
+                continue
+            used.add(rate)
+            amount = convert_minor(amount, row["currency"], currency, rate.rate)
+        totals[key] += amount
+        counts[key] += n
+
+    keys = sorted(totals, key=lambda k: (-totals[k], k))
+    percents = largest_remainder_percents([totals[k] for k in keys])
+    summary.groups = [
+        SpendingGroup(key=k, total_minor=totals[k], count=counts[k], percent=p)
+        for k, p in zip(keys, percents, strict=True)
+    ]
+    summary.total_minor = sum(totals.values())
+    summary.rates = sorted(used, key=lambda r: (r.base, r.on_date, r.source))
+    summary.excluded = [
+        SpendingExclusion(currency=c, total_minor=t, count=n, reason=NO_RATE)
+        for c, (t, n) in sorted(excluded.items())
+    ]
+    return summary
+
+
+async def _spending_rows(
+    session: AsyncSession,
+    user_id: int,
+    account_ids: Sequence[int],
+    date_from: date,
+    date_to: date,
+    group_by: str,
+) -> list[RowMapping]:
+    # MONTH groups by day here and by month in Python: date functions differ per database.
+    unknown: ColumnElement[str] = literal_column(
+        "''"
+    )  # inline, so SELECT and GROUP BY match on PostgreSQL
+    keys: dict[str, ColumnElement[str]] = {
+        "CATEGORY": func.coalesce(effective_category(), unknown),
+        "MERCHANT": func.coalesce(TX.c.merchant_name, TX.c.counterparty_name, unknown),
+        "MONTH": unknown,
+    }
+    key = keys[group_by]
+    to_own_account = exists().where(
+        ACCOUNTS.c.user_id == user_id,
+        or_(
+            ACCOUNTS.c.number_masked == TX.c.counterparty_account,
+            ACCOUNTS.c.number == TX.c.counterparty_account,
+        ),
+    )
+    stmt = (
+        select(
+            key.label("key"),
+            TX.c.currency,
+            TX.c.booking_date,
+            sum_minor(TX.c.amount_minor).label("spent"),
+            func.count().label("count"),
+        )
+        .where(
+            TX.c.account_id.in_(account_ids),
+            live(),
+            TX.c.amount_minor < 0,
+            TX.c.booking_date.between(date_from, date_to),
+            TX.c.type.not_in(NOT_SPENDING_TYPES),
+            ~to_own_account,
+        )
+        .group_by(*([] if group_by == "MONTH" else [key]), TX.c.currency, TX.c.booking_date)
+    )
+    return await rows(session, stmt)
+
+
+async def _rates_into(
+    session: AsyncSession, target: str, currencies: Sequence[str], until: date
+) -> list[RowMapping]:
+    if not currencies:
+        return []
+    stmt = select(RATES).where(
+        RATES.c.on_date <= until,
+        or_(
+            and_(RATES.c.base.in_(currencies), RATES.c.quote == target),
+            and_(RATES.c.base == target, RATES.c.quote.in_(currencies)),
+        ),
+    )
+    return await rows(session, stmt)

@@ -1,0 +1,414 @@
+"""Sync against the sandbox bank over ASGI, on SQLite and PostgreSQL: the ledger must equal
+the bank after every fault, with no duplicates and the issues reported."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors.base import Page
+from connectors.credentials import Credentials, decrypt, encrypt
+from connectors.factory import open_connector
+from connectors.obp.connector import ObpConnector
+from connectors.sandbox.app import create_app
+from connectors.sandbox.config import FaultConfig, SandboxConfig
+from connectors.sync import SyncAlreadyRunning, SyncEngine
+from ledger import connections
+from ledger.models import (
+    Account,
+    BalanceSnapshot,
+    Card,
+    SyncIssueRow,
+    SyncRun,
+    Transaction,
+    Transfer,
+    table,
+)
+
+SECRET = "test-secret"
+AS_OF = datetime(2026, 11, 1, 18, 0, tzinfo=UTC)
+TX = table(Transaction)
+
+
+class Clock:
+    """The sandbox's clock; the client's backoff sleeps advance it instead of waiting."""
+
+    def __init__(self) -> None:
+        self.now = AS_OF + timedelta(hours=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Bank:
+    app: Any
+    clock: Clock
+
+    @property
+    def truth(self) -> Any:
+        return self.app.state.bank
+
+    @property
+    def faults(self) -> FaultConfig:
+        return self.truth.config.faults  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def bank() -> Bank:
+    clock = Clock()
+    config = SandboxConfig(seed=7, customers=3, months=3, as_of=AS_OF, clock=clock)
+    return Bank(create_app(config), clock)
+
+
+async def _connect(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, username: str, provider: str
+) -> tuple[int, Credentials]:
+    customer = bank.truth.customer(username)
+    creds = Credentials(
+        consumer_key=bank.truth.consumer_key, username=username, password=customer.password
+    )
+    async with sessions.begin() as s:
+        user_id = await connections.ensure_user(s, customer.phone)
+        inst = await connections.ensure_institution(s, "alif", "Alif Bank", "TJ", "ALIFTJ22")
+        connection_id = await connections.add_connection(
+            s,
+            user_id=user_id,
+            institution_id=inst,
+            provider=provider,
+            base_url="http://sandbox",
+            bank_id="alif.tj",
+            credentials_encrypted=encrypt(creds, SECRET),
+        )
+    return connection_id, creds
+
+
+def _connector(bank: Bank, provider: str, creds: Credentials, **options: Any) -> ObpConnector:
+    return open_connector(
+        provider,
+        "http://sandbox",
+        "alif.tj",
+        creds,
+        transport=httpx.ASGITransport(app=bank.app),
+        sleep=bank.clock.sleep,
+        **options,
+    )
+
+
+async def _sync(
+    sessions: async_sessionmaker[AsyncSession],
+    bank: Bank,
+    connection_id: int,
+    creds: Credentials,
+    provider: str = "alif",
+    **options: Any,
+) -> Any:
+    connector = _connector(bank, provider, creds)
+    try:
+        return await SyncEngine(sessions, **options).sync(connection_id, connector)
+    finally:
+        await connector.aclose()
+
+
+async def _assert_ledger_equals_bank(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, username: str, connection_id: int
+) -> None:
+    async with sessions() as s:
+        accounts = {
+            ext: pk
+            for ext, pk in await s.execute(
+                select(table(Account).c.external_id, table(Account).c.id).where(
+                    table(Account).c.connection_id == connection_id
+                )
+            )
+        }
+        bank_accounts = bank.truth.accounts_of(username)
+        assert set(accounts) == {a.id for a in bank_accounts}
+        for account in bank_accounts:
+            expected = sorted(
+                (t.id, t.amount_minor, t.status, t.new_balance_minor)
+                for t in bank.truth.iter_transactions(account.id)
+            )
+            stored = sorted(
+                tuple(r)
+                for r in await s.execute(
+                    select(
+                        TX.c.external_id, TX.c.amount_minor, TX.c.status, TX.c.balance_after_minor
+                    ).where(TX.c.account_id == accounts[account.id], TX.c.superseded_at.is_(None))
+                )
+            )
+            assert stored == expected, account.id
+            booked = [t for t in bank.truth.iter_transactions(account.id) if t.status == "BOOKED"]
+            if booked:
+                assert booked[-1].new_balance_minor == bank.truth.booked_balance_minor(account.id)
+            latest = (
+                await s.execute(
+                    select(table(BalanceSnapshot).c.amount_minor)
+                    .where(
+                        table(BalanceSnapshot).c.account_id == accounts[account.id],
+                        table(BalanceSnapshot).c.type == "BOOKED",
+                    )
+                    .order_by(table(BalanceSnapshot).c.id.desc())
+                    .limit(1)
+                )
+            ).scalar_one()
+            assert latest == bank.truth.booked_balance_minor(account.id)
+
+
+@pytest.fixture
+async def family(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank
+) -> AsyncIterator[tuple[str, int, Credentials]]:
+    username = bank.truth.customers[0].username
+    connection_id, creds = await _connect(sessions, bank, username, "alif")
+    yield username, connection_id, creds
+
+
+async def test_full_sync_reproduces_the_bank(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, family: tuple[str, int, Credentials]
+) -> None:
+    username, connection_id, creds = family
+    report = await _sync(sessions, bank, connection_id, creds)
+
+    assert report.status == "SUCCEEDED", report.issues
+    await _assert_ledger_equals_bank(sessions, bank, username, connection_id)
+    async with sessions() as s:
+        cards = (await s.execute(select(table(Card).c.pan_masked))).scalars().all()
+        transfers = (await s.execute(select(table(Transfer).c.external_id))).scalars().all()
+        run = (await s.execute(select(table(SyncRun)))).one()
+    bank_cards = bank.truth.cards_of(username)
+    assert len(cards) == len(bank_cards)
+    full_numbers = {c.number for c in bank_cards}
+    assert not full_numbers & set(cards)
+    assert all(c.count("*") >= 6 for c in cards)
+    expected_transfers = {
+        t.id for a in bank.truth.accounts_of(username) for t in bank.truth.transfers_of(a.id)
+    }
+    assert set(transfers) == expected_transfers
+    assert run.status == "SUCCEEDED" and run.pages > 0 and run.inserted > 0
+
+
+async def test_resync_of_an_unchanged_bank_changes_nothing(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, family: tuple[str, int, Credentials]
+) -> None:
+    _, connection_id, creds = family
+    await _sync(sessions, bank, connection_id, creds)
+    async with sessions() as s:
+        before = sorted(await s.execute(select(TX.c.external_id, TX.c.updated_at)))
+
+    again = await _sync(sessions, bank, connection_id, creds)
+
+    async with sessions() as s:
+        after = sorted(await s.execute(select(TX.c.external_id, TX.c.updated_at)))
+    assert (again.stats.inserted, again.stats.changed) == (0, 0)
+    assert again.stats.unchanged > 0
+    assert after == before
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        pytest.param({"rate_limit_per_minute": 5}, id="429-storm"),
+        pytest.param({"fail_next": 3}, id="503s"),
+        pytest.param({"error_rate": 0.2, "rng_seed": 3}, id="random-5xx"),
+        pytest.param({"malformed_offsets": [100], "malformed_times": 1}, id="malformed-page"),
+        pytest.param({"duplicate_page": True}, id="duplicated-page"),
+        pytest.param({"expire_tokens_after": 7}, id="401-mid-sync"),
+    ],
+)
+async def test_faults_end_with_the_ledger_equal_to_the_bank(
+    sessions: async_sessionmaker[AsyncSession],
+    bank: Bank,
+    family: tuple[str, int, Credentials],
+    faults: dict[str, Any],
+) -> None:
+    username, connection_id, creds = family
+    for name, value in faults.items():
+        setattr(bank.faults, name, value)
+
+    report = await _sync(sessions, bank, connection_id, creds)
+
+    assert report.status in {"SUCCEEDED", "PARTIAL"}, report.error
+    await _assert_ledger_equals_bank(sessions, bank, username, connection_id)
+
+
+async def test_bad_records_are_quarantined_and_their_siblings_stored(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, family: tuple[str, int, Credentials]
+) -> None:
+    username, connection_id, creds = family
+    account = bank.truth.accounts_of(username)[0]
+    victims = [t.id for t in bank.truth.iter_transactions(account.id)][:5]
+    bad = dict(zip(victims, ["NaN", "1e309", "12,50", "1.234", "Infinity"], strict=True))
+    bank.faults.malformed_records = bad
+
+    report = await _sync(sessions, bank, connection_id, creds)
+
+    assert report.status == "PARTIAL"
+    async with sessions() as s:
+        issues = {
+            r.external_id: r.reason for r in (await s.execute(select(table(SyncIssueRow)))).all()
+        }
+        stored = set(
+            (await s.execute(select(TX.c.external_id).where(TX.c.external_id.in_(victims))))
+            .scalars()
+            .all()
+        )
+        count = len((await s.execute(select(TX.c.id))).all())
+    assert set(bad) <= set(issues)
+    assert not stored
+    siblings = sum(
+        bank.truth.count_transactions(a.id) for a in bank.truth.accounts_of(username)
+    ) - len(bad)
+    assert count == siblings
+
+
+class _Killed(Exception):
+    """Stands in for the process dying between two pages."""
+
+
+class _DiesAfter:
+    """A connector that dies after `pages` transaction pages."""
+
+    def __init__(self, inner: ObpConnector, pages: int) -> None:
+        self._inner = inner
+        self._left = pages
+        self.page_size = inner.page_size
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def transaction_pages(
+        self, account: str, since: datetime | None, offset: int = 0
+    ) -> AsyncIterator[Page]:
+        async for page in self._inner.transaction_pages(account, since, offset):
+            if self._left == 0:
+                raise _Killed
+            self._left -= 1
+            yield page
+
+
+async def test_a_sync_killed_mid_way_resumes_without_loss_or_duplicates(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, family: tuple[str, int, Credentials]
+) -> None:
+    username, connection_id, creds = family
+    inner = _connector(bank, "alif", creds, page_size=20)
+    with pytest.raises(_Killed):
+        await SyncEngine(sessions).sync(connection_id, _DiesAfter(inner, 3))  # type: ignore[arg-type]
+    await inner.aclose()
+    # A real kill leaves the run RUNNING with a stale heartbeat; make it look that way.
+    async with sessions.begin() as s:
+        await s.execute(
+            update(table(SyncRun)).values(
+                status="RUNNING", heartbeat_at=datetime.now(UTC) - timedelta(hours=1)
+            )
+        )
+        cursors_mid = len((await s.execute(select(TX.c.id))).all())
+    assert cursors_mid > 0
+
+    report = await _sync(sessions, bank, connection_id, creds)
+
+    assert report.status == "SUCCEEDED"
+    await _assert_ledger_equals_bank(sessions, bank, username, connection_id)
+    async with sessions() as s:
+        statuses = sorted((await s.execute(select(table(SyncRun).c.status))).scalars())
+    assert statuses == ["ABANDONED", "SUCCEEDED"]
+
+
+async def test_a_second_sync_of_the_same_connection_is_refused(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, family: tuple[str, int, Credentials]
+) -> None:
+    _, connection_id, creds = family
+    async with sessions.begin() as s:
+        await s.execute(table(SyncRun).insert().values(connection_id=connection_id))
+
+    with pytest.raises(SyncAlreadyRunning):
+        await _sync(sessions, bank, connection_id, creds)
+
+
+@pytest.mark.parametrize("provider", ["alif", "obp"])
+async def test_pending_booked_under_a_new_id_replaces_the_pending_row(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, provider: str
+) -> None:
+    username = next(
+        c.username
+        for c in bank.truth.customers
+        if any(bank.truth.pending_transactions(a.id) for a in bank.truth.accounts_of(c.username))
+    )
+    connection_id, creds = await _connect(sessions, bank, username, provider)
+    await _sync(sessions, bank, connection_id, creds, provider)
+    async with sessions.begin() as s:
+        pending = (
+            await s.execute(select(TX.c.id, TX.c.external_id).where(TX.c.status == "PENDING"))
+        ).all()
+        assert pending
+        # The customer recategorized one pending item; the label must survive booking.
+        await s.execute(update(TX).where(TX.c.id == pending[0].id).values(user_category="gifts"))
+
+    bank.truth.book_pending()
+    report = await _sync(sessions, bank, connection_id, creds, provider)
+
+    assert report.status == "SUCCEEDED"
+    await _assert_ledger_equals_bank(sessions, bank, username, connection_id)
+    async with sessions() as s:
+        successors = {
+            r.replaces_id: r
+            for r in (
+                await s.execute(
+                    select(TX.c.replaces_id, TX.c.user_category, TX.c.status).where(
+                        TX.c.replaces_id.is_not(None)
+                    )
+                )
+            ).all()
+        }
+        superseded = (
+            await s.execute(select(TX.c.id).where(TX.c.superseded_at.is_not(None)))
+        ).scalars()
+        assert set(superseded) == {p.id for p in pending}
+    assert set(successors) == {p.id for p in pending}
+    assert successors[pending[0].id].user_category == "gifts"
+    assert all(r.status == "BOOKED" for r in successors.values())
+
+
+async def test_plain_obp_mode_reproduces_the_bank(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank
+) -> None:
+    username = bank.truth.customers[1].username
+    connection_id, creds = await _connect(sessions, bank, username, "obp")
+
+    report = await _sync(sessions, bank, connection_id, creds, "obp")
+
+    assert report.status == "SUCCEEDED", report.issues
+    await _assert_ledger_equals_bank(sessions, bank, username, connection_id)
+
+
+async def test_new_transactions_arrive_incrementally(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, family: tuple[str, int, Credentials]
+) -> None:
+    username, connection_id, creds = family
+    await _sync(sessions, bank, connection_id, creds)
+    account = bank.truth.accounts_of(username)[0]
+    bank.clock.now += timedelta(hours=2)
+    bank.truth.add_transactions(account.id, 7)
+
+    report = await _sync(sessions, bank, connection_id, creds)
+
+    assert report.stats.inserted >= 7
+    await _assert_ledger_equals_bank(sessions, bank, username, connection_id)
+
+
+def test_credentials_are_encrypted_at_rest() -> None:
+    creds = Credentials(consumer_key="k", username="dilnoza", password="s3cret-pass")
+    blob = encrypt(creds, SECRET)
+    assert b"s3cret-pass" not in blob and b"dilnoza" not in blob
+    assert decrypt(blob, SECRET) == creds
+    assert "s3cret" not in repr(creds)
