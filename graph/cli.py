@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import typer
 from rich.console import Console
 
@@ -25,15 +27,26 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target Alembic revis
 
 
 @app.command()
-def demo() -> None:
-    """Set up a local SQLite ledger and show what the demo does."""
+def demo(
+    serve: bool = typer.Option(True, help="Serve the API after syncing (--no-serve: stop)."),
+) -> None:
+    """Start the sandbox bank, link a demo customer, sync, and serve the GraphQL API."""
+    from graph.demo import run_demo
+
     settings = get_settings()
     migrate.upgrade(settings.database_url)
     console.print(f"[green]ledger ready[/green] at {_redacted(settings.database_url)}")
-    console.print(
-        "The demo will start the sandbox Alif bank, link a demo customer, sync their "
-        "accounts and serve GraphQL on http://127.0.0.1:8000/graphql."
-    )
+    asyncio.run(run_demo(settings, serve_api=serve))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def sandbox(ctx: typer.Context) -> None:
+    """Run the sandbox Alif bank (options: see `python -m connectors.sandbox --help`)."""
+    from connectors.sandbox.__main__ import parse_args
+    from connectors.sandbox.server import run
+
+    config, host, port = parse_args(ctx.args)
+    run(config, host, port)
 
 
 def _redacted(url: str) -> str:
