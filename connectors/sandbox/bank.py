@@ -1,0 +1,319 @@
+"""The sandbox bank: its customers and accounts, logins, consents, and a "truth" API.
+
+Tests of other packages build the app in-process and compare what they synced with what
+the bank holds, through the methods under "truth API" (no HTTP involved).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+
+from connectors.sandbox import errors, hs256
+from connectors.sandbox.config import SandboxConfig
+from connectors.sandbox.data import AccountGenerator
+from connectors.sandbox.errors import ObpError
+from connectors.sandbox.history import AccountHistory
+from connectors.sandbox.ids import uuid_from
+from connectors.sandbox.models import (
+    Account,
+    Card,
+    Counterparty,
+    Customer,
+    Transaction,
+    Transfer,
+)
+from connectors.sandbox.population import build_population
+
+logger = logging.getLogger("alif_sandbox")
+
+SCA_METHODS = ("SMS", "EMAIL", "IMPLICIT")
+OWNER_VIEW = "owner"
+
+
+@dataclass
+class Consent:
+    consent_id: str
+    username: str
+    consumer_key: str
+    sca_method: str
+    everything: bool
+    account_ids: tuple[str, ...]
+    created_at: datetime
+    valid_from: datetime
+    expires_at: datetime
+    jwt: str
+    secret: bytes = field(repr=False)
+    sca_code: str = field(repr=False)
+    status: str = "INITIATED"  # ACCEPTED REJECTED REVOKED
+
+    def covers(self, account: Account) -> bool:
+        """`everything` also covers accounts opened after the consent."""
+        if account.owner != self.username:
+            return False
+        return self.everything or account.id in self.account_ids
+
+
+@dataclass
+class _Token:
+    username: str
+    consumer_key: str
+    expires_at: datetime
+    uses: int = 0
+
+
+def _consumer_key(seed: int) -> str:
+    """40 hex characters, like OBP's keys; fixed per seed so demos can print it once."""
+    return hashlib.sha256(f"alif-sandbox|{seed}|consumer-key".encode()).hexdigest()[:40]
+
+
+def resolve_as_of(config: SandboxConfig) -> datetime:
+    value = config.as_of
+    if value is None:
+        moment = config.clock()
+    elif isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    else:
+        moment = datetime.combine(value, time(18), UTC)  # 23:00 in Dushanbe
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+class SandboxBank:
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.bank_id = config.bank_id
+        self.as_of = resolve_as_of(config)
+        population = build_population(config.seed, config.customers, config.bank_id, self.as_of)
+        self.customers: tuple[Customer, ...] = population.customers
+        self._customers = {c.username: c for c in population.customers}
+        self._accounts = {h.account.id: h.account for h in population.holdings}
+        self._histories = {
+            h.account.id: AccountHistory(
+                AccountGenerator(
+                    config.seed,
+                    h,
+                    as_of=self.as_of,
+                    months=config.months,
+                    total=config.transactions_per_account,
+                    block_size=config.block_size,
+                )
+            )
+            for h in population.holdings
+        }
+        self._cards = population.cards
+        self._counterparties = population.counterparties
+        # One registered consumer (application); its key is fixed per seed for demos.
+        self.consumer_key = _consumer_key(config.seed)
+        self.consumer_id = uuid_from(config.seed, "consumer")
+        self._tokens: dict[str, _Token] = {}
+        self._consents: dict[str, Consent] = {}
+
+    def now(self) -> datetime:
+        return self.config.clock().astimezone(UTC)
+
+    # truth API ----------------------------------------------------------------------------
+
+    def customer(self, username: str) -> Customer:
+        return self._customers[username]
+
+    def accounts_of(self, username: str) -> list[Account]:
+        return [a for a in self._accounts.values() if a.owner == username]
+
+    def account(self, account_id: str) -> Account | None:
+        return self._accounts.get(account_id)
+
+    def history(self, account_id: str) -> AccountHistory:
+        return self._histories[account_id]
+
+    def iter_transactions(self, account_id: str) -> Iterator[Transaction]:
+        """Every transaction in (posted, id) order, pending ones included."""
+        return iter(self._histories[account_id])
+
+    def count_transactions(self, account_id: str) -> int:
+        return len(self._histories[account_id])
+
+    def find_transaction(self, account_id: str, transaction_id: str) -> Transaction | None:
+        return self._histories[account_id].find(transaction_id)
+
+    def booked_balance_minor(self, account_id: str) -> int:
+        return self._histories[account_id].booked_balance()
+
+    def available_balance_minor(self, account_id: str) -> int:
+        return self._histories[account_id].available_balance()
+
+    def pending_transactions(self, account_id: str) -> list[Transaction]:
+        return self._histories[account_id].pending()
+
+    def cards_of(self, username: str) -> list[Card]:
+        return [c for c in self._cards if c.owner == username]
+
+    def transfers_of(self, account_id: str) -> list[Transfer]:
+        """All transfers of the account, newest first (generates the whole history)."""
+        return list(self._histories[account_id].transfers())
+
+    def iter_transfers(self, account_id: str) -> Iterator[Transfer]:
+        return self._histories[account_id].transfers()
+
+    def counterparties_of(self, account_id: str) -> tuple[Counterparty, ...]:
+        return self._counterparties.get(account_id, ())
+
+    @property
+    def generated_blocks(self) -> int:
+        """Blocks generated so far over all accounts (how lazy the bank has been)."""
+        return sum(h.generated_blocks for h in self._histories.values())
+
+    def book_pending(self, account_id: str | None = None) -> list[tuple[str, Transaction]]:
+        """Book pending transactions under new ids; returns (old id, booked transaction)."""
+        ids = [account_id] if account_id is not None else list(self._histories)
+        return [pair for i in ids for pair in self._histories[i].book_pending(self.now)]
+
+    def add_transactions(self, account_id: str, count: int) -> list[Transaction]:
+        """Append `count` booked transactions dated now (incremental-sync tests)."""
+        return self._histories[account_id].append(count, self.now)
+
+    # DirectLogin --------------------------------------------------------------------------
+
+    def login(self, username: str, password: str, consumer_key: str) -> str:
+        if consumer_key != self.consumer_key:
+            raise ObpError(errors.INVALID_CONSUMER_KEY)
+        customer = self._customers.get(username)
+        if customer is None or not secrets.compare_digest(customer.password, password):
+            raise ObpError(errors.INVALID_LOGIN)
+        token = secrets.token_urlsafe(32)
+        expires = self.now() + timedelta(seconds=self.config.token_ttl_seconds)
+        self._tokens[token] = _Token(username, consumer_key, expires)
+        return token
+
+    def token_consumer(self, token: str) -> str | None:
+        record = self._tokens.get(token)
+        return record.consumer_key if record else None
+
+    def token_user(self, token: str, max_uses: int | None = None) -> tuple[Customer, str]:
+        """The user and consumer key behind a token, counting this use."""
+        record = self._tokens.get(token)
+        if record is None or self.now() >= record.expires_at:
+            self._tokens.pop(token, None)
+            raise ObpError(errors.DIRECT_LOGIN_INVALID)
+        if max_uses is not None and record.uses >= max_uses:
+            del self._tokens[token]  # the fault knob: the token wore out
+            raise ObpError(errors.DIRECT_LOGIN_INVALID)
+        record.uses += 1
+        return self._customers[record.username], record.consumer_key
+
+    # consents -----------------------------------------------------------------------------
+
+    def create_consent(
+        self,
+        user: Customer,
+        consumer_key: str,
+        sca_method: str,
+        *,
+        everything: bool,
+        views: list[tuple[str, str, str]],
+        entitlements: list[object],
+        allowed_accounts: set[str],
+        consumer_id: str | None = None,
+        valid_from: datetime | None = None,
+        time_to_live: int | None = None,
+    ) -> Consent:
+        """A consent in status INITIATED; its SCA code is logged and kept for the admin API."""
+        if sca_method not in SCA_METHODS:
+            raise ObpError(errors.SCA_METHODS)
+        ttl = self.config.consent_max_ttl_seconds if time_to_live is None else time_to_live
+        if ttl > self.config.consent_max_ttl_seconds:
+            raise ObpError(errors.CONSENT_MAX_TTL)
+        if ttl < 1:
+            raise ObpError(errors.INVALID_JSON, "time_to_live must be positive.")
+        if entitlements:
+            raise ObpError(errors.ROLES_IN_CONSENT)
+        if consumer_id is not None and consumer_id != self.consumer_id:
+            raise ObpError(errors.CONSUMER_NOT_FOUND)
+        for bank_id, account_id, view_id in views:
+            if (
+                bank_id != self.bank_id
+                or view_id != OWNER_VIEW
+                or account_id not in allowed_accounts
+            ):
+                raise ObpError(errors.VIEWS_IN_CONSENT)
+        account_ids = sorted(allowed_accounts) if everything else [v[1] for v in views]
+        now = self.now().replace(microsecond=0)
+        start = valid_from or now
+        consent_id = str(uuid.uuid4())
+        secret = secrets.token_bytes(32)
+        claims = {
+            "createdByUserId": user.user_id,
+            "sub": user.user_id,
+            "iss": "https://alif-sandbox.local",
+            "aud": self.consumer_id,
+            "jti": consent_id,
+            "iat": int(now.timestamp()),
+            "nbf": int(start.timestamp()),
+            "exp": int(start.timestamp()) + ttl,
+            "entitlements": [],
+            "views": [
+                {"bank_id": self.bank_id, "account_id": a, "view_id": OWNER_VIEW}
+                for a in dict.fromkeys(account_ids)
+            ],
+        }
+        consent = Consent(
+            consent_id=consent_id,
+            username=user.username,
+            consumer_key=consumer_key,
+            sca_method=sca_method,
+            everything=everything,
+            account_ids=tuple(dict.fromkeys(account_ids)),
+            created_at=now,
+            valid_from=start,
+            expires_at=start + timedelta(seconds=ttl),
+            jwt=hs256.encode(claims, secret),
+            secret=secret,
+            sca_code=f"{secrets.randbelow(10**6):06d}",
+        )
+        self._consents[consent_id] = consent
+        logger.info("SCA code for consent %s: %s", consent_id, consent.sca_code)
+        return consent
+
+    def consent(self, consent_id: str) -> Consent | None:
+        return self._consents.get(consent_id)
+
+    def consents_of(self, username: str) -> list[Consent]:
+        return [c for c in self._consents.values() if c.username == username]
+
+    def answer_challenge(self, consent: Consent, answer: str) -> Consent:
+        if consent.status != "INITIATED":
+            raise ObpError(errors.CONSENT_STATUS, "INITIATED.", status=400)
+        right = secrets.compare_digest(answer.encode(), consent.sca_code.encode())
+        consent.status = "ACCEPTED" if right else "REJECTED"
+        return consent
+
+    def consent_from_jwt(self, token: str) -> Consent:
+        try:
+            consent_id = hs256.claims(token).get("jti")
+        except ValueError:
+            raise ObpError(errors.CONSENT_HEADER_INVALID) from None
+        consent = self._consents.get(consent_id) if isinstance(consent_id, str) else None
+        if consent is None:
+            raise ObpError(errors.CONSENT_NOT_FOUND)
+        if not hs256.verify(token, consent.secret):
+            raise ObpError(errors.CONSENT_NOT_VERIFIED)
+        return consent
+
+    def check_consent_usable(self, consent: Consent) -> None:
+        if consent.status != "ACCEPTED":
+            raise ObpError(errors.CONSENT_STATUS, "ACCEPTED.")
+        now = self.now()
+        if now < consent.valid_from:
+            raise ObpError(errors.CONSENT_NOT_YET_VALID)
+        if now >= consent.expires_at:
+            raise ObpError(errors.CONSENT_EXPIRED)
+
+    def revoke_consent(self, consent: Consent) -> Consent:
+        if consent.status == "REVOKED":
+            raise ObpError(errors.CONSENT_ALREADY_REVOKED)
+        consent.status = "REVOKED"
+        return consent

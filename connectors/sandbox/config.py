@@ -1,0 +1,141 @@
+"""Configuration of the sandbox bank: what data it holds and which faults it injects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
+from typing import Any
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class FaultConfig:
+    """Faults injected into `/obp/...` requests. The object given to `create_app` stays
+    live: tests set fields at runtime. None touches `/sandbox/admin/*` or the login.
+    """
+
+    # Requests per consumer per clock minute; None = unlimited.
+    rate_limit_per_minute: int | None = None
+    # Probability that a request fails with 500/503 and an OBP-50000 envelope.
+    error_rate: float = 0.0
+    # Added to every request.
+    latency_ms: int = 0
+    # Probability that a request sleeps `timeout_seconds` (longer than the client waits).
+    timeout_rate: float = 0.0
+    timeout_seconds: float = 30.0
+    # The next N requests fail with 503, deterministically.
+    fail_next: int = 0
+    # A transactions page requested at one of these offsets is cut in half (invalid JSON,
+    # status 200) the first `malformed_times` times it is asked for; then it heals.
+    malformed_offsets: list[int] = field(default_factory=list)
+    malformed_times: int = 1
+    # Transaction id -> the string sent as details.value.amount instead of the real one.
+    malformed_records: dict[str, str] = field(default_factory=dict)
+    # Once armed, the first transactions page asked at offset >= limit repeats the previous
+    # page's items; then the knob turns itself off.
+    duplicate_page: bool = False
+    # A DirectLogin token stops working after this many requests (401 OBP-20003).
+    expire_tokens_after: int | None = None
+    # Seeds the random draws of error_rate and timeout_rate, so tests are repeatable.
+    rng_seed: int = 0
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FaultConfig:
+        """Build from a JSON object (missing keys take defaults); ValueError on bad input."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown fault settings: {', '.join(unknown)}")
+        config = cls(**dict(data))
+        config.validate()
+        return config
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def validate(self) -> None:
+        def whole(name: str, minimum: int, optional: bool = False) -> None:
+            value = getattr(self, name)
+            if optional and value is None:
+                return
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}")
+
+        def probability(name: str) -> None:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{name} must be a number")
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+
+        whole("rate_limit_per_minute", 1, optional=True)
+        probability("error_rate")
+        whole("latency_ms", 0)
+        probability("timeout_rate")
+        if isinstance(self.timeout_seconds, bool) or not isinstance(
+            self.timeout_seconds, int | float
+        ):
+            raise ValueError("timeout_seconds must be a number")
+        if self.timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be positive")
+        whole("fail_next", 0)
+        if not isinstance(self.malformed_offsets, list) or not all(
+            isinstance(o, int) and not isinstance(o, bool) and o >= 0
+            for o in self.malformed_offsets
+        ):
+            raise ValueError("malformed_offsets must be a list of integers >= 0")
+        whole("malformed_times", 0)
+        if not isinstance(self.malformed_records, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.malformed_records.items()
+        ):
+            raise ValueError("malformed_records must map transaction ids to strings")
+        if not isinstance(self.duplicate_page, bool):
+            raise ValueError("duplicate_page must be a boolean")
+        whole("expire_tokens_after", 1, optional=True)
+        whole("rng_seed", 0)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """What the sandbox bank holds. The same config always yields the same data."""
+
+    seed: int = 42
+    customers: int = 3
+    # Length of the transaction history. It grows when `transactions_per_account` needs
+    # more room than fits (at most one transaction every two active seconds).
+    months: int = 12
+    # None: a realistic volume (a few hundred per account). A number: exactly that many
+    # per account, generated lazily, so millions are fine.
+    transactions_per_account: int | None = None
+    # The moment the history ends. A date means 18:00 UTC (23:00 in Dushanbe) that day;
+    # None means the clock's "now" when the bank is built.
+    as_of: datetime | date | None = None
+    bank_id: str = "alif.tj"
+    # OBP's props `consents.max_time_to_live` default.
+    consent_max_ttl_seconds: int = 3600
+    # OBP's `token_expiration_weeks` default of 4 weeks.
+    token_ttl_seconds: int = 4 * 7 * 24 * 3600
+    # Transactions are generated in blocks of this many; a page costs O(page + block).
+    block_size: int = 1000
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    # Injected so tests can move time (consent expiry, rate-limit windows, "now").
+    clock: Callable[[], datetime] = utc_now
+    # Serve `/sandbox/admin/*` (unauthenticated test hooks).
+    admin_enabled: bool = True
+
+    def __post_init__(self) -> None:
+        if self.customers < 1:
+            raise ValueError("customers must be >= 1")
+        if self.months < 1:
+            raise ValueError("months must be >= 1")
+        if self.transactions_per_account is not None and self.transactions_per_account < 0:
+            raise ValueError("transactions_per_account must be >= 0")
+        if self.block_size < 1:
+            raise ValueError("block_size must be >= 1")
+        if self.consent_max_ttl_seconds < 1 or self.token_ttl_seconds < 1:
+            raise ValueError("time-to-live settings must be positive")
+        self.faults.validate()

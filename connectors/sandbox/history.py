@@ -1,0 +1,198 @@
+"""One account's transactions in (posted, id) order: lazy blocks, then an in-memory tail.
+
+Index arithmetic does the paging: transaction i lives in block i // block_size while
+i < history_count, and in the tail after that. Only a few blocks are kept (LRU), so
+memory stays flat however long the history is.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from operator import attrgetter
+
+from connectors.sandbox.data import AccountGenerator, Batch, settle_events
+from connectors.sandbox.ids import uuid_from
+from connectors.sandbox.models import BOOKED, PENDING, Transaction, Transfer
+
+_POSTED = attrgetter("posted")
+_CACHED_BLOCKS = 8
+
+
+class AccountHistory:
+    def __init__(self, generator: AccountGenerator) -> None:
+        self.generator = generator
+        tail = generator.tail()
+        self._tail: list[Transaction] = tail.transactions
+        self._tail_transfers: list[Transfer] = tail.transfers
+        self._by_id = {t.id: t for t in self._tail}
+        self._blocks: OrderedDict[int, Batch] = OrderedDict()
+        self._extra_sequence = 0
+        # How many blocks were generated (cache misses); tests assert laziness with it.
+        self.generated_blocks = 0
+
+    @property
+    def account_id(self) -> str:
+        return self.generator.account_id
+
+    def __len__(self) -> int:
+        return self.generator.history_count + len(self._tail)
+
+    def _block(self, block: int) -> Batch:
+        cached = self._blocks.get(block)
+        if cached is not None:
+            self._blocks.move_to_end(block)
+            return cached
+        batch = self.generator.block(block)
+        self.generated_blocks += 1
+        self._blocks[block] = batch
+        if len(self._blocks) > _CACHED_BLOCKS:
+            self._blocks.popitem(last=False)
+        return batch
+
+    def slice(self, start: int, stop: int) -> list[Transaction]:
+        """Transactions [start, stop) in ascending order; O(stop - start + block)."""
+        history = self.generator.history_count
+        start, stop = max(0, start), min(len(self), stop)
+        out: list[Transaction] = []
+        position = start
+        while position < min(stop, history):
+            block = position // self.generator.block_size
+            first, last = self.generator.block_bounds(block)
+            end = min(stop, last)
+            out.extend(self._block(block).transactions[position - first : end - first])
+            position = end
+        if stop > history:
+            out.extend(self._tail[max(start, history) - history : stop - history])
+        return out
+
+    def __iter__(self) -> Iterator[Transaction]:
+        for block in range(self.generator.block_count):
+            yield from self._block(block).transactions
+        yield from list(self._tail)
+
+    def bisect(self, moment: datetime, *, right: bool = False) -> int:
+        """Index of the first transaction posted at or after `moment` (after it, if right)."""
+        find = bisect_right if right else bisect_left
+        gen = self.generator
+        # Only the last block starting at or before `moment` can straddle it.
+        block = bisect_right(range(gen.block_count), moment, key=gen.block_start) - 1
+        if block >= 0:
+            first, last = gen.block_bounds(block)
+            position = find(self._block(block).transactions, moment, key=_POSTED)
+            if first + position < last:
+                return first + position
+            if last < gen.history_count:
+                return last
+        elif gen.block_count:
+            return 0
+        return gen.history_count + find(self._tail, moment, key=_POSTED)
+
+    def find(self, transaction_id: str) -> Transaction | None:
+        recent = self._by_id.get(transaction_id)
+        if recent is not None:
+            return recent
+        index = self.generator.codec.decode(transaction_id)
+        if index is None or index >= self.generator.history_count:
+            return None
+        block = index // self.generator.block_size
+        return self._block(block).transactions[index - self.generator.block_bounds(block)[0]]
+
+    # balances -----------------------------------------------------------------------------
+
+    def booked_balance(self) -> int:
+        """The last booked transaction's new balance."""
+        for transaction in reversed(self._tail):
+            if transaction.new_balance_minor is not None:
+                return transaction.new_balance_minor
+        return self.generator.history_end_balance
+
+    def pending(self) -> list[Transaction]:
+        return [t for t in self._tail if t.status == PENDING]
+
+    def held(self) -> int:
+        """Pending debits: reserved, not yet booked."""
+        return sum(max(0, -t.amount_minor) for t in self.pending())
+
+    def available_balance(self) -> int:
+        return self.booked_balance() - self.held()
+
+    # transfers ----------------------------------------------------------------------------
+
+    def transfers(self) -> Iterator[Transfer]:
+        """Newest first: the recent days by start date, then the history backwards."""
+        yield from sorted(self._tail_transfers, key=attrgetter("start_date"), reverse=True)
+        for block in reversed(range(self.generator.block_count)):
+            yield from reversed(self._block(block).transfers)
+
+    # changes (admin hooks) ----------------------------------------------------------------
+
+    def _next_moment(self, now: datetime) -> datetime:
+        """`now`, but strictly after every transaction, so the order stays (posted, id)."""
+        floor = self._tail[-1].posted + timedelta(seconds=1) if self._tail else self.generator.as_of
+        return max(now.replace(microsecond=0), floor)
+
+    def book_pending(self, now: Callable[[], datetime]) -> list[tuple[str, Transaction]]:
+        """Book every pending transaction under a new id, dated now, as real banks do."""
+        pending = self.pending()
+        if not pending:
+            return []
+        when = self._next_moment(now())
+        balance = self.booked_balance()
+        booked: list[tuple[str, Transaction]] = []
+        for offset, old in enumerate(pending):
+            balance += old.amount_minor
+            moment = when + timedelta(seconds=offset)
+            attributes = (
+                *((name, BOOKED if name == "STATUS" else value) for name, value in old.attributes),
+                ("PENDING_TRANSACTION_ID", old.id),
+            )
+            new = replace(
+                old,
+                id=uuid_from(self.generator.seed, self.account_id, "booked", old.id),
+                posted=moment,
+                completed=moment,
+                new_balance_minor=balance,
+                status=BOOKED,
+                attributes=attributes,
+            )
+            booked.append((old.id, new))
+        for old in pending:
+            del self._by_id[old.id]
+        self._tail = [t for t in self._tail if t.status != PENDING] + [n for _, n in booked]
+        self._by_id.update((n.id, n) for _, n in booked)
+        renamed = {old_id: new for old_id, new in booked}
+        self._tail_transfers = [self._settle(t, renamed) for t in self._tail_transfers]
+        return booked
+
+    @staticmethod
+    def _settle(transfer: Transfer, renamed: dict[str, Transaction]) -> Transfer:
+        if not any(i in renamed for i in transfer.transaction_ids):
+            return transfer
+        booked_at = renamed[transfer.transaction_ids[0]].posted
+        history = settle_events(transfer, booked_at)
+        return replace(
+            transfer,
+            status="COMPLETED",
+            end_date=history[-1].at,
+            history=history,
+            transaction_ids=tuple(
+                renamed[i].id if i in renamed else i for i in transfer.transaction_ids
+            ),
+        )
+
+    def append(self, count: int, now: Callable[[], datetime]) -> list[Transaction]:
+        """`count` new booked transactions dated now (one second apart)."""
+        start = self._next_moment(now())
+        times = [start + timedelta(seconds=i) for i in range(count)]
+        batch = self.generator.appended(
+            self._extra_sequence, times, self.booked_balance(), self.held()
+        )
+        self._extra_sequence += count
+        self._tail.extend(batch.transactions)
+        self._tail_transfers.extend(batch.transfers)
+        self._by_id.update((t.id, t) for t in batch.transactions)
+        return batch.transactions
