@@ -3,6 +3,7 @@ the bank after every fault, with no duplicates and the issues reported."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from connectors.obp.connector import ObpConnector
 from connectors.sandbox.app import create_app
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sync import SyncAlreadyRunning, SyncEngine
+from graph.demo import serving
 from ledger import connections
 from ledger.models import (
     Account,
@@ -62,6 +64,10 @@ class Bank:
     @property
     def faults(self) -> FaultConfig:
         return self.truth.config.faults  # type: ignore[no-any-return]
+
+    def configure(self, **knobs: Any) -> None:
+        """Set fault knobs and reseed the sandbox's random stream."""
+        self.app.state.faults.configure(FaultConfig(**knobs))
 
 
 @pytest.fixture
@@ -111,11 +117,11 @@ async def _sync(
     connection_id: int,
     creds: Credentials,
     provider: str = "alif",
-    **options: Any,
+    page_size: int = 100,
 ) -> Any:
-    connector = _connector(bank, provider, creds)
+    connector = _connector(bank, provider, creds, page_size=page_size)
     try:
-        return await SyncEngine(sessions, **options).sync(connection_id, connector)
+        return await SyncEngine(sessions).sync(connection_id, connector)
     finally:
         await connector.aclose()
 
@@ -216,14 +222,16 @@ async def test_resync_of_an_unchanged_bank_changes_nothing(
 
 
 @pytest.mark.parametrize(
-    "faults",
+    ("faults", "seen"),
     [
-        pytest.param({"rate_limit_per_minute": 5}, id="429-storm"),
-        pytest.param({"fail_next": 3}, id="503s"),
-        pytest.param({"error_rate": 0.2, "rng_seed": 3}, id="random-5xx"),
-        pytest.param({"malformed_offsets": [100], "malformed_times": 1}, id="malformed-page"),
-        pytest.param({"duplicate_page": True}, id="duplicated-page"),
-        pytest.param({"expire_tokens_after": 7}, id="401-mid-sync"),
+        pytest.param({"rate_limit_per_minute": 5}, "UpstreamRateLimited", id="429-storm"),
+        pytest.param({"fail_next": 3}, "UpstreamUnavailable", id="503s"),
+        pytest.param({"error_rate": 0.2, "rng_seed": 3}, "UpstreamUnavailable", id="random-5xx"),
+        pytest.param(
+            {"malformed_offsets": [0], "malformed_times": 1}, "UpstreamMalformed", id="bad-page"
+        ),
+        pytest.param({"duplicate_page": True}, "UpstreamMalformed", id="duplicated-page"),
+        pytest.param({"expire_tokens_after": 7}, "logged in again", id="401-mid-sync"),
     ],
 )
 async def test_faults_end_with_the_ledger_equal_to_the_bank(
@@ -231,14 +239,17 @@ async def test_faults_end_with_the_ledger_equal_to_the_bank(
     bank: Bank,
     family: tuple[str, int, Credentials],
     faults: dict[str, Any],
+    seen: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     username, connection_id, creds = family
-    for name, value in faults.items():
-        setattr(bank.faults, name, value)
+    bank.configure(**faults)
 
-    report = await _sync(sessions, bank, connection_id, creds)
+    with caplog.at_level(logging.INFO, logger="connectors"):
+        report = await _sync(sessions, bank, connection_id, creds, page_size=20)
 
-    assert report.status in {"SUCCEEDED", "PARTIAL"}, report.error
+    assert report.status == "SUCCEEDED", report.error
+    assert any(seen in r.getMessage() for r in caplog.records), "the fault never happened"
     await _assert_ledger_equals_bank(sessions, bank, username, connection_id)
 
 
@@ -412,3 +423,74 @@ def test_credentials_are_encrypted_at_rest() -> None:
     assert b"s3cret-pass" not in blob and b"dilnoza" not in blob
     assert decrypt(blob, SECRET) == creds
     assert "s3cret" not in repr(creds)
+
+
+class _Reordered:
+    """A bank that ignores the requested sort: each stream's records arrive in reverse."""
+
+    def __init__(self, inner: ObpConnector) -> None:
+        self._inner = inner
+        self.page_size = inner.page_size
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def transaction_pages(
+        self, account: str, since: datetime | None, offset: int = 0
+    ) -> AsyncIterator[Page]:
+        pages = [page async for page in self._inner.transaction_pages(account, since, offset)]
+        records = [r for page in pages for r in page.records][::-1]
+        position = offset
+        for start in range(0, len(records), self.page_size):
+            chunk = records[start : start + self.page_size]
+            yield Page(records=chunk, offset=position, raw_count=len(chunk))
+            position += len(chunk)
+
+
+async def test_records_out_of_order_still_end_equal(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank
+) -> None:
+    username = next(
+        c.username
+        for c in bank.truth.customers
+        if any(bank.truth.pending_transactions(a.id) for a in bank.truth.accounts_of(c.username))
+    )
+    connection_id, creds = await _connect(sessions, bank, username, "alif")
+    for step in ("first", "after-booking"):
+        if step == "after-booking":
+            bank.truth.book_pending()
+        inner = _connector(bank, "alif", creds, page_size=25)
+        report = await SyncEngine(sessions).sync(connection_id, _Reordered(inner))  # type: ignore[arg-type]
+        await inner.aclose()
+        assert report.status == "SUCCEEDED"
+        await _assert_ledger_equals_bank(sessions, bank, username, connection_id)
+
+
+async def test_timeouts_over_real_http_are_retried(
+    sessions: async_sessionmaker[AsyncSession],
+    bank: Bank,
+    family: tuple[str, int, Credentials],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    username, connection_id, creds = family
+    bank.configure(timeout_rate=0.15, timeout_seconds=1.0, rng_seed=5)
+    async with serving(bank.app, "127.0.0.1", 0) as server:
+        port = server.servers[0].sockets[0].getsockname()[1]
+        connector = open_connector(
+            "alif",
+            f"http://127.0.0.1:{port}",
+            "alif.tj",
+            creds,
+            timeout=httpx.Timeout(0.25),
+            sleep=bank.clock.sleep,
+            max_retries=6,
+        )
+        try:
+            with caplog.at_level(logging.INFO, logger="connectors"):
+                report = await SyncEngine(sessions).sync(connection_id, connector)
+        finally:
+            await connector.aclose()
+
+    assert report.status == "SUCCEEDED", report.error
+    assert any("UpstreamUnavailable" in r.getMessage() for r in caplog.records)
+    await _assert_ledger_equals_bank(sessions, bank, username, connection_id)
