@@ -283,9 +283,7 @@ class SyncEngine:
         async with self.sessions.begin() as s:
             await self._write(s, ctx, table(ServicePayment), payment_rows, [])
             await self._write(s, ctx, table(Transaction), tx_rows, page.issues)
-            await store.link_transactions(
-                s, ctx.connection_id, [r["external_id"] for r in tx_rows], now=now
-            )
+            await store.link_transactions(s, ctx.connection_id, tx_rows, now=now)
             cursor.offset = page.offset + page.raw_count
             await store.save_cursor(s, ctx.connection_id, stream, cursor, now=now)
             await store.record_progress(s, ctx.run_id, ctx.stats, now=now)

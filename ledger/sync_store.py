@@ -7,7 +7,7 @@ cursor commit in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -230,30 +230,43 @@ def _resolved(target: Any, connection_id: int, external_id: Any) -> Any:
 
 
 async def link_transactions(
-    session: AsyncSession, connection_id: int, external_ids: Sequence[str], *, now: datetime
+    session: AsyncSession, connection_id: int, rows: Sequence[Mapping[str, Any]], *, now: datetime
 ) -> None:
     """Resolve a page's references (card, transfer, service payment, replaced pending).
 
-    Set-based: a handful of UPDATEs per page restricted to the page's rows, whatever its
-    size. The resolved ids are derived columns outside the payload hash, so they never make
-    a re-delivered record look changed.
+    Set-based: one UPDATE per kind of reference, restricted to the page's rows that carry
+    one, whatever the page size. The resolved ids are derived columns outside the payload
+    hash, so they never make a re-delivered record look changed.
     """
-    if not external_ids:
-        return
-    in_page = and_(TX.c.connection_id == connection_id, TX.c.external_id.in_(external_ids))
     for target, ext_col, id_col in (
         (table(Card), TX.c.card_external_id, TX.c.card_id),
         (table(Transfer), TX.c.transfer_external_id, TX.c.transfer_id),
         (table(ServicePayment), TX.c.service_payment_external_id, TX.c.service_payment_id),
         (TX.alias("replaced"), TX.c.replaces_external_id, TX.c.replaces_id),
     ):
+        referring = [r["external_id"] for r in rows if r.get(ext_col.name)]
+        if not referring:
+            continue
         await session.execute(
             update(TX)
-            .where(in_page, ext_col.is_not(None), id_col.is_(None))
+            .where(
+                TX.c.connection_id == connection_id,
+                TX.c.external_id.in_(referring),
+                id_col.is_(None),
+            )
             .values({id_col: _resolved(target, connection_id, ext_col)})
         )
+    replacing = [r["external_id"] for r in rows if r.get("replaces_external_id")]
+    if replacing:
+        await _supersede_replaced(session, connection_id, replacing, now=now)
 
-    # The customer's own category follows the money from the pending row to the booked one.
+
+async def _supersede_replaced(
+    session: AsyncSession, connection_id: int, replacing: Sequence[str], *, now: datetime
+) -> None:
+    """Pending rows replaced by these booked rows stop counting; the customer's own
+    category follows the money from the pending row to the booked one."""
+    in_page = and_(TX.c.connection_id == connection_id, TX.c.external_id.in_(replacing))
     pending = TX.alias("pending")
     await session.execute(
         update(TX)
@@ -267,7 +280,7 @@ async def link_transactions(
     booked = TX.alias("booked")
     replaced = select(booked.c.replaces_id).where(
         booked.c.connection_id == connection_id,
-        booked.c.external_id.in_(external_ids),
+        booked.c.external_id.in_(replacing),
         booked.c.replaces_id.is_not(None),
     )
     await session.execute(
