@@ -3,6 +3,7 @@ the bank after every fault, with no duplicates and the issues reported."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -493,4 +494,22 @@ async def test_timeouts_over_real_http_are_retried(
 
     assert report.status == "SUCCEEDED", report.error
     assert any("UpstreamUnavailable" in r.getMessage() for r in caplog.records)
+    await _assert_ledger_equals_bank(sessions, bank, username, connection_id)
+
+
+async def test_two_syncs_started_together_one_runs_one_is_refused(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, family: tuple[str, int, Credentials]
+) -> None:
+    username, connection_id, creds = family
+
+    results = await asyncio.gather(
+        _sync(sessions, bank, connection_id, creds),
+        _sync(sessions, bank, connection_id, creds),
+        return_exceptions=True,
+    )
+
+    refused = [r for r in results if isinstance(r, SyncAlreadyRunning)]
+    finished = [r for r in results if not isinstance(r, BaseException)]
+    assert len(refused) == 1 and len(finished) == 1
+    assert finished[0].status == "SUCCEEDED"
     await _assert_ledger_equals_bank(sessions, bank, username, connection_id)
