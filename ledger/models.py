@@ -97,6 +97,60 @@ class Consent(SQLModel, table=True):
     updated_at: datetime = _now_field()
 
 
+class ScaChallenge(SQLModel, table=True):
+    """A one-time code sent to the customer to authorise one consent.
+
+    Only an HMAC of the code is stored (keyed with the server secret, so the million
+    possible codes cannot be tried offline against a stolen database).
+    """
+
+    __tablename__ = "sca_challenge"
+    __table_args__ = (Index("ix_sca_challenge_consent", "consent_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consent_id: int = Field(foreign_key="consent.id")
+    code_hash: str = Field(max_length=64)
+    attempts: int = 0
+    created_at: datetime = _now_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuthorizationGrant(SQLModel, table=True):
+    """An OAuth authorization code and everything issued from it.
+
+    The code itself is stored only as a SHA-256 digest. Access and refresh tokens name
+    their grant, so revoking the grant (a replayed code, `/auth/revoke`) revokes them all.
+    """
+
+    __tablename__ = "authorization_grant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    consent_id: int = Field(foreign_key="consent.id", index=True)
+    redirect_uri: str = Field(max_length=500)
+    code_challenge: str = Field(max_length=128)
+    created_at: datetime = _now_field()
+    code_expires_at: datetime = Field(sa_type=UTCDateTime)
+    code_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RefreshToken(SQLModel, table=True):
+    """A refresh token (stored as a SHA-256 digest), rotated on every use."""
+
+    __tablename__ = "refresh_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    grant_id: int = Field(foreign_key="authorization_grant.id", index=True)
+    created_at: datetime = _now_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class Account(SQLModel, table=True):
     __tablename__ = "account"
     __table_args__ = (UniqueConstraint("connection_id", "external_id"),)

@@ -1,0 +1,92 @@
+"""The audit trail: one append-only row per data access.
+
+Append-only is enforced by the database (triggers refuse UPDATE and DELETE on both
+dialects), not only by this module having no update function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import DDL, event, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.models import AuditEvent, table
+
+AUDIT = table(AuditEvent)
+# Beyond this many ids a row keeps their count and digest only.
+MAX_LISTED_IDS = 100
+
+SQLITE_TRIGGERS = [
+    f"CREATE TRIGGER audit_event_no_{op.lower()} BEFORE {op} ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END"
+    for op in ("UPDATE", "DELETE")
+]
+POSTGRES_TRIGGERS = [
+    "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit_event is append-only'; END $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
+    "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+]
+for _statement in SQLITE_TRIGGERS:
+    event.listen(AUDIT, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in POSTGRES_TRIGGERS:
+    event.listen(AUDIT, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    operation: str
+    outcome: str  # ok denied error
+    request_id: str
+    client_id: str | None = None
+    user_id: int | None = None
+    consent_id: int | None = None
+    scopes: Sequence[str] = ()
+    object_ids: Sequence[str] = ()
+    ip: str | None = None
+
+
+def digest(object_ids: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(object_ids)).encode()).hexdigest()
+
+
+async def record(session: AsyncSession, entry: AuditRecord, *, at: datetime) -> None:
+    ids = list(object_ids) if len(object_ids := entry.object_ids) <= MAX_LISTED_IDS else []
+    await session.execute(
+        AUDIT.insert().values(
+            at=at,
+            client_id=entry.client_id,
+            user_id=entry.user_id,
+            consent_id=entry.consent_id,
+            operation=entry.operation[:200],
+            scopes=" ".join(sorted(entry.scopes)),
+            object_count=len(entry.object_ids),
+            object_digest=digest(entry.object_ids) if entry.object_ids else None,
+            object_ids=" ".join(ids),
+            outcome=entry.outcome,
+            request_id=entry.request_id[:64],
+            ip=entry.ip,
+        )
+    )
+
+
+async def events(
+    session: AsyncSession,
+    *,
+    consent_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 1000,
+) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(AUDIT.c.at, AUDIT.c.id).limit(limit)
+    if consent_id is not None:
+        query = query.where(AUDIT.c.consent_id == consent_id)
+    if since is not None:
+        query = query.where(AUDIT.c.at >= since)
+    if until is not None:
+        query = query.where(AUDIT.c.at < until)
+    return list((await session.execute(query)).scalars())

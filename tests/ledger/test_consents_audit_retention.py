@@ -1,0 +1,141 @@
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ledger import audit, consents, retention
+from ledger.db import create_engine
+from ledger.migrate import upgrade_connection
+from ledger.models import AuditEvent, Connection, Consent, Transaction, table
+
+from .factories import connected_account
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+async def _consent(s: AsyncSession, user_id: int, *, days: int = 90) -> int:
+    return await consents.create(
+        s,
+        user_id=user_id,
+        client_id=None,
+        scopes=frozenset({"accounts:read"}),
+        expires_at=NOW + timedelta(days=days),
+        now=NOW,
+    )
+
+
+async def _user_of(s: AsyncSession, conn: int) -> int:
+    c = table(Connection)
+    return int((await s.execute(select(c.c.user_id).where(c.c.id == conn))).scalar_one())
+
+
+async def test_only_legal_transitions(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+        consent_id = await _consent(s, await _user_of(s, conn))
+        state = await consents.authorise(
+            s,
+            consent_id,
+            account_ids=frozenset({account}),
+            expires_at=NOW + timedelta(days=30),
+            now=NOW,
+        )
+        assert state.status == consents.AUTHORISED and state.account_ids == {account}
+        with pytest.raises(consents.IllegalTransition):
+            await consents.transition(s, consent_id, consents.REJECTED, now=NOW)
+        await consents.transition(s, consent_id, consents.REVOKED, now=NOW)
+        with pytest.raises(consents.IllegalTransition, match="REVOKED cannot become AUTHORISED"):
+            await consents.transition(s, consent_id, consents.AUTHORISED, now=NOW)
+
+
+async def test_expiry_is_effective_before_it_is_stored(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as s:
+        conn, _account = await connected_account(s)
+        consent_id = await _consent(s, await _user_of(s, conn))
+        await consents.authorise(
+            s, consent_id, account_ids=frozenset(), expires_at=NOW + timedelta(days=1), now=NOW
+        )
+        state = await consents.load(s, consent_id)
+        assert state is not None
+        assert state.usable(NOW)
+        later = NOW + timedelta(days=2)
+        assert state.effective_status(later) == consents.EXPIRED and not state.usable(later)
+        with pytest.raises(consents.IllegalTransition):
+            await consents.transition(s, consent_id, consents.REVOKED, now=later)
+        assert await consents.expire_due(s, now=later) == 1
+
+
+async def test_audit_rows_cannot_be_changed_or_deleted(db_url: str) -> None:
+    # The migrated schema, so the triggers under test are the ones production gets.
+    engine = create_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade_connection)
+    try:
+        async with AsyncSession(engine) as s, s.begin():
+            await audit.record(
+                s,
+                audit.AuditRecord(
+                    operation="Accounts", outcome="ok", request_id="r1", object_ids=["A:1"]
+                ),
+                at=NOW,
+            )
+        for statement in (
+            update(table(AuditEvent)).values(outcome="denied"),
+            delete(table(AuditEvent)),
+        ):
+            with pytest.raises((DBAPIError, IntegrityError), match="append-only"):
+                async with AsyncSession(engine) as s, s.begin():
+                    await s.execute(statement)
+        async with AsyncSession(engine) as s:
+            rows = await audit.events(s)
+        assert [(r.operation, r.outcome, r.object_ids) for r in rows] == [("Accounts", "ok", "A:1")]
+    finally:
+        await engine.dispose()
+
+
+async def test_retention_purges_data_after_the_window_and_keeps_consents(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+        user = await _user_of(s, conn)
+        await s.execute(
+            table(Transaction)
+            .insert()
+            .values(
+                connection_id=conn,
+                external_id="t1",
+                account_id=account,
+                status="BOOKED",
+                booking_date=date(2026, 1, 1),
+                amount_minor=-100,
+                currency="TJS",
+                type="FEE",
+                payload_hash="x",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        consent_id = await _consent(s, user)
+        await consents.authorise(
+            s, consent_id, account_ids=frozenset(), expires_at=NOW + timedelta(days=30), now=NOW
+        )
+        await consents.transition(s, consent_id, consents.REVOKED, now=NOW)
+
+    window = timedelta(days=30)
+    async with sessions.begin() as s:
+        assert await retention.run(s, now=NOW + timedelta(days=29), window=window) == {}
+    async with sessions.begin() as s:
+        purged = await retention.run(s, now=NOW + timedelta(days=31), window=window)
+    assert purged.get(user, 0) >= 2
+    async with sessions() as s:
+        left = (await s.execute(select(func.count()).select_from(table(Transaction)))).scalar_one()
+        kept = (await s.execute(select(func.count()).select_from(table(Consent)))).scalar_one()
+        blob = (await s.execute(select(table(Connection).c.credentials_encrypted))).scalar_one()
+    assert (left, kept, blob) == (0, 1, b"")
+    async with sessions.begin() as s:
+        assert await retention.run(s, now=NOW + timedelta(days=60), window=window) == {}
