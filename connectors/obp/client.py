@@ -443,7 +443,11 @@ class ObpClient:
         """Cards of the current user at every bank (v1.3.0 shape, full PAN: mask at once)."""
         return await self._request("GET", _path("cards"), _list_at("cards"))
 
-    async def transaction_requests(self, bank_id: str, account_id: str) -> list[Any]:
+    async def transaction_requests(
+        self, bank_id: str, account_id: str, *, limit: int | None = None, offset: int = 0
+    ) -> list[Any]:
+        """OBP lists these unpaged; `limit`/`offset` go as query parameters, which a bank that
+        pages them honours and one that does not ignores."""
         path = _path(
             "banks",
             _id(bank_id),
@@ -452,6 +456,8 @@ class ObpClient:
             self._view_id,
             "transaction-requests",
         )
+        if limit is not None:
+            path += f"?limit={int(limit)}&offset={int(offset)}"
         return await self._request("GET", path, _list_at("transaction_requests_with_charges"))
 
     async def counterparties(self, bank_id: str, account_id: str) -> list[Any]:

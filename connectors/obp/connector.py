@@ -118,9 +118,25 @@ class ObpConnector:
             yield self._mapper.map_transactions(raw, account_external_id, page_offset)
 
     async def transfer_pages(self, account_external_id: str) -> AsyncIterator[Page]:
-        """OBP lists transaction requests unpaged: one page."""
-        raw = await self._client.transaction_requests(self._bank_id, account_external_id)
-        yield self._mapper.map_transfers(raw, account_external_id)
+        """Transaction requests in pages where the bank pages them (the sandbox does), else
+        the whole list as one page: a bank that ignores `limit` answers with more than asked
+        or repeats the first page, and either ends the loop."""
+        offset = 0
+        first_id: object = None
+        while True:
+            raw = await self._client.transaction_requests(
+                self._bank_id, account_external_id, limit=self.page_size, offset=offset
+            )
+            head = raw[0].get("id") if raw and isinstance(raw[0], dict) else None
+            if offset and head is not None and head == first_id:
+                return
+            first_id = first_id if offset else head
+            page = self._mapper.map_transfers(raw, account_external_id)
+            page.offset = offset
+            yield page
+            if len(raw) != self.page_size:
+                return
+            offset += len(raw)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -191,3 +191,24 @@ async def test_an_account_id_obp_would_not_issue_becomes_an_issue(connector, obp
     reasons = sorted(i.reason for i in page.issues)
     assert reasons == ["account id is not a valid OBP id", "id is missing"]
     assert len(obp.requests) == 2  # the login and the list; no detail call
+
+
+async def test_transfer_pages_follow_a_bank_that_pages_them(connector, obp, load):
+    items = load("transaction_requests.json")["transaction_requests_with_charges"]
+    third = {**items[0], "id": "b1a2c3d4-0000-4000-8000-000000000003"}
+    everything = [*items, third]
+
+    def paged(request):
+        offset = int(request.url.params["offset"])
+        limit = int(request.url.params["limit"])
+        chunk = everything[offset : offset + limit]
+        return httpx.Response(200, json={"transaction_requests_with_charges": chunk})
+
+    obp.route(
+        "GET", f"/obp/v5.1.0/banks/{BANK}/accounts/{WALLET}/owner/transaction-requests", paged
+    )
+
+    pages = [p async for p in connector.transfer_pages(WALLET)]
+
+    assert [len(p.records) for p in pages] == [2, 1]
+    assert [p.offset for p in pages] == [0, 2]
