@@ -7,7 +7,7 @@ import asyncio
 import typer
 from rich.console import Console
 
-from graph import cli_sync
+from graph import cli_api, cli_auth, cli_sync
 from graph.settings import get_settings
 from ledger import migrate
 
@@ -15,6 +15,8 @@ app = typer.Typer(help="alif-graph: a consent-gated GraphQL API over an open-ban
 db_app = typer.Typer(help="Database schema management.")
 app.add_typer(db_app, name="db")
 cli_sync.register(app)
+cli_api.register(app)
+cli_auth.register(app)
 console = Console()
 
 
@@ -28,7 +30,9 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target Alembic revis
 
 @app.command()
 def demo(
-    serve: bool = typer.Option(True, help="Serve the API after syncing (--no-serve: stop)."),
+    serve: bool = typer.Option(
+        True, help="Keep serving the API after the demo token (--no-serve: stop)."
+    ),
 ) -> None:
     """Start the sandbox bank, link a demo customer, sync, and serve the GraphQL API."""
     from graph.demo import run_demo

@@ -19,6 +19,10 @@ from connectors.sandbox.app import create_app as create_sandbox
 from connectors.sandbox.bank import SandboxBank
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.server import banner
+from graph.app import create_app
+from graph.auth.demo_flow import demo_token
+from graph.auth.runtime import AuthConfig
+from graph.auth.sms import DevelopmentSender
 from graph.cli_sync import connect_bank, sync_connections
 from graph.secrets import server_secret
 from graph.settings import Settings
@@ -27,6 +31,7 @@ from ledger.models import Connection, User, table
 
 console = Console()
 SANDBOX_HOST, SANDBOX_PORT = "127.0.0.1", 8080
+API_HOST, API_PORT = "127.0.0.1", 8000
 
 
 @contextlib.asynccontextmanager
@@ -97,9 +102,18 @@ async def run_demo(settings: Settings, *, serve_api: bool = True) -> None:
             f"sync {report.status}: {stats.pages} pages, {stats.inserted} inserted, "
             f"{stats.changed} changed, {stats.unchanged} unchanged, {stats.issues} issues"
         )
-        if serve_api:
-            await _serve_api(settings)
+        await _serve_api(settings, phone=bank.customers[0].phone, forever=serve_api)
 
 
-async def _serve_api(settings: Settings) -> None:
-    console.print("\nThe GraphQL API arrives with the API issue; the ledger is ready.")
+async def _serve_api(settings: Settings, *, phone: str, forever: bool) -> None:
+    """Serve the API, walk the consent flow for a demo app, print its access token."""
+    sender = DevelopmentSender(reveal_codes=True)
+    app = create_app(settings, auth=AuthConfig(sender=sender))
+    api_url = f"http://{API_HOST}:{API_PORT}"
+    async with serving(app, API_HOST, API_PORT):
+        await demo_token(
+            console, api_url=api_url, database_url=settings.database_url, sender=sender, phone=phone
+        )
+        if forever:
+            console.print(f"\nGraphQL at {api_url}/graphql; consents at {api_url}/auth/consents")
+            await asyncio.Event().wait()  # until Ctrl-C

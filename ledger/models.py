@@ -287,6 +287,8 @@ class Transaction(SQLModel, table=True):
         Index("ix_transaction_connection_updated", "connection_id", "updated_at", "id"),
         Index("ix_transaction_card", "card_id"),
         Index("ix_transaction_transfer", "transfer_id"),
+        # ServicePayment.transaction: the API's loader looks transactions up by payment.
+        Index("ix_transaction_service_payment", "service_payment_id"),
     )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)

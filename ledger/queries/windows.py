@@ -45,15 +45,25 @@ def _values(keys: Sequence[ColumnElement[Any]], position: Position) -> Any:
     return typed[0] if len(typed) == 1 else tuple_(*typed)
 
 
-def windowed(stmt: Select[Any], keys: Sequence[ColumnElement[Any]], window: Window) -> Select[Any]:
-    """`stmt` limited to `window`. Row-value comparisons, `(booking_date, id) < (:d, :id)`,
-    are answered by both databases from an `(account_id, booking_date, id)` index."""
+def bounded(stmt: Select[Any], keys: Sequence[ColumnElement[Any]], window: Window) -> Select[Any]:
+    """`stmt` limited to the window's positions. Row-value comparisons,
+    `(booking_date, id) < (:d, :id)`, which both databases answer from an
+    `(account_id, booking_date, id)` index."""
     if window.above is not None:
         stmt = stmt.where(_row(keys) > _values(keys, window.above))
     if window.below is not None:
         stmt = stmt.where(_row(keys) < _values(keys, window.below))
+    return stmt
+
+
+def ordered(stmt: Select[Any], keys: Sequence[ColumnElement[Any]], window: Window) -> Select[Any]:
+    """`stmt` sorted in the window's direction and cut at its size."""
     order = [key.desc() if window.descending else key.asc() for key in keys]
     return stmt.order_by(*order).limit(window.limit)
+
+
+def windowed(stmt: Select[Any], keys: Sequence[ColumnElement[Any]], window: Window) -> Select[Any]:
+    return ordered(bounded(stmt, keys, window), keys, window)
 
 
 async def rows(session: AsyncSession, stmt: Select[Any]) -> list[RowMapping]:
@@ -73,18 +83,23 @@ async def per_account_window(
     Each account is read through its own `(account_id, key, id)` index range and the small
     per-account windows are merged, instead of sorting every row of every account: the
     cost follows the page size and the number of accounts, not the length of the history.
+    The merge handles sort keys only; the page's rows are then joined by primary key.
     """
     if not account_ids:
         return []
+    own_keys = [t.c[k] for k in keys]
+    if len(account_ids) == 1:
+        stmt = select(t).where(t.c.account_id == account_ids[0], *conditions)
+        return await rows(session, windowed(stmt, own_keys, window))
 
     def part(account_id: int) -> Select[Any]:
-        stmt = select(t).where(t.c.account_id == account_id, *conditions)
-        return windowed(stmt, [t.c[k] for k in keys], window)
+        stmt = select(*own_keys).where(t.c.account_id == account_id, *conditions)
+        return windowed(stmt, own_keys, window)
 
-    if len(account_ids) == 1:
-        return await rows(session, part(account_ids[0]))
     merged = union_all(*(select(part(a).subquery()) for a in account_ids)).subquery()
-    return await rows(session, windowed(select(merged), [merged.c[k] for k in keys], window))
+    page = ordered(select(merged), [merged.c[k] for k in keys], window).subquery()
+    stmt = ordered(select(t).join(page, t.c.id == page.c.id), [page.c[k] for k in keys], window)
+    return await rows(session, stmt)
 
 
 async def count(

@@ -1,0 +1,49 @@
+"""The root `accounts` and `institutions` fields."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.accounts.filters import AccountFilter, account_criteria
+from graph.accounts.types import Account, Institution
+from graph.auth.scopes import ACCOUNTS_READ
+from graph.context import Info
+from graph.pagination import Connection, Ordering, PageRequest
+from graph.permissions import scoped
+from ledger.queries import pages, rows
+from ledger.queries.pages import ACCOUNT_KEYS
+
+ORDERING = Ordering("acc", ACCOUNT_KEYS, descending=False)
+
+
+@strawberry.type
+class AccountQueries:
+    @strawberry.field(description="The institutions the service knows.")
+    async def institutions(self, info: Info) -> list[Institution]:
+        async with info.context.db.session() as session:
+            found = await rows.all_institutions(session)
+        return [Institution.from_row(row) for row in found]
+
+    @scoped("The consented accounts, oldest first.", ACCOUNTS_READ)
+    async def accounts(
+        self,
+        info: Info,
+        filter: AccountFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Account] | None:
+        context = info.context
+        request = PageRequest.parse(
+            ORDERING, context.settings, first=first, after=after, last=last, before=before
+        )
+        criteria = account_criteria(filter, await context.account_ids())
+        async with context.db.session() as session:
+            found = await pages.account_page(session, criteria, request.window)
+
+        async def count_all() -> int:
+            async with context.db.session() as session:
+                return await pages.account_count(session, criteria)
+
+        return request.connection(found, Account.from_row, count_all)

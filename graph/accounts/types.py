@@ -1,0 +1,148 @@
+"""Institutions, accounts and their balances."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from sqlalchemy import RowMapping
+
+from graph.auth.scopes import BALANCES_READ, CARDS_READ, STATEMENTS_READ, TRANSACTIONS_READ
+from graph.context import Info
+from graph.ids import to_global_id
+from graph.inputs import within
+from graph.node import Node
+from graph.pagination import Connection
+from graph.permissions import scoped
+from graph.scalars import Money
+from graph.statements.queries import statement_of
+from graph.statements.types import Statement
+from graph.transactions.filters import TransactionFilter, TransactionOrder, transaction_criteria
+from graph.transactions.queries import transaction_connection, transaction_page_request
+from graph.transactions.types import Transaction
+
+if TYPE_CHECKING:
+    from graph.cards.types import Card
+
+
+@strawberry.enum
+class AccountType(Enum):
+    WALLET = "WALLET"
+    CURRENT = "CURRENT"
+    SAVINGS = "SAVINGS"
+    DEPOSIT = "DEPOSIT"
+    CARD = "CARD"
+    LOAN = "LOAN"
+
+
+@strawberry.enum
+class BalanceType(Enum):
+    BOOKED = "BOOKED"
+    AVAILABLE = "AVAILABLE"
+
+
+@strawberry.type(description="A bank or other provider of accounts.")
+class Institution(Node):
+    code: str
+    name: str
+    country: str = strawberry.field(description="ISO 3166 alpha-2 code.")
+    bic: str | None
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Institution:
+        return cls(
+            id=strawberry.ID(to_global_id("Institution", row["id"])),
+            code=row["code"],
+            name=row["name"],
+            country=row["country"],
+            bic=row["bic"],
+        )
+
+
+@strawberry.type(description="A balance as the bank last reported it.")
+class Balance:
+    type: BalanceType
+    amount: Money
+    as_of: datetime
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Balance:
+        return cls(
+            type=BalanceType(row["type"]),
+            amount=Money.of(row["amount_minor"], row["currency"]),
+            as_of=row["as_of"],
+        )
+
+
+@strawberry.type(description="An account of the customer at an institution.")
+class Account(Node):
+    type: AccountType
+    name: str
+    number_masked: str
+    currency: str
+    pk: strawberry.Private[int]
+    institution_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Account:
+        return cls(
+            id=strawberry.ID(to_global_id("Account", row["id"])),
+            type=AccountType(row["type"]),
+            name=row["name"],
+            number_masked=row["number_masked"],
+            currency=row["currency"],
+            pk=row["id"],
+            institution_pk=row["institution_id"],
+        )
+
+    @classmethod
+    def maybe(cls, row: RowMapping | None) -> Account | None:
+        return None if row is None else cls.from_row(row)
+
+    @strawberry.field
+    async def institution(self, info: Info) -> Institution:
+        row = await info.context.loaders.institution_by_id.load(self.institution_pk)
+        if row is None:
+            raise LookupError(f"institution {self.institution_pk} of account {self.pk} missing")
+        return Institution.from_row(row)
+
+    @scoped("The latest booked and available balances.", BALANCES_READ)
+    async def balances(self, info: Info) -> list[Balance] | None:
+        found = await info.context.loaders.balances_by_account.load(self.pk)
+        return [Balance.from_row(row) for row in found]
+
+    @scoped("Cards linked to this account.", CARDS_READ)
+    async def cards(
+        self, info: Info
+    ) -> list[Annotated[Card, strawberry.lazy("graph.cards.types")]] | None:
+        from graph.cards.types import Card
+
+        found = await info.context.loaders.cards_by_account.load(self.pk)
+        return [Card.from_row(row) for row in found]
+
+    @scoped("This account's transactions.", TRANSACTIONS_READ)
+    async def transactions(
+        self,
+        info: Info,
+        filter: TransactionFilter | None = None,
+        order_by: TransactionOrder = TransactionOrder.BOOKING_DATE_DESC,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Transaction] | None:
+        request = transaction_page_request(info, order_by, first, after, last, before)
+        readable = within(await info.context.account_ids(), [self.pk])
+        return await transaction_connection(info, transaction_criteria(filter, readable), request)
+
+    @scoped("This account's statement of a period.", STATEMENTS_READ)
+    async def statement(
+        self,
+        info: Info,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+        booked_only: bool = True,
+    ) -> Statement | None:
+        return await statement_of(info, self.pk, from_, to, booked_only)

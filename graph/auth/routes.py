@@ -1,0 +1,38 @@
+"""The auth routes to mount in the app: OAuth endpoints and the customer's pages."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from graph.auth.authorize import AuthorizeFlow
+from graph.auth.manage import ManageConsents
+from graph.auth.oauth import OAuthEndpoints
+from graph.auth.runtime import Auth, AuthConfig
+from graph.services import Services
+
+
+def auth_routes(services: Services, config: AuthConfig | None = None) -> list[BaseRoute]:
+    auth = Auth(services, config or AuthConfig())
+    oauth = OAuthEndpoints(auth)
+    flow = AuthorizeFlow(auth)
+    manage = ManageConsents(auth)
+    post = ["POST"]
+    return [
+        Route("/auth/token", oauth.token, methods=post),
+        Route("/auth/revoke", oauth.revoke, methods=post),
+        Route("/auth/authorize", flow.start, methods=["GET"]),
+        Route("/auth/flow", flow.show, methods=["GET"]),
+        Route("/auth/flow/phone", flow.phone, methods=post),
+        Route("/auth/flow/code", flow.code, methods=post),
+        Route("/auth/flow/resend", flow.resend, methods=post),
+        Route("/auth/flow/restart", flow.restart, methods=post),
+        Route("/auth/flow/decide", flow.decide, methods=post),
+        Route("/auth/flow/bank", flow.bank, methods=post),
+        Route("/auth/flow/bank-code", flow.bank_code, methods=post),
+        Route("/auth/consents", manage.show, methods=["GET"]),
+        Route("/auth/consents/phone", manage.phone, methods=post),
+        Route("/auth/consents/code", manage.code, methods=post),
+        Route("/auth/consents/resend", manage.resend, methods=post),
+        Route("/auth/consents/restart", manage.restart, methods=post),
+        Route("/auth/consents/revoke", manage.revoke, methods=post),
+    ]

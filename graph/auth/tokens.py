@@ -1,0 +1,83 @@
+"""Signed access tokens (JWT, HS256 only).
+
+The algorithm is pinned on both sides: a token claiming `none` or any other algorithm is
+refused, whatever its signature. A token only names a consent (and, when issued by the
+OAuth token endpoint, its grant `gid`); what it may read is looked up in the consent on every
+request, so a revocation of either takes effect immediately.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+ALGORITHM = "HS256"
+ISSUER = "alif-graph"
+AUDIENCE = "alif-graph-api"
+_REQUIRED = ["exp", "iat", "sub", "cid", "iss", "aud"]
+
+
+class InvalidToken(Exception):
+    """Not a valid access token; the reason is for logs, not for clients."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: int
+    consent_id: int
+    scopes: frozenset[str]
+    grant_id: int | None = None  # None: a development token, not issued through OAuth
+
+
+def issue_access_token(
+    secret: str,
+    *,
+    user_id: int,
+    consent_id: int,
+    scopes: frozenset[str],
+    now: datetime,
+    ttl: timedelta,
+    grant_id: int | None = None,
+) -> str:
+    claims: dict[str, object] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": str(user_id),
+        "cid": consent_id,
+        "scope": " ".join(sorted(scopes)),
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    if grant_id is not None:
+        claims["gid"] = grant_id
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_access_token(secret: str, token: str) -> AccessClaims:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": _REQUIRED},
+        )
+        user_id = int(claims["sub"])
+        consent_id = claims["cid"]
+        scope = claims.get("scope", "")
+        grant_id = claims.get("gid")
+        if type(consent_id) is not int or not isinstance(scope, str):
+            raise InvalidToken("malformed claims")
+        if grant_id is not None and type(grant_id) is not int:
+            raise InvalidToken("malformed claims")
+    except (jwt.InvalidTokenError, ValueError) as exc:
+        raise InvalidToken(str(exc)) from None
+    return AccessClaims(
+        user_id=user_id,
+        consent_id=consent_id,
+        scopes=frozenset(scope.split()),
+        grant_id=grant_id,
+    )

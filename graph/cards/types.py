@@ -1,0 +1,96 @@
+"""Payment cards (masked: BIN and last four digits at most)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from sqlalchemy import RowMapping
+
+from graph.auth.scopes import ACCOUNTS_READ, TRANSACTIONS_READ
+from graph.context import Info
+from graph.ids import to_global_id
+from graph.inputs import within
+from graph.node import Node
+from graph.pagination import Connection
+from graph.permissions import scoped
+from graph.transactions.filters import TransactionOrder
+from graph.transactions.queries import transaction_connection, transaction_page_request
+from graph.transactions.types import Transaction
+from ledger.queries.pages import TransactionCriteria
+
+if TYPE_CHECKING:
+    from graph.accounts.types import Account
+
+
+@strawberry.enum
+class CardScheme(Enum):
+    VISA = "VISA"
+    MASTERCARD = "MASTERCARD"
+    KORTI_MILLI = "KORTI_MILLI"
+    UNIONPAY = "UNIONPAY"
+    OTHER = "OTHER"
+
+    @classmethod
+    def _missing_(cls, value: object) -> CardScheme:
+        return cls.OTHER
+
+
+@strawberry.enum
+class CardStatus(Enum):
+    ACTIVE = "ACTIVE"
+    BLOCKED = "BLOCKED"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.type(description="A payment card.")
+class Card(Node):
+    scheme: CardScheme
+    pan_masked: str = strawberry.field(description="BIN and last four digits at most.")
+    holder_name: str | None
+    expires_on: str | None = strawberry.field(description="MM/YY.")
+    status: CardStatus
+    pk: strawberry.Private[int]
+    account_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Card:
+        return cls(
+            id=strawberry.ID(to_global_id("Card", row["id"])),
+            scheme=CardScheme(row["scheme"]),
+            pan_masked=row["pan_masked"],
+            holder_name=row["holder_name"],
+            expires_on=row["expires_on"],
+            status=CardStatus(row["status"]),
+            pk=row["id"],
+            account_pk=row["account_id"],
+        )
+
+    @classmethod
+    def maybe(cls, row: RowMapping | None) -> Card | None:
+        return None if row is None else cls.from_row(row)
+
+    @scoped("The account the card draws on.", ACCOUNTS_READ)
+    async def account(
+        self, info: Info
+    ) -> Annotated[Account, strawberry.lazy("graph.accounts.types")] | None:
+        from graph.accounts.types import Account
+
+        return Account.maybe(await info.context.loaders.account_by_id.load(self.account_pk))
+
+    @scoped("Transactions paid with this card, newest first.", TRANSACTIONS_READ)
+    async def transactions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Transaction] | None:
+        order = TransactionOrder.BOOKING_DATE_DESC
+        request = transaction_page_request(info, order, first, after, last, before)
+        readable = within(await info.context.account_ids(), [self.account_pk])
+        criteria = TransactionCriteria(account_ids=readable, card_ids=[self.pk])
+        return await transaction_connection(info, criteria, request)

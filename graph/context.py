@@ -1,0 +1,50 @@
+"""The per-request context: who is asking, the database session, the dataloaders."""
+
+from __future__ import annotations
+
+import asyncio
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graph.auth.principal import Principal
+from graph.dataloaders import RequestDb
+from graph.loaders import Loaders
+from graph.locales import Locale
+from graph.settings import Settings
+from ledger.queries import visible_account_ids
+
+
+class Context:
+    def __init__(
+        self,
+        *,
+        request_id: str,
+        settings: Settings,
+        principal: Principal,
+        session: AsyncSession,
+    ) -> None:
+        self.request_id = request_id
+        self.settings = settings
+        self.principal = principal
+        self.locale = Locale.of(principal.locale)
+        self.db = RequestDb(session)
+        self.loaders = Loaders(self)
+        self._account_ids: asyncio.Future[list[int]] | None = None
+
+    async def account_ids(self) -> list[int]:
+        """The accounts this request may read: the customer's, narrowed by the consent.
+        Read once per request, however many resolvers ask."""
+        if self._account_ids is None:
+            self._account_ids = asyncio.ensure_future(self._read_account_ids())
+        return await self._account_ids
+
+    async def _read_account_ids(self) -> list[int]:
+        consent = self.principal.consent
+        async with self.db.session() as session:
+            return await visible_account_ids(
+                session, self.principal.user_id, consent.consented_accounts
+            )
+
+
+Info = strawberry.Info[Context, None]

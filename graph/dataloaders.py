@@ -1,0 +1,73 @@
+"""The building blocks of the per-request dataloaders.
+
+Loaders live in the request context and die with it: a module-level loader would cache one
+customer's rows for the next. Each batch is one statement; results come back in key order,
+None or [] for a key with no visible row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from aiodataloader import DataLoader
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class RequestDb:
+    """The request's session, used by one statement at a time.
+
+    GraphQL resolves sibling fields concurrently, while an AsyncSession runs one statement at
+    a time; the lock queues them on the request's single connection.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._lock:
+            yield self._session
+
+
+class Reader(Protocol):
+    """What a loader needs from the request: the database and the readable accounts."""
+
+    db: RequestDb
+
+    async def account_ids(self) -> list[int]: ...
+
+
+# (session, ids, readable account ids) -> rows
+OwnedRowsQuery = Callable[[AsyncSession, Sequence[int], Sequence[int]], Awaitable[list[RowMapping]]]
+
+
+class OwnedRowById(DataLoader[int, RowMapping | None]):
+    """Rows by primary key, restricted to the accounts the request may read."""
+
+    def __init__(self, reader: Reader, query: OwnedRowsQuery) -> None:
+        super().__init__()
+        self.reader = reader
+        self.query = query
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[RowMapping | None]:
+        account_ids = await self.reader.account_ids()
+        async with self.reader.db.session() as session:
+            found = await self.query(session, keys, account_ids)
+        by_id = {row["id"]: row for row in found}
+        return [by_id.get(key) for key in keys]
+
+
+def group_rows(
+    rows: Sequence[RowMapping], column: str, keys: Sequence[int]
+) -> list[list[RowMapping]]:
+    """`rows` grouped by `column`, one (possibly empty) list per key, in key order."""
+    grouped: dict[int, list[RowMapping]] = defaultdict(list)
+    for row in rows:
+        grouped[row[column]].append(row)
+    return [grouped.get(key, []) for key in keys]

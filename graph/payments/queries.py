@@ -1,0 +1,46 @@
+"""The root `servicePayments` field."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.auth.scopes import PAYMENTS_READ
+from graph.context import Info
+from graph.pagination import Connection, Ordering, PageRequest
+from graph.payments.filters import ServicePaymentFilter, payment_criteria
+from graph.payments.types import ServicePayment
+from graph.permissions import scoped
+from ledger.queries import pages
+from ledger.queries.pages import SERVICE_PAYMENT_KEYS
+
+ORDERING = Ordering("pay", SERVICE_PAYMENT_KEYS, descending=True)
+
+
+@strawberry.type
+class PaymentQueries:
+    @scoped("Service payments of the consented accounts, newest first.", PAYMENTS_READ)
+    async def service_payments(
+        self,
+        info: Info,
+        filter: ServicePaymentFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ServicePayment] | None:
+        context = info.context
+        request = PageRequest.parse(
+            ORDERING, context.settings, first=first, after=after, last=last, before=before
+        )
+        criteria = payment_criteria(filter, await context.account_ids())
+        async with context.db.session() as session:
+            found = await pages.service_payment_page(session, criteria, request.window)
+
+        async def count_all() -> int:
+            async with context.db.session() as session:
+                return await pages.service_payment_count(session, criteria)
+
+        locale = context.locale
+        return request.connection(
+            found, lambda row: ServicePayment.from_row(row, locale), count_all
+        )

@@ -1,0 +1,66 @@
+"""Payments to service providers: mobile top-ups, electricity, water, ..."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from sqlalchemy import RowMapping
+
+from graph.auth.scopes import ACCOUNTS_READ, TRANSACTIONS_READ
+from graph.context import Info
+from graph.ids import to_global_id
+from graph.locales import Locale
+from graph.node import Node
+from graph.permissions import scoped
+from graph.scalars import Money
+from graph.transactions.types import Category, CategorySource, Transaction
+
+if TYPE_CHECKING:
+    from graph.accounts.types import Account
+
+
+@strawberry.type(description="A payment to a service provider.")
+class ServicePayment(Node):
+    provider: str
+    category: Category
+    service_account_masked: str | None = strawberry.field(
+        description="The customer's number at the provider (phone, meter, contract), masked."
+    )
+    amount: Money
+    paid_at: datetime
+    autopay: bool
+    pk: strawberry.Private[int]
+    account_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: RowMapping, locale: Locale) -> ServicePayment:
+        return cls(
+            id=strawberry.ID(to_global_id("ServicePayment", row["id"])),
+            provider=row["provider"],
+            category=Category.of(row["category"], CategorySource.PROVIDER, locale),
+            service_account_masked=row["service_account_masked"],
+            amount=Money.of(row["amount_minor"], row["currency"]),
+            paid_at=row["paid_at"],
+            autopay=row["autopay"],
+            pk=row["id"],
+            account_pk=row["account_id"],
+        )
+
+    @classmethod
+    def maybe(cls, row: RowMapping | None, locale: Locale) -> ServicePayment | None:
+        return None if row is None else cls.from_row(row, locale)
+
+    @scoped("The transaction that paid it.", TRANSACTIONS_READ)
+    async def transaction(self, info: Info) -> Transaction | None:
+        row = await info.context.loaders.transaction_by_service_payment.load(self.pk)
+        return Transaction.maybe(row, info)
+
+    @scoped("The account it was paid from.", ACCOUNTS_READ)
+    async def account(
+        self, info: Info
+    ) -> Annotated[Account, strawberry.lazy("graph.accounts.types")] | None:
+        from graph.accounts.types import Account
+
+        return Account.maybe(await info.context.loaders.account_by_id.load(self.account_pk))

@@ -1,0 +1,30 @@
+"""JSON bodies whose amounts are numbers with exactly the currency's decimals.
+
+`-120.50` must reach the client as the number `-120.50`: not a float (which would print
+`-120.5` or worse), not a string. orjson writes a `Fragment` verbatim, so each amount is
+formatted from its minor units and embedded as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from ledger.money import format_minor
+
+
+def amount(minor: int, currency: str) -> orjson.Fragment:
+    return orjson.Fragment(format_minor(minor, currency).encode())
+
+
+def maybe_amount(minor: int | None, currency: str) -> orjson.Fragment | None:
+    return None if minor is None else amount(minor, currency)
+
+
+class ExactJSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)

@@ -1,0 +1,174 @@
+"""The seed-compatible REST endpoints, served by the same ledger queries, bearer tokens and
+consent checks as GraphQL.
+
+    GET /api/v1/alif/transactions?from_date&to_date&type&limit&offset
+    GET /api/v1/alif/accounts/{accountId}/statement?from_date&to_date
+
+Their published contract pages by limit/offset, so the transactions list does too (GraphQL
+pages by keyset). Errors: {"error": CODE, "message": ..., "request_id": ...} with the
+GraphQL error codes, and 400/401/403/404/500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from graph.auth.principal import Principal
+from graph.auth.scopes import STATEMENTS_READ, TRANSACTIONS_READ
+from graph.errors import BadUserInput, ErrorCode, Forbidden, NotFound, PublicError
+from graph.ids import pk_of, to_global_id
+from graph.inputs import check_period
+from graph.rest.encoding import ExactJSONResponse, amount, maybe_amount
+from graph.services import Services, request_id
+from graph.transactions.types import TransactionType
+from ledger.queries import pages, rows, statements, visible_account_ids
+from ledger.queries.pages import TransactionCriteria
+
+log = logging.getLogger("graph.rest")
+
+DEFAULT_LIMIT = 20
+# OFFSET reads and skips rows: bound how deep a client can make the database dig.
+MAX_OFFSET = 100_000
+
+_STATUS = {
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.BAD_USER_INPUT: 400,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.UPSTREAM_UNAVAILABLE: 503,
+}
+
+Handler = Callable[[Request, AsyncSession, Principal, Services], Awaitable[Response]]
+
+
+def endpoint(services: Services, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Wraps a handler with authentication, one session, and error responses."""
+
+    async def serve(request: Request) -> Response:
+        rid = request_id(request)
+        try:
+            async with services.sessions() as session:
+                principal = await services.authenticate(session, request)
+                return await handler(request, session, principal, services)
+        except PublicError as error:
+            headers = (
+                {"WWW-Authenticate": "Bearer"} if error.code == ErrorCode.UNAUTHENTICATED else {}
+            )
+            body = {"error": error.code.value, "message": error.message, "request_id": rid}
+            return ExactJSONResponse(body, status_code=_STATUS[error.code], headers=headers)
+        except Exception:
+            log.exception("request %s: unexpected error", rid)
+            body = {"error": ErrorCode.INTERNAL_SERVER_ERROR.value, "request_id": rid}
+            return ExactJSONResponse(body, status_code=500)
+
+    return serve
+
+
+def _require(principal: Principal, scope: str) -> None:
+    if not principal.may(scope):
+        raise Forbidden(f"This needs the consent scope {scope}.")
+
+
+def _date(request: Request, name: str, *, required: bool) -> date | None:
+    text = request.query_params.get(name)
+    if text is None or text == "":
+        if required:
+            raise BadUserInput(f"`{name}` is required (YYYY-MM-DD).")
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadUserInput(f"`{name}` is not a date (YYYY-MM-DD): {text[:20]!r}.") from None
+
+
+def _int(request: Request, name: str, default: int, maximum: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) > maximum:
+        raise BadUserInput(f"`{name}` must be a whole number from 0 to {maximum}.")
+    return int(text)
+
+
+def _type(request: Request) -> list[str] | None:
+    text = request.query_params.get("type")
+    if not text:
+        return None
+    try:
+        return [TransactionType[text.upper()].value]
+    except KeyError:
+        raise BadUserInput(f"Unknown transaction type {text[:40]!r}.") from None
+
+
+async def _readable(session: AsyncSession, principal: Principal) -> list[int]:
+    consented = principal.consent.consented_accounts
+    return await visible_account_ids(session, principal.user_id, consented)
+
+
+async def list_transactions(
+    request: Request, session: AsyncSession, principal: Principal, services: Services
+) -> Response:
+    _require(principal, TRANSACTIONS_READ)
+    date_from = _date(request, "from_date", required=False)
+    date_to = _date(request, "to_date", required=False)
+    check_period(date_from, date_to)
+    limit = _int(request, "limit", DEFAULT_LIMIT, services.settings.max_page_size)
+    offset = _int(request, "offset", 0, MAX_OFFSET)
+    criteria = TransactionCriteria(
+        account_ids=await _readable(session, principal),
+        date_from=date_from,
+        date_to=date_to,
+        types=_type(request),
+    )
+    found = await pages.transaction_offset_page(session, criteria, limit=limit, offset=offset)
+    total = await pages.transaction_count(session, criteria)
+    return ExactJSONResponse(
+        {
+            "transactions": [
+                {
+                    "id": to_global_id("Transaction", row["id"]),
+                    "date": row["booking_date"].isoformat(),
+                    "amount": amount(row["amount_minor"], row["currency"]),
+                    "type": TransactionType(row["type"]).value,
+                    "description": row["description"],
+                    "balance_after": maybe_amount(row["balance_after_minor"], row["currency"]),
+                }
+                for row in found
+            ],
+            "total_count": total,
+        }
+    )
+
+
+async def account_statement(
+    request: Request, session: AsyncSession, principal: Principal, services: Services
+) -> Response:
+    _require(principal, STATEMENTS_READ)
+    account_pk = pk_of(request.path_params["account_id"], "Account")
+    date_from = _date(request, "from_date", required=True)
+    date_to = _date(request, "to_date", required=True)
+    assert date_from is not None and date_to is not None
+    check_period(date_from, date_to)
+    found = await rows.accounts_by_id(session, [account_pk], await _readable(session, principal))
+    if not found:
+        raise NotFound("No account with this ID.")
+    currency = found[0]["currency"]
+    figures = await statements.statement_figures(
+        session, account_pk, date_from, date_to, booked_only=True
+    )
+    return ExactJSONResponse(
+        {
+            "opening_balance": amount(figures.opening_minor, currency),
+            "closing_balance": amount(figures.closing_minor, currency),
+            "total_debits": amount(figures.debits_minor, currency),
+            "total_credits": amount(figures.credits_minor, currency),
+            "currency": currency,
+        }
+    )

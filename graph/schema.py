@@ -1,0 +1,127 @@
+"""The GraphQL schema: the root Query assembled from the domains, the extensions that guard
+it (limits, cost, caches), and error masking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+import strawberry
+from graphql import ASTValidationRule, GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as alias_limit
+from strawberry.extensions.query_depth_limiter import create_validator as depth_limit
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from graph.accounts.queries import AccountQueries
+from graph.accounts.types import Account, Institution
+from graph.cards.queries import CardQueries
+from graph.cards.types import Card
+from graph.cost import QueryCost
+from graph.errors import log_errors, public_error
+from graph.insights.queries import InsightQueries
+from graph.node_queries import NodeQueries
+from graph.payments.queries import PaymentQueries
+from graph.payments.types import ServicePayment
+from graph.scalars import SCALARS
+from graph.settings import Settings
+from graph.statements.queries import StatementQueries
+from graph.transactions.queries import TransactionQueries
+from graph.transactions.types import Transaction
+from graph.transfers.queries import TransferQueries
+from graph.transfers.types import Transfer
+from graph.viewer.queries import ViewerQueries
+from graph.viewer.types import Consent, Customer
+
+
+@strawberry.type(description="Read access to a customer's consented bank data.")
+class Query(
+    NodeQueries,
+    ViewerQueries,
+    AccountQueries,
+    TransactionQueries,
+    CardQueries,
+    TransferQueries,
+    PaymentQueries,
+    StatementQueries,
+    InsightQueries,
+):
+    pass
+
+
+NODE_TYPES = [Account, Card, Consent, Customer, Institution, ServicePayment, Transaction, Transfer]
+
+
+class LedgerSchema(strawberry.Schema):
+    """Logs every error in full, and lets clients see only its public version.
+
+    Masking wraps `execute` rather than living in an extension: an error raised while a
+    query is parsed unwinds the extensions before the result exists, and must be masked too.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        context = execution_context.context if execution_context else None
+        log_errors(errors, getattr(context, "request_id", "-"))
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        result = await super().execute(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            allowed_operation_types=allowed_operation_types,
+            operation_extensions=operation_extensions,
+        )
+        if result.errors:
+            request_id = getattr(context_value, "request_id", "-")
+            result.errors = [public_error(e, request_id) for e in result.errors]
+        return result
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema with limits from `settings`. Extensions are factories: each request gets
+    its own instances, so nothing of one request is seen by another."""
+    # The depth and alias rules are made once: QueryDepthLimiter and MaxAliasesLimiter
+    # would make new rule classes per request, and the validation cache, keyed by the
+    # rules, would then never hit.
+    limits: list[type[ASTValidationRule]] = [
+        depth_limit(settings.max_query_depth, None),
+        alias_limit(settings.max_query_aliases),
+    ]
+    return LedgerSchema(
+        query=Query,
+        types=NODE_TYPES,
+        config=StrawberryConfig(scalar_map=SCALARS),
+        extensions=[
+            partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
+            partial(AddValidationRules, limits),
+            ParserCache,
+            ValidationCache,
+            partial(
+                QueryCost,
+                maximum=settings.max_query_cost,
+                default_page_size=settings.default_page_size,
+                max_page_size=settings.max_page_size,
+            ),
+        ],
+    )

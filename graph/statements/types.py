@@ -1,0 +1,105 @@
+"""Period statements of an account."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from graph.auth.scopes import ACCOUNTS_READ
+from graph.context import Info
+from graph.pagination import Connection
+from graph.permissions import scoped
+from graph.scalars import Money
+from graph.transactions.filters import TransactionOrder
+from graph.transactions.queries import transaction_connection, transaction_page_request
+from graph.transactions.types import Transaction
+from ledger.queries.pages import TransactionCriteria
+from ledger.queries.statements import StatementFigures
+
+if TYPE_CHECKING:
+    from graph.accounts.types import Account
+
+
+@strawberry.type(
+    description="An account's statement of a period (booking dates, inclusive). Opening "
+    "balance: from the running balance of the first booked transaction on or after `from`, "
+    "else of the last one before it, else the sum of everything booked before `from`. Closing "
+    "balance: the running balance after the last booked transaction up to `to`, else opening "
+    "plus the period's net."
+)
+class Statement:
+    from_: date = strawberry.field(name="from")
+    to: date
+    currency: str
+    opening_balance: Money
+    closing_balance: Money
+    total_debits: Money = strawberry.field(description="Positive: the sum of all debits.")
+    total_credits: Money
+    transaction_count: int
+    booked_only: bool = strawberry.field(
+        description="False: the period's pending transactions are included too."
+    )
+    reconciled: bool = strawberry.field(
+        description="opening + credits - debits == closing, and the booked closing balance "
+        "equals the bank-reported balance where there is one."
+    )
+    bank_reported_balance: Money | None = strawberry.field(
+        description="The bank's booked balance, when a snapshot was taken between the period's "
+        "last booked transaction and the end of `to` (Dushanbe time)."
+    )
+    account_pk: strawberry.Private[int]
+
+    @classmethod
+    def of(
+        cls,
+        figures: StatementFigures,
+        *,
+        account_pk: int,
+        currency: str,
+        date_from: date,
+        date_to: date,
+        booked_only: bool,
+    ) -> Statement:
+        return cls(
+            from_=date_from,
+            to=date_to,
+            currency=currency,
+            opening_balance=Money.of(figures.opening_minor, currency),
+            closing_balance=Money.of(figures.closing_minor, currency),
+            total_debits=Money.of(figures.debits_minor, currency),
+            total_credits=Money.of(figures.credits_minor, currency),
+            transaction_count=figures.count,
+            booked_only=booked_only,
+            reconciled=figures.reconciled,
+            bank_reported_balance=Money.maybe(figures.bank_reported_minor, currency),
+            account_pk=account_pk,
+        )
+
+    @scoped("The account.", ACCOUNTS_READ)
+    async def account(
+        self, info: Info
+    ) -> Annotated[Account, strawberry.lazy("graph.accounts.types")] | None:
+        from graph.accounts.types import Account
+
+        return Account.maybe(await info.context.loaders.account_by_id.load(self.account_pk))
+
+    @strawberry.field(description="The period's transactions, oldest first.")
+    async def transactions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Transaction]:
+        order = TransactionOrder.BOOKING_DATE_ASC
+        request = transaction_page_request(info, order, first, after, last, before)
+        criteria = TransactionCriteria(
+            account_ids=[self.account_pk],
+            date_from=self.from_,
+            date_to=self.to,
+            status="BOOKED" if self.booked_only else None,
+        )
+        return await transaction_connection(info, criteria, request)

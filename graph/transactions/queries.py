@@ -1,0 +1,70 @@
+"""Transaction lists: the root `transactions` field and the connection every list uses."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.auth.scopes import TRANSACTIONS_READ
+from graph.context import Info
+from graph.pagination import Connection, Ordering, PageRequest
+from graph.permissions import scoped
+from graph.transactions.filters import TransactionFilter, TransactionOrder, transaction_criteria
+from graph.transactions.types import Transaction
+from ledger.queries import pages
+from ledger.queries.pages import TRANSACTION_KEYS, TransactionCriteria
+
+ORDERINGS = {
+    TransactionOrder.BOOKING_DATE_DESC: Ordering("tx", TRANSACTION_KEYS, descending=True),
+    TransactionOrder.BOOKING_DATE_ASC: Ordering("tx", TRANSACTION_KEYS, descending=False),
+}
+
+
+def transaction_page_request(
+    info: Info,
+    order: TransactionOrder,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> PageRequest:
+    return PageRequest.parse(
+        ORDERINGS[order], info.context.settings, first=first, after=after, last=last, before=before
+    )
+
+
+async def transaction_connection(
+    info: Info, criteria: TransactionCriteria, request: PageRequest
+) -> Connection[Transaction]:
+    """One page of transactions: one statement, whatever the page size."""
+    context = info.context
+    async with context.db.session() as session:
+        found = await pages.transaction_page(session, criteria, request.window)
+
+    async def count_all() -> int:
+        async with context.db.session() as session:
+            return await pages.transaction_count(session, criteria)
+
+    locale = context.locale
+    return request.connection(found, lambda row: Transaction.from_row(row, locale), count_all)
+
+
+@strawberry.type
+class TransactionQueries:
+    @scoped(
+        "Transactions of the consented accounts; pending rows that a booked one "
+        "replaced are left out.",
+        TRANSACTIONS_READ,
+    )
+    async def transactions(
+        self,
+        info: Info,
+        filter: TransactionFilter | None = None,
+        order_by: TransactionOrder = TransactionOrder.BOOKING_DATE_DESC,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Transaction] | None:
+        request = transaction_page_request(info, order_by, first, after, last, before)
+        criteria = transaction_criteria(filter, await info.context.account_ids())
+        return await transaction_connection(info, criteria, request)

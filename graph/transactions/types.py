@@ -1,0 +1,223 @@
+"""Transactions and the small value types that describe them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from sqlalchemy import RowMapping
+
+from graph.auth.scopes import ACCOUNTS_READ, CARDS_READ, PAYMENTS_READ, TRANSFERS_READ
+from graph.context import Info
+from graph.ids import to_global_id
+from graph.locales import Locale
+from graph.node import Node
+from graph.permissions import scoped
+from graph.scalars import Money
+from graph.transactions.categories import category_label
+
+if TYPE_CHECKING:
+    from graph.accounts.types import Account
+    from graph.cards.types import Card
+    from graph.payments.types import ServicePayment
+    from graph.transfers.types import Transfer
+
+
+@strawberry.enum
+class BookingStatus(Enum):
+    BOOKED = "BOOKED"
+    PENDING = "PENDING"
+
+
+@strawberry.enum
+class CreditDebit(Enum):
+    CREDIT = "CREDIT"
+    DEBIT = "DEBIT"
+
+
+@strawberry.enum
+class TransactionType(Enum):
+    CARD_PAYMENT = "CARD_PAYMENT"
+    TRANSFER_IN = "TRANSFER_IN"
+    TRANSFER_OUT = "TRANSFER_OUT"
+    INTERNATIONAL_TRANSFER = "INTERNATIONAL_TRANSFER"
+    SERVICE_PAYMENT = "SERVICE_PAYMENT"
+    CASH_WITHDRAWAL = "CASH_WITHDRAWAL"
+    TOP_UP = "TOP_UP"
+    CURRENCY_EXCHANGE = "CURRENCY_EXCHANGE"
+    INSTALLMENT = "INSTALLMENT"
+    CASHBACK = "CASHBACK"
+    FEE = "FEE"
+    SALARY = "SALARY"
+    OTHER = "OTHER"
+
+    @classmethod
+    def _missing_(cls, value: object) -> TransactionType:
+        # A type a newer connector knows is still a valid transaction.
+        return cls.OTHER
+
+
+@strawberry.enum
+class CategorySource(Enum):
+    PROVIDER = "PROVIDER"
+    RULE = "RULE"
+    USER = "USER"
+
+
+@strawberry.type
+class Counterparty:
+    name: str | None
+    account_masked: str | None
+    bank: str | None
+    country: str | None = strawberry.field(description="ISO 3166 alpha-2 code.")
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Counterparty | None:
+        name, account = row["counterparty_name"], row["counterparty_account"]
+        bank, country = row["counterparty_bank"], row["counterparty_country"]
+        if name is None and account is None and bank is None and country is None:
+            return None
+        return cls(name=name, account_masked=account, bank=bank, country=country)
+
+
+@strawberry.type
+class Merchant:
+    name: str | None
+    mcc: str | None = strawberry.field(description="ISO 18245 merchant category code.")
+
+
+@strawberry.type
+class Category:
+    code: str
+    source: CategorySource
+    default_locale: strawberry.Private[Locale]
+
+    @strawberry.field(description="The label in `locale`, by default the customer's language.")
+    def label(self, locale: Locale | None = None) -> str:
+        return category_label(self.code, locale or self.default_locale)
+
+    @classmethod
+    def of(cls, code: str, source: CategorySource, locale: Locale) -> Category:
+        return cls(code=code, source=source, default_locale=locale)
+
+    @classmethod
+    def from_row(cls, row: RowMapping, locale: Locale) -> Category | None:
+        """The customer's own category wins over the provider's or a rule's."""
+        if row["user_category"]:
+            return cls.of(row["user_category"], CategorySource.USER, locale)
+        if row["category"]:
+            source = CategorySource(row["category_source"] or CategorySource.PROVIDER.value)
+            return cls.of(row["category"], source, locale)
+        return None
+
+
+@strawberry.type(description="A booked or pending movement of money on an account.")
+class Transaction(Node):
+    status: BookingStatus
+    booking_date: date
+    value_date: date | None
+    amount: Money = strawberry.field(description="Signed: debits are negative.")
+    credit_debit: CreditDebit
+    type: TransactionType
+    description: str | None
+    counterparty: Counterparty | None
+    merchant: Merchant | None
+    category: Category | None
+    balance_after: Money | None = strawberry.field(
+        description="The account's booked balance right after this transaction, as the bank "
+        "reported it."
+    )
+    original_amount: Money | None = strawberry.field(
+        description="The amount before conversion into the account's currency."
+    )
+    exchange_rate: Decimal | None = strawberry.field(
+        description="Account currency per unit of the original currency."
+    )
+    updated_at: datetime
+    pk: strawberry.Private[int]
+    account_pk: strawberry.Private[int]
+    card_pk: strawberry.Private[int | None]
+    transfer_pk: strawberry.Private[int | None]
+    service_payment_pk: strawberry.Private[int | None]
+    replaces_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: RowMapping, locale: Locale) -> Transaction:
+        currency, amount = row["currency"], row["amount_minor"]
+        merchant, mcc = row["merchant_name"], row["mcc"]
+        return cls(
+            id=strawberry.ID(to_global_id("Transaction", row["id"])),
+            status=BookingStatus(row["status"]),
+            booking_date=row["booking_date"],
+            value_date=row["value_date"],
+            amount=Money.of(amount, currency),
+            credit_debit=CreditDebit.DEBIT if amount < 0 else CreditDebit.CREDIT,
+            type=TransactionType(row["type"]),
+            description=row["description"],
+            counterparty=Counterparty.from_row(row),
+            merchant=Merchant(name=merchant, mcc=mcc) if merchant or mcc else None,
+            category=Category.from_row(row, locale),
+            balance_after=Money.maybe(row["balance_after_minor"], currency),
+            original_amount=Money.maybe(row["original_amount_minor"], row["original_currency"]),
+            exchange_rate=Decimal(row["fx_rate"]) if row["fx_rate"] else None,
+            updated_at=row["updated_at"],
+            pk=row["id"],
+            account_pk=row["account_id"],
+            card_pk=row["card_id"],
+            transfer_pk=row["transfer_id"],
+            service_payment_pk=row["service_payment_id"],
+            replaces_pk=row["replaces_id"],
+        )
+
+    @scoped("The account it was booked on.", ACCOUNTS_READ)
+    async def account(
+        self, info: Info
+    ) -> Annotated[Account, strawberry.lazy("graph.accounts.types")] | None:
+        from graph.accounts.types import Account
+
+        return Account.maybe(await info.context.loaders.account_by_id.load(self.account_pk))
+
+    @scoped("The card it was paid with.", CARDS_READ)
+    async def card(
+        self, info: Info
+    ) -> Annotated[Card, strawberry.lazy("graph.cards.types")] | None:
+        from graph.cards.types import Card
+
+        if self.card_pk is None:
+            return None
+        return Card.maybe(await info.context.loaders.card_by_id.load(self.card_pk))
+
+    @scoped("The transfer it belongs to.", TRANSFERS_READ)
+    async def transfer(
+        self, info: Info
+    ) -> Annotated[Transfer, strawberry.lazy("graph.transfers.types")] | None:
+        from graph.transfers.types import Transfer
+
+        if self.transfer_pk is None:
+            return None
+        return Transfer.maybe(await info.context.loaders.transfer_by_id.load(self.transfer_pk))
+
+    @scoped("The service payment it paid.", PAYMENTS_READ)
+    async def service_payment(
+        self, info: Info
+    ) -> Annotated[ServicePayment, strawberry.lazy("graph.payments.types")] | None:
+        from graph.payments.types import ServicePayment
+
+        if self.service_payment_pk is None:
+            return None
+        row = await info.context.loaders.service_payment_by_id.load(self.service_payment_pk)
+        return ServicePayment.maybe(row, info.context.locale)
+
+    @strawberry.field(description="The pending transaction this booked one replaced.")
+    async def replaces_pending(self, info: Info) -> Transaction | None:
+        if self.replaces_pk is None:
+            return None
+        row = await info.context.loaders.transaction_by_id.load(self.replaces_pk)
+        return Transaction.maybe(row, info)
+
+    @classmethod
+    def maybe(cls, row: RowMapping | None, info: Info) -> Transaction | None:
+        return None if row is None else cls.from_row(row, info.context.locale)

@@ -1,0 +1,43 @@
+"""The root `transfers` field."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.auth.scopes import TRANSFERS_READ
+from graph.context import Info
+from graph.pagination import Connection, Ordering, PageRequest
+from graph.permissions import scoped
+from graph.transfers.filters import TransferFilter, transfer_criteria
+from graph.transfers.types import Transfer
+from ledger.queries import pages
+from ledger.queries.pages import TRANSFER_KEYS
+
+ORDERING = Ordering("trf", TRANSFER_KEYS, descending=True)
+
+
+@strawberry.type
+class TransferQueries:
+    @scoped("Transfers of the consented accounts, newest first.", TRANSFERS_READ)
+    async def transfers(
+        self,
+        info: Info,
+        filter: TransferFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Transfer] | None:
+        context = info.context
+        request = PageRequest.parse(
+            ORDERING, context.settings, first=first, after=after, last=last, before=before
+        )
+        criteria = transfer_criteria(filter, await context.account_ids())
+        async with context.db.session() as session:
+            found = await pages.transfer_page(session, criteria, request.window)
+
+        async def count_all() -> int:
+            async with context.db.session() as session:
+                return await pages.transfer_count(session, criteria)
+
+        return request.connection(found, Transfer.from_row, count_all)

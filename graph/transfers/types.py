@@ -1,0 +1,129 @@
+"""Transfers between accounts and across borders, with their status histories."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from sqlalchemy import RowMapping
+
+from graph.auth.scopes import ACCOUNTS_READ
+from graph.context import Info
+from graph.ids import to_global_id
+from graph.node import Node
+from graph.permissions import scoped
+from graph.scalars import Money
+from graph.transactions.types import Counterparty
+
+if TYPE_CHECKING:
+    from graph.accounts.types import Account
+
+
+@strawberry.enum
+class Direction(Enum):
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+
+
+@strawberry.enum
+class TransferRail(Enum):
+    VISA_DIRECT = "VISA_DIRECT"
+    SWIFT = "SWIFT"
+    MONEY_TRANSFER_SYSTEM = "MONEY_TRANSFER_SYSTEM"
+    CARD_TO_CARD = "CARD_TO_CARD"
+    DOMESTIC = "DOMESTIC"
+    OTHER = "OTHER"
+
+    @classmethod
+    def _missing_(cls, value: object) -> TransferRail:
+        return cls.OTHER
+
+
+@strawberry.enum
+class TransferStatus(Enum):
+    CREATED = "CREATED"
+    PENDING = "PENDING"
+    ON_HOLD = "ON_HOLD"
+    SENT = "SENT"
+    AVAILABLE_FOR_PAYOUT = "AVAILABLE_FOR_PAYOUT"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    RETURNED = "RETURNED"
+
+
+@strawberry.type(description="One step of a transfer's status history.")
+class TransferEvent:
+    status: TransferStatus
+    at: datetime
+    note: str | None
+
+
+@strawberry.type(description="A transfer of money, domestic or cross-border.")
+class Transfer(Node):
+    direction: Direction
+    amount: Money
+    fee: Money | None
+    destination_amount: Money | None
+    exchange_rate: Decimal | None = strawberry.field(
+        description="Destination currency per unit of the sent currency."
+    )
+    rail: TransferRail
+    corridor: str | None = strawberry.field(description='Country pair, e.g. "RU->TJ".')
+    counterparty: Counterparty | None
+    reference: str | None
+    status: TransferStatus
+    created_at: datetime
+    completed_at: datetime | None
+    pk: strawberry.Private[int]
+    account_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Transfer:
+        name, account = row["counterparty_name"], row["counterparty_account"]
+        country = row["counterparty_country"]
+        has_counterparty = name is not None or account is not None or country is not None
+        return cls(
+            id=strawberry.ID(to_global_id("Transfer", row["id"])),
+            direction=Direction(row["direction"]),
+            amount=Money.of(row["amount_minor"], row["currency"]),
+            fee=Money.maybe(row["fee_minor"], row["fee_currency"]),
+            destination_amount=Money.maybe(
+                row["destination_amount_minor"], row["destination_currency"]
+            ),
+            exchange_rate=Decimal(row["fx_rate"]) if row["fx_rate"] else None,
+            rail=TransferRail(row["rail"]),
+            corridor=row["corridor"],
+            counterparty=Counterparty(name=name, account_masked=account, bank=None, country=country)
+            if has_counterparty
+            else None,
+            reference=row["reference"],
+            status=TransferStatus(row["status"]),
+            created_at=row["initiated_at"],
+            completed_at=row["completed_at"],
+            pk=row["id"],
+            account_pk=row["account_id"],
+        )
+
+    @classmethod
+    def maybe(cls, row: RowMapping | None) -> Transfer | None:
+        return None if row is None else cls.from_row(row)
+
+    @strawberry.field(description="Every status the transfer went through, oldest first.")
+    async def history(self, info: Info) -> list[TransferEvent]:
+        found = await info.context.loaders.transfer_events_by_transfer.load(self.pk)
+        return [
+            TransferEvent(status=TransferStatus(r["status"]), at=r["at"], note=r["note"])
+            for r in found
+        ]
+
+    @scoped("The customer's account it moved money on.", ACCOUNTS_READ)
+    async def account(
+        self, info: Info
+    ) -> Annotated[Account, strawberry.lazy("graph.accounts.types")] | None:
+        from graph.accounts.types import Account
+
+        return Account.maybe(await info.context.loaders.account_by_id.load(self.account_pk))

@@ -1,0 +1,76 @@
+"""Who is asking: the customer and the consent their token carries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from graph.auth.principal import Principal
+from graph.ids import to_global_id
+from graph.locales import Locale
+from graph.node import Node
+
+
+@strawberry.enum
+class ConsentStatus(Enum):
+    AWAITING_AUTHORISATION = "AWAITING_AUTHORISATION"
+    AUTHORISED = "AUTHORISED"
+    REJECTED = "REJECTED"
+    REVOKED = "REVOKED"
+    EXPIRED = "EXPIRED"
+
+
+def mask_phone(phone: str) -> str:
+    """+992901234501 -> +99290•••••01: the operator prefix and the last two digits."""
+    if len(phone) < 9:
+        return "•" * len(phone)
+    return phone[:6] + "•" * (len(phone) - 8) + phone[-2:]
+
+
+@strawberry.type(description="The bank customer who granted the consent.")
+class Customer(Node):
+    phone_masked: str
+    locale: Locale
+
+    @classmethod
+    def of(cls, principal: Principal) -> Customer:
+        return cls(
+            id=strawberry.ID(to_global_id("Customer", principal.user_id)),
+            phone_masked=mask_phone(principal.phone),
+            locale=Locale.of(principal.locale),
+        )
+
+
+@strawberry.type(description="What the customer allowed this app to read, and until when.")
+class Consent(Node):
+    client: str = strawberry.field(description='The app; "development" for development tokens.')
+    scopes: list[str]
+    account_ids: list[strawberry.ID] = strawberry.field(
+        description="The shared accounts; empty means all of the customer's accounts."
+    )
+    status: ConsentStatus
+    created_at: datetime
+    expires_at: datetime
+    days_left: int = strawberry.field(description="Whole days until it expires.")
+
+    @classmethod
+    def of(cls, principal: Principal, now: datetime) -> Consent:
+        consent = principal.consent
+        return cls(
+            id=strawberry.ID(to_global_id("Consent", consent.id)),
+            client=consent.client,
+            scopes=sorted(consent.scopes),
+            account_ids=[strawberry.ID(to_global_id("Account", a)) for a in consent.account_ids],
+            status=ConsentStatus(consent.status),
+            created_at=consent.created_at,
+            expires_at=consent.expires_at,
+            days_left=max(0, (consent.expires_at - now).days),
+        )
+
+
+@strawberry.type
+class Viewer:
+    customer: Customer
+    consent: Consent

@@ -1,0 +1,91 @@
+"""Flow storage and cookies, language negotiation, the completeness of the translations."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+
+import pytest
+from redis.asyncio import Redis
+
+from graph.auth import i18n, phones
+from graph.auth.flows import FLOW_TTL_SECONDS, CookieSigner, MemoryFlowStore, RedisFlowStore
+
+
+async def test_a_memory_flow_expires_after_its_ttl() -> None:
+    now = [0.0]
+    store = MemoryFlowStore(clock=lambda: now[0])
+    await store.put("f", {"step": "phone"})
+    assert await store.get("f") == {"step": "phone"}
+    now[0] += FLOW_TTL_SECONDS + 1
+    assert await store.get("f") is None
+
+
+def _redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
+async def test_a_redis_flow_round_trips_and_expires() -> None:
+    client = Redis.from_url("redis://127.0.0.1:6379/0")
+    prefix = f"test-flow-{uuid.uuid4().hex}:"
+    store = RedisFlowStore(client, prefix=prefix)
+    try:
+        await store.put("f", {"step": "code", "consent_id": 7})
+        assert await store.get("f") == {"step": "code", "consent_id": 7}
+        assert 0 < await client.ttl(prefix + "f") <= FLOW_TTL_SECONDS
+        await store.delete("f")
+        assert await store.get("f") is None
+    finally:
+        await client.aclose()
+
+
+def test_a_cookie_is_bound_to_the_secret_and_the_purpose() -> None:
+    signer = CookieSigner("secret", "authorize")
+    flow_id, cookie = signer.new_id()
+    assert signer.flow_id(cookie) == flow_id
+    assert CookieSigner("other", "authorize").flow_id(cookie) is None
+    assert CookieSigner("secret", "manage").flow_id(cookie) is None
+    assert signer.flow_id(cookie[:-1]) is None
+    assert signer.flow_id(f"someone-else.{cookie.rpartition('.')[2]}") is None
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, "ru"),
+        ("tg-TJ,ru;q=0.8", "tg"),
+        ("de-DE,uz;q=0.4,en;q=0.6", "en"),
+        ("fr", "ru"),
+        ("en;q=abc,uz", "uz"),
+    ],
+)
+def test_the_language_is_negotiated(header: str | None, expected: str) -> None:
+    assert i18n.negotiate(header) == expected
+
+
+def test_every_text_and_scope_exists_in_every_language() -> None:
+    for table in (i18n.MESSAGES, i18n.SCOPES):
+        for key, texts in table.items():
+            assert set(texts) == set(i18n.LANGUAGES), key
+            assert all(t.strip() for t in texts.values()), key
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("+992 90 123-45-67", "+992901234567"),
+        ("(992) 901234567", "+992901234567"),
+        ("901234567", "+992901234567"),
+        ("+7 900 123 45 67", None),
+        ("+99290123456", None),
+        ("+992 90 123 45 6x", None),
+        ("", None),
+    ],
+)
+def test_phone_numbers_are_normalized(typed: str, expected: str | None) -> None:
+    assert phones.normalize(typed) == expected

@@ -1,0 +1,39 @@
+"""The API under test: the real ASGI app over the test database, and a way to ask it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from graph.app import create_app
+from graph.settings import Settings
+
+from .helpers import SECRET, Api
+from .ledger_data import LedgerData, build_ledger
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url, secret_key=SECRET)
+
+
+@pytest.fixture
+async def ledger(sessions: async_sessionmaker[AsyncSession]) -> LedgerData:
+    async with sessions() as session, session.begin():
+        return await build_ledger(session)
+
+
+@pytest.fixture
+async def client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as c:
+        yield c
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]) -> Api:
+    return Api(client, sessions)

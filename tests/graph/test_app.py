@@ -1,0 +1,52 @@
+"""Health, readiness, GraphiQL, and the generated schema file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from graph.app import create_app
+from graph.schema import build_schema
+from graph.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_health_and_readiness(client: httpx.AsyncClient):
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/readyz")).json() == {"status": "ready"}
+
+
+async def test_readiness_fails_without_a_database(tmp_path: Path):
+    settings = Settings(
+        database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none", secret_key="k" * 40
+    )
+    app = create_app(settings)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await c.get("/readyz")
+
+    assert response.status_code == 503
+
+
+async def test_graphiql_is_served_in_development_without_a_token(client: httpx.AsyncClient):
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
+
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_graphiql_is_off_in_production(settings: Settings, engine: AsyncEngine):
+    production = settings.model_copy(update={"env": "production"})
+    app = create_app(production, engine=engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await c.get("/graphql", headers={"Accept": "text/html"})
+
+    assert response.status_code == 404
+
+
+def test_schema_file_is_the_generated_sdl():
+    generated = build_schema(Settings()).as_str() + "\n"
+
+    assert (ROOT / "schema.graphql").read_text() == generated

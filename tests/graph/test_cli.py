@@ -1,0 +1,96 @@
+"""`alif-graph schema` and `alif-graph token`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import jwt
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typer.testing import CliRunner
+
+from graph.cli import app
+from graph.schema import build_schema
+from graph.settings import Settings, get_settings
+from ledger.models import Consent, table
+
+from .helpers import SECRET
+from .ledger_data import PHONE_A, LedgerData
+
+runner = CliRunner()
+
+
+async def invoke(*args: str):
+    """The CLI runs its own event loop, so it runs in a thread beside the test's loop."""
+    return await asyncio.to_thread(runner.invoke, app, list(args))
+
+
+@pytest.fixture
+def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("ALIF_GRAPH_DATABASE_URL", db_url)
+    monkeypatch.setenv("ALIF_GRAPH_SECRET_KEY", SECRET)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_schema_prints_the_sdl():
+    result = runner.invoke(app, ["schema"])
+
+    assert result.exit_code == 0
+    assert result.stdout == build_schema(Settings()).as_str() + "\n"
+
+
+async def test_token_records_a_consent_and_prints_only_the_token(
+    env: None, ledger: LedgerData, sessions: async_sessionmaker[AsyncSession]
+):
+    result = await invoke(
+        "token", "--phone", PHONE_A, "--scopes", "accounts:read,balances:read",
+        "--accounts", str(ledger.wallet.id), "--ttl", "3600",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    claims = jwt.decode(
+        result.stdout.strip(), SECRET, algorithms=["HS256"], audience="alif-graph-api"
+    )
+    assert claims["sub"] == str(ledger.user_a)
+    assert claims["scope"] == "accounts:read balances:read"
+    assert claims["exp"] - claims["iat"] == 3600
+    async with sessions() as session:
+        consent = (
+            await session.execute(
+                select(table(Consent)).where(table(Consent).c.id == claims["cid"])
+            )
+        ).one()
+    assert consent.status == "AUTHORISED"
+    assert consent.client_id is None
+    assert consent.account_ids == str(ledger.wallet.id)
+
+
+async def test_token_refuses_another_customers_account(env: None, ledger: LedgerData):
+    result = await invoke("token", "--phone", PHONE_A, "--accounts", str(ledger.foreign.id))
+
+    assert result.exit_code == 2
+    assert "not accounts of" in result.stderr
+
+
+async def test_token_refuses_unknown_scopes(env: None, ledger: LedgerData):
+    result = await invoke("token", "--phone", PHONE_A, "--scopes", "everything:write")
+
+    assert result.exit_code == 2
+    assert "unknown scope" in result.stderr
+
+
+def test_token_is_refused_in_production(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ALIF_GRAPH_ENV", "production")
+    monkeypatch.setenv("ALIF_GRAPH_SECRET_KEY", SECRET)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["token", "--phone", PHONE_A])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 2
+    assert "refused in production" in result.stderr
