@@ -22,6 +22,7 @@ import asyncio
 import base64
 import json
 import random
+import secrets
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,7 @@ import orjson
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from graph.accounts.live import BankAccess
 from graph.auth.principal import ConsentGrant, Principal
 from graph.auth.scopes import ALL_SCOPES
 from graph.context import Context
@@ -194,7 +196,11 @@ def graphql_page(
     async def page(size: int, after: str | None) -> bytes:
         async with sessions() as session:
             context = Context(
-                request_id="bench", settings=settings, principal=principal, session=session
+                request_id="bench",
+                settings=settings,
+                principal=principal,
+                session=session,
+                bank=BankAccess(secrets.token_hex(16)),  # never asks a bank
             )
             result = await schema.execute(
                 QUERY, variable_values={"first": size, "after": after}, context_value=context

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graph.accounts.live import BankAccess
 from graph.auth.routes import auth_routes
 from graph.auth.runtime import AuthConfig
 from graph.graphql_endpoint import GraphQLEndpoint
@@ -66,11 +67,13 @@ def create_app(
     settings = settings or get_settings()
     owns_engine = engine is None
     engine = engine or create_engine(settings.database_url)
+    secret = server_secret(settings)
     services = Services(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
-        secret=server_secret(settings),
+        secret=secret,
+        bank=BankAccess(secret, auth.bank_transport if auth else None),
     )
     graphql = GraphQLEndpoint(build_schema(settings), services)
     openapi = openapi_document(settings.max_page_size)

@@ -7,6 +7,7 @@ import asyncio
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from graph.accounts.live import BankAccess
 from graph.auth.principal import Principal
 from graph.dataloaders import RequestDb
 from graph.loaders import Loaders
@@ -23,13 +24,14 @@ class Context:
         settings: Settings,
         principal: Principal,
         session: AsyncSession,
+        bank: BankAccess,
     ) -> None:
         self.request_id = request_id
         self.settings = settings
         self.principal = principal
         self.locale = Locale.of(principal.locale)
         self.db = RequestDb(session)
-        self.loaders = Loaders(self)
+        self.loaders = Loaders(self, bank)
         self._account_ids: asyncio.Future[list[int]] | None = None
 
     async def account_ids(self) -> list[int]:

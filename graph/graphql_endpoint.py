@@ -63,6 +63,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             settings=self.services.settings,
             principal=principal,
             session=session,
+            bank=self.services.bank,
         )
 
     def encode_json(self, data: object) -> bytes:

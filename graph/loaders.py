@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from graph.accounts.live import BankAccess, LiveBalancesByAccountLoader
 from graph.accounts.loaders import AccountByIdLoader, BalancesByAccountLoader, InstitutionByIdLoader
 from graph.cards.loaders import CardByIdLoader, CardsByAccountLoader
 from graph.dataloaders import Reader
@@ -11,10 +12,11 @@ from graph.transfers.loaders import TransferByIdLoader, TransferEventsByTransfer
 
 
 class Loaders:
-    def __init__(self, reader: Reader) -> None:
+    def __init__(self, reader: Reader, bank: BankAccess) -> None:
         self.account_by_id = AccountByIdLoader(reader)
         self.institution_by_id = InstitutionByIdLoader(reader)
         self.balances_by_account = BalancesByAccountLoader(reader)
+        self.live_balances_by_account = LiveBalancesByAccountLoader(reader, bank)
         self.card_by_id = CardByIdLoader(reader)
         self.cards_by_account = CardsByAccountLoader(reader)
         self.transfer_by_id = TransferByIdLoader(reader)

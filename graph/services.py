@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
+from graph.accounts.live import BankAccess
 from graph.auth.principal import Principal, authenticate
 from graph.settings import Settings
 from ledger.types import utcnow
@@ -18,6 +19,8 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     secret: str
+    # How live reads reach the banks (a sandbox transport in tests and the demo).
+    bank: BankAccess
 
     async def authenticate(self, session: AsyncSession, request: Request) -> Principal:
         """The request's principal from its bearer token; raises Unauthenticated."""

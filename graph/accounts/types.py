@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from sqlalchemy import RowMapping
 
+from connectors.base import BalanceRecord
 from graph.auth.scopes import BALANCES_READ, CARDS_READ, STATEMENTS_READ, TRANSACTIONS_READ
 from graph.context import Info
 from graph.ids import to_global_id
@@ -75,6 +76,14 @@ class Balance:
             as_of=row["as_of"],
         )
 
+    @classmethod
+    def from_record(cls, record: BalanceRecord) -> Balance:
+        return cls(
+            type=BalanceType(record.type),
+            amount=Money.of(record.amount.minor, record.amount.currency),
+            as_of=record.as_of,
+        )
+
 
 @strawberry.type(description="An account of the customer at an institution.")
 class Account(Node):
@@ -112,6 +121,16 @@ class Account(Node):
     async def balances(self, info: Info) -> list[Balance] | None:
         found = await info.context.loaders.balances_by_account.load(self.pk)
         return [Balance.from_row(row) for row in found]
+
+    @scoped(
+        "Current balances asked from the bank now, one call per connection for all accounts "
+        "in the request. UPSTREAM_UNAVAILABLE when the bank does not answer (`balances` "
+        "still has the stored ones).",
+        BALANCES_READ,
+    )
+    async def live_balances(self, info: Info) -> list[Balance] | None:
+        found = await info.context.loaders.live_balances_by_account.load(self.pk)
+        return [Balance.from_record(record) for record in found]
 
     @scoped("Cards linked to this account.", CARDS_READ)
     async def cards(

@@ -15,6 +15,7 @@ from ledger.models import (
     Account,
     BalanceSnapshot,
     Card,
+    Connection,
     Institution,
     ServicePayment,
     Transaction,
@@ -133,3 +134,25 @@ async def latest_balances(session: AsyncSession, account_ids: Sequence[int]) -> 
         .order_by(newest.c.account_id, newest.c.type)
     )
     return await rows(session, stmt)
+
+
+async def account_upstreams(session: AsyncSession, account_ids: Sequence[int]) -> list[RowMapping]:
+    """For each account: its upstream id and its connection's provider, URL, bank id and
+    encrypted credentials (what it takes to ask the bank live)."""
+    if not account_ids:
+        return []
+    conns = table(Connection)
+    return await rows(
+        session,
+        select(
+            ACCOUNTS.c.id,
+            ACCOUNTS.c.external_id,
+            ACCOUNTS.c.connection_id,
+            conns.c.provider,
+            conns.c.base_url,
+            conns.c.bank_id,
+            conns.c.credentials_encrypted,
+        )
+        .join(conns, conns.c.id == ACCOUNTS.c.connection_id)
+        .where(ACCOUNTS.c.id.in_(sorted(set(account_ids))), conns.c.status != "PURGED"),
+    )
