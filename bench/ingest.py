@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from connectors.credentials import Credentials
 from connectors.factory import open_connector
@@ -90,16 +92,18 @@ async def _sync(n: int, page_size: int, workdir: Path) -> dict[str, Any]:
 
 
 def _floor(n: int, page_size: int, workdir: Path) -> float:
-    """Raw sqlite3 executemany of n rows shaped like ledger_transaction, a commit per page."""
-    columns = [c.name for c in table(Transaction).columns if c.name != "id"]
+    """Raw sqlite3 executemany of n rows into the real `ledger_transaction` table (same
+    columns, same indexes), a commit per page: the ledger's work without our code."""
+    ledger_tx = table(Transaction)
+    columns = [c.name for c in ledger_tx.columns if c.name != "id"]
     db = sqlite3.connect(workdir / "floor.db")
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    ddl = ", ".join(f'"{c}"' for c in columns)
-    db.execute(
-        f"CREATE TABLE t (id INTEGER PRIMARY KEY, {ddl}, UNIQUE(connection_id, external_id))"
-    )
-    now = datetime.now(UTC).isoformat()
+    dialect = sqlite.dialect()
+    db.execute(str(CreateTable(ledger_tx).compile(dialect=dialect)))
+    for index in ledger_tx.indexes:
+        db.execute(str(CreateIndex(index).compile(dialect=dialect)))
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     row = {c: None for c in columns} | {
         "connection_id": 1,
         "account_id": 1,
@@ -113,7 +117,8 @@ def _floor(n: int, page_size: int, workdir: Path) -> float:
         "created_at": now,
         "updated_at": now,
     }
-    sql = f"INSERT INTO t ({ddl}) VALUES ({', '.join('?' for _ in columns)})"
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = f"INSERT INTO ledger_transaction ({names}) VALUES ({', '.join('?' for _ in columns)})"
     started = time.perf_counter()
     for start in range(0, n, page_size):
         batch = [
