@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from connectors import credentials
-from connectors.alif.constants import ALIF_BANK_ID
+from connectors.alif.constants import ALIF_BANK_ID, ALIF_INSTITUTION
 from connectors.factory import PROVIDERS, open_connector
 from connectors.sync import SyncAlreadyRunning, SyncEngine, SyncReport
 from graph.secrets import server_secret
@@ -24,10 +24,6 @@ from ledger.db import create_engine, session_factory
 
 console = Console()
 log = logging.getLogger("alif_graph.sync")
-
-_INSTITUTIONS = {
-    "alif": ("alif", "Alif Bank", "TJ", "ALIFTJ22"),
-}
 
 
 async def connect_bank(
@@ -41,16 +37,16 @@ async def connect_bank(
     secret: str,
 ) -> int:
     """Store a Connection with encrypted credentials; returns its id."""
-    code, name, country, bic = _INSTITUTIONS.get(provider, (f"obp:{bank_id}", bank_id, "TJ", None))
+    institution = (
+        ALIF_INSTITUTION if provider == "alif" else (f"obp:{bank_id}", bank_id, "TJ", None)
+    )
     engine = create_engine(database_url)
     try:
         async with session_factory(engine).begin() as s:
-            user_id = await connections.ensure_user(s, phone)
-            institution_id = await connections.ensure_institution(s, code, name, country, bic)
-            return await connections.add_connection(
+            return await connections.link_customer(
                 s,
-                user_id=user_id,
-                institution_id=institution_id,
+                phone=phone,
+                institution=institution,
                 provider=provider,
                 base_url=base_url,
                 bank_id=bank_id,

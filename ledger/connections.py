@@ -65,6 +65,31 @@ async def add_connection(
     return int(result.scalar_one())
 
 
+async def link_customer(
+    session: AsyncSession,
+    *,
+    phone: str,
+    institution: tuple[str, str, str, str | None],
+    provider: str,
+    base_url: str,
+    bank_id: str,
+    credentials_encrypted: bytes,
+) -> int:
+    """The customer (by phone) and the institution (code, name, country, BIC), created when
+    new, and a new connection between them; returns the connection id."""
+    user_id = await ensure_user(session, phone)
+    institution_id = await ensure_institution(session, *institution)
+    return await add_connection(
+        session,
+        user_id=user_id,
+        institution_id=institution_id,
+        provider=provider,
+        base_url=base_url,
+        bank_id=bank_id,
+        credentials_encrypted=credentials_encrypted,
+    )
+
+
 async def connection_ids(session: AsyncSession) -> list[int]:
     return [int(i) for i in (await session.execute(select(CONNECTIONS.c.id))).scalars()]
 

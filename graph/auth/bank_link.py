@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors import credentials
+from connectors.alif.constants import ALIF_INSTITUTION
 from connectors.factory import open_connector
 from connectors.obp.auth import DirectLogin
 from connectors.obp.client import ObpClient
@@ -38,7 +39,6 @@ log = logging.getLogger("graph.auth.bank")
 
 CONNECTIONS = table(Connection)
 PROVIDER = "alif"
-INSTITUTION = ("alif", "Alif Bank", "TJ", "ALIFTJ22")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +157,7 @@ class BankLinker:
                 )
             )
             return int(existing)
-        institution_id = await connections.ensure_institution(session, *INSTITUTION)
+        institution_id = await connections.ensure_institution(session, *ALIF_INSTITUTION)
         connection_id = await connections.add_connection(
             session,
             user_id=user_id,

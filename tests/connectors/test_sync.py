@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.alif.constants import ALIF_INSTITUTION
 from connectors.base import Page
 from connectors.credentials import Credentials, decrypt, encrypt
 from connectors.factory import open_connector
@@ -86,12 +87,10 @@ async def _connect(
         consumer_key=bank.truth.consumer_key, username=username, password=customer.password
     )
     async with sessions.begin() as s:
-        user_id = await connections.ensure_user(s, customer.phone)
-        inst = await connections.ensure_institution(s, "alif", "Alif Bank", "TJ", "ALIFTJ22")
-        connection_id = await connections.add_connection(
+        connection_id = await connections.link_customer(
             s,
-            user_id=user_id,
-            institution_id=inst,
+            phone=customer.phone,
+            institution=ALIF_INSTITUTION,
             provider=provider,
             base_url="http://sandbox",
             bank_id="alif.tj",

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from connectors.alif.constants import ALIF_INSTITUTION
 from connectors.credentials import Credentials, encrypt
 from connectors.factory import open_connector
 from connectors.sandbox.app import create_app as create_sandbox
@@ -66,12 +67,10 @@ async def linked(
         consumer_key=bank.consumer_key, username=customer.username, password=customer.password
     )
     async with sessions.begin() as s:
-        user = await connections.ensure_user(s, customer.phone)
-        inst = await connections.ensure_institution(s, "alif", "Alif Bank", "TJ", "ALIFTJ22")
-        connection_id = await connections.add_connection(
+        connection_id = await connections.link_customer(
             s,
-            user_id=user,
-            institution_id=inst,
+            phone=customer.phone,
+            institution=ALIF_INSTITUTION,
             provider="alif",
             base_url="http://sandbox",
             bank_id=bank.bank_id,
