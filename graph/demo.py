@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 
 import uvicorn
@@ -105,15 +106,33 @@ async def run_demo(settings: Settings, *, serve_api: bool = True) -> None:
         await _serve_api(settings, phone=bank.customers[0].phone, forever=serve_api)
 
 
+EXAMPLE_QUERY = (
+    "{ accounts(first: 5) { edges { node { name currency "
+    "balances { type amount { amount currency } } "
+    "transactions(first: 3) { edges { node { bookingDate amount { amount currency } "
+    "description category { code label(locale: RU) } } } } } } } }"
+)
+
+
+def _example(api_url: str, token: str) -> str:
+    body = json.dumps({"query": EXAMPLE_QUERY})
+    return (
+        f"curl -s {api_url}/graphql -H 'Content-Type: application/json' "
+        f"-H 'Authorization: Bearer {token}' -d '{body}'"
+    )
+
+
 async def _serve_api(settings: Settings, *, phone: str, forever: bool) -> None:
     """Serve the API, walk the consent flow for a demo app, print its access token."""
     sender = DevelopmentSender(reveal_codes=True)
     app = create_app(settings, auth=AuthConfig(sender=sender))
     api_url = f"http://{API_HOST}:{API_PORT}"
     async with serving(app, API_HOST, API_PORT):
-        await demo_token(
+        tokens = await demo_token(
             console, api_url=api_url, database_url=settings.database_url, sender=sender, phone=phone
         )
+        console.print("\n[bold]Try it[/bold] (or paste the query into GraphiQL with the header):")
+        console.print(_example(api_url, tokens["access_token"]), soft_wrap=True, highlight=False)
         if forever:
             console.print(f"\nGraphQL at {api_url}/graphql; consents at {api_url}/auth/consents")
             await asyncio.Event().wait()  # until Ctrl-C
