@@ -33,6 +33,7 @@ from ledger.models import (
     SyncRun,
     Transaction,
     Transfer,
+    metadata,
     table,
 )
 
@@ -512,3 +513,21 @@ async def test_two_syncs_started_together_one_runs_one_is_refused(
     assert len(refused) == 1 and len(finished) == 1
     assert finished[0].status == "SUCCEEDED"
     await _assert_ledger_equals_bank(sessions, bank, username, connection_id)
+
+
+async def test_no_card_number_or_secret_reaches_the_ledger(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, family: tuple[str, int, Credentials]
+) -> None:
+    username, connection_id, creds = family
+    await _sync(sessions, bank, connection_id, creds)
+
+    secrets = {c.number for c in bank.truth.cards_of(username)} | {
+        bank.truth.customer(username).password,
+        bank.truth.consumer_key,
+    }
+    async with sessions() as s:
+        for model_table in metadata.sorted_tables:
+            for row in (await s.execute(select(model_table))).all():
+                text = " ".join(str(v) for v in row)
+                leaked = [x for x in secrets if x in text]
+                assert not leaked, f"{model_table.name} holds a secret"
