@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -24,6 +25,7 @@ from graph.accounts.live import BankAccess
 from graph.auth.routes import auth_routes
 from graph.auth.runtime import AuthConfig
 from graph.graphql_endpoint import GraphQLEndpoint
+from graph.request_limits import RequestLimits
 from graph.rest.openapi import openapi_document
 from graph.rest.routes import account_statement, endpoint, list_transactions
 from graph.schema import build_schema
@@ -58,6 +60,28 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+def cors(settings: Settings) -> list[Middleware]:
+    """Cross-origin calls from the allowed browser origins only. Tokens travel in the
+    Authorization header, never in cookies, so credentials are not allowed."""
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["POST"] if settings.is_production else ["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+            ],
+            max_age=600,
+        )
+    ]
+
+
 def create_app(
     settings: Settings | None = None,
     engine: AsyncEngine | None = None,
@@ -74,8 +98,9 @@ def create_app(
         sessions=session_factory(engine),
         secret=secret,
         bank=BankAccess(secret, auth.bank_transport if auth else None),
+        limits=RequestLimits.from_settings(settings),
     )
-    graphql = GraphQLEndpoint(build_schema(settings), services)
+    graphql = GraphQLEndpoint(build_schema(settings, services.limits.admit), services)
     openapi = openapi_document(settings.max_page_size)
 
     async def healthz(request: Request) -> Response:
@@ -95,6 +120,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await services.limits.aclose()
         if owns_engine:
             await engine.dispose()
 
@@ -110,4 +136,5 @@ def create_app(
         ),
         *auth_routes(services, auth),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)], lifespan=lifespan)
+    middleware = [Middleware(RequestIdMiddleware), *cors(settings)]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

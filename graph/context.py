@@ -1,4 +1,5 @@
-"""The per-request context: who is asking, the database session, the dataloaders."""
+"""The per-request context: who is asking, the database session, the dataloaders, and the
+trail of what the request did."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from graph.dataloaders import RequestDb
 from graph.loaders import Loaders
 from graph.locales import Locale
 from graph.settings import Settings
+from graph.trail import Trail
 from ledger.queries import visible_account_ids
 
 
@@ -32,7 +34,14 @@ class Context:
         self.locale = Locale.of(principal.locale)
         self.db = RequestDb(session)
         self.loaders = Loaders(self, bank)
+        self.trail = Trail()
         self._account_ids: asyncio.Future[list[int]] | None = None
+
+    def may(self, scope: str) -> bool:
+        """Whether the consent grants `scope`. Every scope asked about, granted or not, is
+        one the request used: the audit records it."""
+        self.trail.scopes.add(scope)
+        return self.principal.may(scope)
 
     async def account_ids(self) -> list[int]:
         """The accounts this request may read: the customer's, narrowed by the consent.

@@ -4,12 +4,13 @@ Every selected field costs 1, multiplied by the page sizes of the lists around i
 `accounts(first: 10) { edges { node { transactions(first: 50) { edges { node { id }}}}}}`
 each transaction `id` costs 10 * 50. A connection without `first`/`last` counts the default
 page size; `nodes(ids:)` counts its ids. The cost is reported in `extensions.cost`, and a
-query over the maximum is refused with BAD_USER_INPUT before any resolver runs.
+query over the maximum is refused with BAD_USER_INPUT before any resolver runs. A query
+within it is then offered to `admit` (the rate limits), which may refuse it too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from graphql import (
@@ -33,7 +34,10 @@ from graphql import (
 from graphql.type import GraphQLInterfaceType
 from strawberry.extensions import SchemaExtension
 
-from graph.errors import BadUserInput
+from graph.errors import BadUserInput, PublicError
+
+# (the request's context, its cost) -> the error refusing it, or None to let it run.
+Admit = Callable[[Any, int], Awaitable[PublicError | None]]
 
 
 class CostEstimator:
@@ -113,13 +117,21 @@ class CostEstimator:
 
 
 class QueryCost(SchemaExtension):
-    def __init__(self, *, maximum: int, default_page_size: int, max_page_size: int) -> None:
+    def __init__(
+        self,
+        *,
+        maximum: int,
+        default_page_size: int,
+        max_page_size: int,
+        admit: Admit | None = None,
+    ) -> None:
         self.maximum = maximum
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
+        self.admit = admit
         self.requested: int | None = None
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
         operation = get_operation_ast(document, context.operation_name) if document else None
@@ -136,12 +148,16 @@ class QueryCost(SchemaExtension):
                 max_page_size=self.max_page_size,
             )
             self.requested = estimator.operation(operation)
+            refusal: PublicError | None = None
             if self.requested > self.maximum:
                 refusal = BadUserInput(
                     f"The query costs {self.requested}, more than the maximum "
                     f"{self.maximum}: ask for smaller pages or fewer fields.",
                     cost={"requested": self.requested, "maximum": self.maximum},
                 )
+            elif self.admit is not None:
+                refusal = await self.admit(context.context, self.requested)
+            if refusal is not None:
                 # A result set before execution means graphql-core never runs the query.
                 context.result = ExecutionResult(
                     data=None, errors=[GraphQLError(refusal.message, original_error=refusal)]

@@ -9,6 +9,7 @@ id, and the log gets the full trace under the same id.
 from __future__ import annotations
 
 import logging
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -63,6 +64,9 @@ class UpstreamUnavailable(PublicError):
 
 
 INTERNAL_MESSAGE = "Internal error."
+# graphql-core ends messages about unknown fields, arguments, types and enum values with
+# " Did you mean ...?": with introspection off, that would still map the schema.
+_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 
 
 def is_request_error(error: GraphQLError) -> bool:
@@ -72,13 +76,16 @@ def is_request_error(error: GraphQLError) -> bool:
     return not error.path and (error.original_error is None or bool(error.nodes))
 
 
-def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
+def public_error(
+    error: GraphQLError, request_id: str, *, hide_suggestions: bool = False
+) -> GraphQLError:
     """The version of `error` a client may see."""
     original = error.original_error
     if isinstance(original, PublicError):
         return _with(error, original.message, {"code": original.code, **original.extensions})
     if is_request_error(error):
-        return _with(error, error.message, {"code": ErrorCode.BAD_USER_INPUT})
+        message = _SUGGESTION.sub("", error.message) if hide_suggestions else error.message
+        return _with(error, message, {"code": ErrorCode.BAD_USER_INPUT})
     return _with(
         error,
         INTERNAL_MESSAGE,

@@ -46,7 +46,7 @@ NODE_SCOPES: dict[str, str | None] = {
 async def load_node(info: Info, type_name: str, pk: int) -> Node | None:
     context = info.context
     scope = NODE_SCOPES[type_name]
-    if scope is not None and not context.principal.may(scope):
+    if scope is not None and not context.may(scope):
         raise Forbidden(f"This needs the consent scope {scope}.", scope=scope)
     loaders = context.loaders
     match type_name:

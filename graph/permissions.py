@@ -20,7 +20,8 @@ class HasScope(BasePermission):
         self.scope = scope
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-        return info.context.principal.may(self.scope)
+        allowed: bool = info.context.may(self.scope)
+        return allowed
 
     def on_unauthorized(self) -> None:
         raise Forbidden(f"This needs the consent scope {self.scope}.", scope=self.scope)

@@ -1,5 +1,6 @@
-"""The GraphQL schema: the root Query assembled from the domains, the extensions that guard
-it (limits, cost, caches), and error masking."""
+"""The GraphQL schema: the root Query and Mutation assembled from the domains, the
+extensions that guard it (limits, cost and rate limits, caches) or record what a request
+did, and error masking."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -25,7 +26,8 @@ from graph.accounts.queries import AccountQueries
 from graph.accounts.types import Account, Institution
 from graph.cards.queries import CardQueries
 from graph.cards.types import Card
-from graph.cost import QueryCost
+from graph.context import Context
+from graph.cost import Admit, QueryCost
 from graph.errors import log_errors, public_error
 from graph.insights.queries import InsightQueries
 from graph.node_queries import NodeQueries
@@ -34,10 +36,12 @@ from graph.payments.types import ServicePayment
 from graph.scalars import SCALARS
 from graph.settings import Settings
 from graph.statements.queries import StatementQueries
+from graph.trail import RecordTrail
 from graph.transactions.queries import TransactionQueries
 from graph.transactions.types import Transaction
 from graph.transfers.queries import TransferQueries
 from graph.transfers.types import Transfer
+from graph.viewer.mutations import ConsentMutations
 from graph.viewer.queries import ViewerQueries
 from graph.viewer.types import Consent, Customer
 
@@ -57,6 +61,11 @@ class Query(
     pass
 
 
+@strawberry.type(description="What a customer may change through a token.")
+class Mutation(ConsentMutations):
+    pass
+
+
 NODE_TYPES = [Account, Card, Consent, Customer, Institution, ServicePayment, Transaction, Transfer]
 
 
@@ -65,7 +74,12 @@ class LedgerSchema(strawberry.Schema):
 
     Masking wraps `execute` rather than living in an extension: an error raised while a
     query is parsed unwinds the extensions before the result exists, and must be masked too.
+    For the same reason the codes the client gets are put on the request's trail here.
     """
+
+    def __init__(self, *args: Any, hide_suggestions: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hide_suggestions = hide_suggestions
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -94,13 +108,22 @@ class LedgerSchema(strawberry.Schema):
         )
         if result.errors:
             request_id = getattr(context_value, "request_id", "-")
-            result.errors = [public_error(e, request_id) for e in result.errors]
+            result.errors = [
+                public_error(e, request_id, hide_suggestions=self.hide_suggestions)
+                for e in result.errors
+            ]
+            if isinstance(context_value, Context):
+                context_value.trail.codes = [(e.extensions or {})["code"] for e in result.errors]
         return result
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema with limits from `settings`. Extensions are factories: each request gets
-    its own instances, so nothing of one request is seen by another."""
+def build_schema(settings: Settings, admit: Admit | None = None) -> strawberry.Schema:
+    """The schema with limits from `settings`; `admit` (the rate limits) is asked before a
+    query runs. Extensions are factories: each request gets its own instances, so nothing
+    of one request is seen by another.
+
+    In production introspection is refused and error messages suggest no names: a client
+    learns the schema from its documentation, not by probing."""
     # The depth and alias rules are made once: QueryDepthLimiter and MaxAliasesLimiter
     # would make new rule classes per request, and the validation cache, keyed by the
     # rules, would then never hit.
@@ -108,11 +131,16 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         depth_limit(settings.max_query_depth, None),
         alias_limit(settings.max_query_aliases),
     ]
+    if settings.is_production:
+        limits.append(NoSchemaIntrospectionCustomRule)
     return LedgerSchema(
         query=Query,
+        mutation=Mutation,
         types=NODE_TYPES,
         config=StrawberryConfig(scalar_map=SCALARS),
+        hide_suggestions=settings.is_production,
         extensions=[
+            RecordTrail,
             partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
             partial(AddValidationRules, limits),
             ParserCache,
@@ -122,6 +150,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
                 maximum=settings.max_query_cost,
                 default_page_size=settings.default_page_size,
                 max_page_size=settings.max_page_size,
+                admit=admit,
             ),
         ],
     )

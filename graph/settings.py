@@ -4,10 +4,11 @@ lower layers receive plain arguments."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -29,6 +30,17 @@ class Settings(BaseSettings):
     max_query_tokens: int = 5_000
     # Cost: one per selected field, multiplied by the page sizes of the lists around it.
     max_query_cost: int = 25_000
+    # API rate limits (GraphQL and REST): token buckets per consent and per client, a burst
+    # capacity and a refill rate in tokens per second. A GraphQL request costs its query cost,
+    # so keep both capacities at or above max_query_cost.
+    rate_per_consent_capacity: int = 50_000
+    rate_per_consent_per_second: float = 250
+    rate_per_client_capacity: int = 250_000
+    rate_per_client_per_second: float = 2_500
+    # Failed authentications audited per address per minute; beyond it they are only refused.
+    rate_failed_auth_per_ip_per_minute: int = 60
+    # Browser origins allowed to call the API (CORS), comma-separated; never "*" in production.
+    cors_origins: Annotated[list[str], NoDecode] = []
     # The token endpoint's rate limits: requests per minute per client and per IP address.
     auth_rate_per_client_per_minute: int = 60
     auth_rate_per_ip_per_minute: int = 30
@@ -45,6 +57,31 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            parts = urlsplit(origin)
+            # An origin is exactly scheme://host[:port]: browsers send nothing else.
+            exact = origin == f"{parts.scheme}://{parts.netloc}" and "@" not in parts.netloc
+            web = parts.scheme in ("http", "https") and bool(parts.hostname)
+            if origin != "*" and not (exact and web):
+                raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
+        return origins
+
+    @model_validator(mode="after")
+    def _no_wildcard_in_production(self) -> Settings:
+        if self.is_production and "*" in self.cors_origins:
+            raise ValueError("cors_origins must list the origins in production, not '*'")
+        return self
 
 
 @lru_cache

@@ -1,8 +1,9 @@
 """The principal of a request: the customer, and the consent their token carries.
 
 Checked on every request: the token's signature and expiry, then the consent itself
-(AUTHORISED, not expired, the token's customer). Any failure is the same UNAUTHENTICATED
-to the client; the precise reason goes to the log only.
+(AUTHORISED, not expired, the token's customer; in production also an app's, not a
+development consent). Any failure is the same UNAUTHENTICATED to the client; the precise
+reason goes to the log only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ GRANTS = table(AuthorizationGrant)
 
 DEVELOPMENT_CLIENT = "development"
 _MAX_TOKEN_LENGTH = 4096
+_REFUSED = "The access token is invalid or expired."
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,7 @@ class ConsentGrant:
     status: str
     created_at: datetime
     expires_at: datetime
+    client_id: str | None = None  # the app's public client id; None for a development consent
 
     @property
     def consented_accounts(self) -> tuple[int, ...] | None:
@@ -55,6 +58,29 @@ class Principal:
     def may(self, scope: str) -> bool:
         return scope in self.consent.scopes
 
+    @property
+    def party(self) -> Party:
+        return Party(self.user_id, self.consent.id, self.consent.client_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """Who a request was made as, as far as is known: for its audit row."""
+
+    user_id: int | None = None
+    consent_id: int | None = None
+    client_id: str | None = None
+
+
+class ConsentRefused(Unauthenticated):
+    """A correctly signed token whose consent may not be used. The token's signature vouches
+    for the customer and consent it names, so the audit can record them; the client still
+    sees only the generic refusal."""
+
+    def __init__(self, party: Party) -> None:
+        super().__init__(_REFUSED)
+        self.party = party
+
 
 def bearer_token(authorization: str | None) -> str:
     """The token of an `Authorization: Bearer <token>` header, the only place one is read."""
@@ -68,20 +94,26 @@ def bearer_token(authorization: str | None) -> str:
 
 
 async def authenticate(
-    session: AsyncSession, authorization: str | None, *, secret: str, now: datetime
+    session: AsyncSession,
+    authorization: str | None,
+    *,
+    secret: str,
+    now: datetime,
+    allow_development: bool = True,
 ) -> Principal:
     token = bearer_token(authorization)
     try:
         claims = verify_access_token(secret, token)
     except InvalidToken as exc:
         log.info("refused access token: %s", exc)
-        raise Unauthenticated("The access token is invalid or expired.") from None
+        raise Unauthenticated(_REFUSED) from None
     stmt = (
         select(
             CONSENTS,
             CUSTOMERS.c.phone,
             CUSTOMERS.c.locale,
             CLIENTS.c.name.label("client_name"),
+            CLIENTS.c.client_id.label("public_client_id"),
             GRANTS.c.id.label("grant_id"),
             GRANTS.c.revoked_at.label("grant_revoked_at"),
         )
@@ -95,10 +127,15 @@ async def authenticate(
         .where(CONSENTS.c.id == claims.consent_id)
     )
     row = (await session.execute(stmt)).mappings().first()
-    problem = _consent_problem(row, claims.user_id, now) or _grant_problem(row, claims.grant_id)
+    problem = (
+        _consent_problem(row, claims.user_id, now)
+        or _grant_problem(row, claims.grant_id)
+        or _development_problem(row, allow_development)
+    )
     if row is None or problem is not None:
         log.info("refused consent %s: %s", claims.consent_id, problem)
-        raise Unauthenticated("The access token is invalid or expired.")
+        client_id = row["public_client_id"] if row is not None else None
+        raise ConsentRefused(Party(claims.user_id, claims.consent_id, client_id))
     return Principal(
         user_id=row["user_id"],
         phone=row["phone"],
@@ -112,8 +149,15 @@ async def authenticate(
             status=row["status"],
             created_at=row["created_at"],
             expires_at=row["expires_at"],
+            client_id=row["public_client_id"],
         ),
     )
+
+
+def _development_problem(row: RowMapping | None, allowed: bool) -> str | None:
+    if row is None or allowed or row["client_id"] is not None:
+        return None
+    return "development consent refused in production"
 
 
 def _grant_problem(row: RowMapping | None, grant_id: int | None) -> str | None:

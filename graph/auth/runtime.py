@@ -27,7 +27,7 @@ from graph.ratelimit import (
     limiter_from_url,
     take_all,
 )
-from graph.services import Services, request_id
+from graph.services import Services, client_ip, request_id
 from ledger import audit
 from ledger.types import utcnow
 
@@ -121,10 +121,6 @@ class Auth:
             ),
             at=self.clock(),
         )
-
-
-def client_ip(request: Request) -> str | None:
-    return request.client.host[:45] if request.client else None
 
 
 def ip_key(request: Request) -> str:

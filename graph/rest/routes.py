@@ -6,29 +6,36 @@ consent checks as GraphQL.
 
 Their published contract pages by limit/offset, so the transactions list does too (GraphQL
 pages by keyset). Errors: {"error": CODE, "message": ..., "request_id": ...} with the
-GraphQL error codes, and 400/401/403/404/500.
+GraphQL error codes, and 400/401/403/404/429/500.
+
+Like GraphQL, each request is rate limited (it costs one token per value it answers with,
+as GraphQL counts one per field) and leaves one audit row.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from graph.auth.principal import Principal
+from graph.auth.principal import ConsentRefused, Party, Principal
 from graph.auth.scopes import STATEMENTS_READ, TRANSACTIONS_READ
 from graph.errors import BadUserInput, ErrorCode, Forbidden, NotFound, PublicError
 from graph.ids import pk_of, to_global_id
 from graph.inputs import check_period
+from graph.request_audit import write_audit
 from graph.rest.encoding import ExactJSONResponse, amount, maybe_amount
 from graph.services import Services, request_id
+from graph.trail import Trail
 from graph.transactions.types import TransactionType
 from ledger.queries import pages, rows, statements, visible_account_ids
 from ledger.queries.pages import TransactionCriteria
+from ledger.types import utcnow
 
 log = logging.getLogger("graph.rest")
 
@@ -45,35 +52,76 @@ _STATUS = {
     ErrorCode.UPSTREAM_UNAVAILABLE: 503,
 }
 
-Handler = Callable[[Request, AsyncSession, Principal, Services], Awaitable[Response]]
+# The values of one transaction and of a statement in the answers: their rate-limit costs.
+TRANSACTION_VALUES = 6
+STATEMENT_VALUES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One authenticated REST request, as a handler sees it."""
+
+    request: Request
+    session: AsyncSession
+    principal: Principal
+    services: Services
+    trail: Trail
+
+    def require(self, scope: str) -> None:
+        self.trail.scopes.add(scope)
+        if not self.principal.may(scope):
+            raise Forbidden(f"This needs the consent scope {scope}.")
+
+    async def charge(self, cost: int) -> None:
+        refusal = await self.services.limits.refusal(self.principal.consent, cost, self.trail)
+        if refusal is not None:
+            raise refusal
+
+
+Handler = Callable[[Call], Awaitable[Response]]
 
 
 def endpoint(services: Services, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Wraps a handler with authentication, one session, and error responses."""
+    """Wraps a handler with authentication, one session, error responses, the rate-limit
+    headers and the request's audit row (written once the session has closed)."""
 
     async def serve(request: Request) -> Response:
-        rid = request_id(request)
+        rid, started = request_id(request), utcnow()
+        party, trail = Party(), Trail(operation=f"rest.{handler.__name__}")
         try:
             async with services.sessions() as session:
                 principal = await services.authenticate(session, request)
-                return await handler(request, session, principal, services)
+                party = principal.party
+                response = await handler(Call(request, session, principal, services, trail))
         except PublicError as error:
-            headers = (
-                {"WWW-Authenticate": "Bearer"} if error.code == ErrorCode.UNAUTHENTICATED else {}
-            )
-            body = {"error": error.code.value, "message": error.message, "request_id": rid}
-            return ExactJSONResponse(body, status_code=_STATUS[error.code], headers=headers)
+            if isinstance(error, ConsentRefused):
+                party = error.party
+            trail.codes.append(error.code)
+            response = _error_response(error, rid)
         except Exception:
             log.exception("request %s: unexpected error", rid)
-            body = {"error": ErrorCode.INTERNAL_SERVER_ERROR.value, "request_id": rid}
-            return ExactJSONResponse(body, status_code=500)
+            trail.codes.append(ErrorCode.INTERNAL_SERVER_ERROR)
+            response = _internal_error(rid)
+        if trail.rate_limit is not None:
+            response.headers.update(trail.rate_limit.headers())
+        if not await write_audit(services.sessions, request, party, trail, at=started):
+            return _internal_error(rid)
+        return response
 
     return serve
 
 
-def _require(principal: Principal, scope: str) -> None:
-    if not principal.may(scope):
-        raise Forbidden(f"This needs the consent scope {scope}.")
+def _error_response(error: PublicError, rid: str) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if error.code == ErrorCode.UNAUTHENTICATED else {}
+    body = {"error": error.code.value, "message": error.message, "request_id": rid}
+    if error.code == ErrorCode.RATE_LIMITED:
+        body["retry_after"] = error.extensions["retryAfter"]
+    return ExactJSONResponse(body, status_code=_STATUS[error.code], headers=headers)
+
+
+def _internal_error(rid: str) -> Response:
+    body = {"error": ErrorCode.INTERNAL_SERVER_ERROR.value, "request_id": rid}
+    return ExactJSONResponse(body, status_code=500)
 
 
 def _date(request: Request, name: str, *, required: bool) -> date | None:
@@ -107,61 +155,65 @@ def _type(request: Request) -> list[str] | None:
         raise BadUserInput(f"Unknown transaction type {text[:40]!r}.") from None
 
 
-async def _readable(session: AsyncSession, principal: Principal) -> list[int]:
-    consented = principal.consent.consented_accounts
-    return await visible_account_ids(session, principal.user_id, consented)
+async def _readable(call: Call) -> list[int]:
+    consented = call.principal.consent.consented_accounts
+    return await visible_account_ids(call.session, call.principal.user_id, consented)
 
 
-async def list_transactions(
-    request: Request, session: AsyncSession, principal: Principal, services: Services
-) -> Response:
-    _require(principal, TRANSACTIONS_READ)
+async def list_transactions(call: Call) -> Response:
+    request, session = call.request, call.session
+    limit = _int(request, "limit", DEFAULT_LIMIT, call.services.settings.max_page_size)
+    await call.charge(1 + TRANSACTION_VALUES * limit)
+    call.require(TRANSACTIONS_READ)
     date_from = _date(request, "from_date", required=False)
     date_to = _date(request, "to_date", required=False)
     check_period(date_from, date_to)
-    limit = _int(request, "limit", DEFAULT_LIMIT, services.settings.max_page_size)
     offset = _int(request, "offset", 0, MAX_OFFSET)
     criteria = TransactionCriteria(
-        account_ids=await _readable(session, principal),
+        account_ids=await _readable(call),
         date_from=date_from,
         date_to=date_to,
         types=_type(request),
     )
     found = await pages.transaction_offset_page(session, criteria, limit=limit, offset=offset)
     total = await pages.transaction_count(session, criteria)
+    ids = [to_global_id("Transaction", row["id"]) for row in found]
+    call.trail.ids.extend(ids)
     return ExactJSONResponse(
         {
             "transactions": [
                 {
-                    "id": to_global_id("Transaction", row["id"]),
+                    "id": global_id,
                     "date": row["booking_date"].isoformat(),
                     "amount": amount(row["amount_minor"], row["currency"]),
                     "type": TransactionType(row["type"]).value,
                     "description": row["description"],
                     "balance_after": maybe_amount(row["balance_after_minor"], row["currency"]),
                 }
-                for row in found
+                for global_id, row in zip(ids, found, strict=True)
             ],
             "total_count": total,
         }
     )
 
 
-async def account_statement(
-    request: Request, session: AsyncSession, principal: Principal, services: Services
-) -> Response:
-    _require(principal, STATEMENTS_READ)
+async def account_statement(call: Call) -> Response:
+    await call.charge(STATEMENT_VALUES)
+    call.require(STATEMENTS_READ)
+    request = call.request
     account_pk = pk_of(request.path_params["account_id"], "Account")
     date_from = _date(request, "from_date", required=True)
     date_to = _date(request, "to_date", required=True)
     assert date_from is not None and date_to is not None
     check_period(date_from, date_to)
-    found = await rows.accounts_by_id(session, [account_pk], await _readable(session, principal))
+    found = await rows.accounts_by_id(call.session, [account_pk], await _readable(call))
     if not found:
         raise NotFound("No account with this ID.")
+    # The statement is this account's data: its id is what the answer discloses.
+    call.trail.ids.append(to_global_id("Account", account_pk))
     currency = found[0]["currency"]
     figures = await statements.statement_figures(
-        session, account_pk, date_from, date_to, booked_only=True
+        call.session, account_pk, date_from, date_to, booked_only=True
     )
     return ExactJSONResponse(
         {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
+from typing import Protocol
 
 import strawberry
 
@@ -43,6 +45,23 @@ class Customer(Node):
         )
 
 
+class ConsentRecord(Protocol):
+    """A consent as the token carries it (ConsentGrant) or as stored (ConsentState)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def scopes(self) -> frozenset[str]: ...
+    @property
+    def account_ids(self) -> Iterable[int]: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime: ...
+
+
 @strawberry.type(description="What the customer allowed this app to read, and until when.")
 class Consent(Node):
     client: str = strawberry.field(description='The app; "development" for development tokens.')
@@ -57,12 +76,18 @@ class Consent(Node):
 
     @classmethod
     def of(cls, principal: Principal, now: datetime) -> Consent:
-        consent = principal.consent
+        return cls.of_record(principal.consent, principal.consent.client, now)
+
+    @classmethod
+    def of_record(cls, consent: ConsentRecord, client: str, now: datetime) -> Consent:
+        """`client` is the app's name."""
         return cls(
             id=strawberry.ID(to_global_id("Consent", consent.id)),
-            client=consent.client,
+            client=client,
             scopes=sorted(consent.scopes),
-            account_ids=[strawberry.ID(to_global_id("Account", a)) for a in consent.account_ids],
+            account_ids=[
+                strawberry.ID(to_global_id("Account", a)) for a in sorted(consent.account_ids)
+            ],
             status=ConsentStatus(consent.status),
             created_at=consent.created_at,
             expires_at=consent.expires_at,

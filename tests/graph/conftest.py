@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from typing import Any
 
 import httpx
 import pytest
@@ -37,3 +39,22 @@ async def client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx
 @pytest.fixture
 def api(client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]) -> Api:
     return Api(client, sessions)
+
+
+AppApi = Callable[..., Awaitable[Api]]
+
+
+@pytest.fixture
+async def app_api(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[AppApi]:
+    """Makes an API over the test database with some settings changed."""
+    async with AsyncExitStack() as stack:
+
+        async def make(**changes: Any) -> Api:
+            app = create_app(settings.model_copy(update=changes), engine=engine)
+            transport = httpx.ASGITransport(app=app)
+            client = httpx.AsyncClient(transport=transport, base_url="http://api.test")
+            return Api(await stack.enter_async_context(client), sessions)
+
+        yield make

@@ -8,16 +8,21 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import event
+import jwt
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from graph.auth import clients
 from graph.auth.dev_tokens import issue_development_token
 from graph.auth.scopes import ALL_SCOPES
+from ledger.models import AuditEvent, Consent, table
 from ledger.types import utcnow
 
 from .ledger_data import PHONE_A
 
 SECRET = "test-secret-" + "0123456789abcdef" * 4
+CONSENTS = table(Consent)
+AUDIT = table(AuditEvent)
 
 
 class Api:
@@ -32,7 +37,11 @@ class Api:
         phone: str = PHONE_A,
         scopes: Sequence[str] = ALL_SCOPES,
         account_ids: Sequence[int] = (),
+        *,
+        client: int | None = None,
     ) -> str:
+        """A token of a new consent: a development consent, or one given to the app whose
+        row id is `client` (as the consent flow records it)."""
         async with self.sessions() as session, session.begin():
             issued = await issue_development_token(
                 session,
@@ -43,7 +52,26 @@ class Api:
                 now=utcnow(),
                 ttl=timedelta(minutes=10),
             )
+            if client is not None:
+                await session.execute(
+                    update(CONSENTS)
+                    .where(CONSENTS.c.id == issued.consent_id)
+                    .values(client_id=client)
+                )
         return issued.token
+
+    async def register_app(self, name: str = "Budget App") -> tuple[int, str]:
+        """Registers an app: (its row id, its public client id)."""
+        async with self.sessions.begin() as session:
+            new = await clients.create(
+                session, name=name, redirect_uris=["https://budget.example/callback"]
+            )
+        return new.client.id, new.client.client_id
+
+    async def audit_rows(self) -> list[AuditEvent]:
+        async with self.sessions() as session:
+            found = await session.execute(select(AuditEvent).order_by(AUDIT.c.id))
+            return list(found.scalars())
 
     async def post(
         self, query: str, variables: dict[str, Any] | None = None, *, token: str
@@ -61,6 +89,11 @@ class Api:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+
+def consent_of(token: str) -> int:
+    """The consent id a token carries."""
+    return int(jwt.decode(token, options={"verify_signature": False})["cid"])
 
 
 def codes(body: dict[str, Any]) -> list[str]:

@@ -78,7 +78,9 @@ async def test_transaction_pages_of_10_and_100_cost_the_same_statements(
 async def test_nested_lists_of_accounts_are_batched(
     api: Api, ledger: LedgerData, engine: AsyncEngine
 ):
-    assert await statements_for(api, engine, ACCOUNTS) == 5
+    # The consent check, the readable accounts, the page, one batch each for balances and
+    # cards, and the request's audit row.
+    assert await statements_for(api, engine, ACCOUNTS) == 6
 
 
 async def test_nodes_batch_by_type(api: Api, ledger: LedgerData, engine: AsyncEngine):

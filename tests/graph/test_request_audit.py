@@ -1,0 +1,205 @@
+"""One audit row per API request, for allowed and denied reads alike, and nothing secret in it."""
+
+from __future__ import annotations
+
+import pytest
+from graphql import OperationDefinitionNode, parse
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
+
+from graph import request_audit
+from graph.ids import to_global_id
+from graph.returned_ids import returned_ids
+from ledger.audit import digest
+from ledger.models import AuditEvent
+
+from .helpers import CONSENTS, Api, codes, consent_of
+from .ledger_data import LedgerData
+
+ACCOUNTS = "query Accounts { accounts { edges { node { id name } } } }"
+
+
+def only(rows: list[AuditEvent]) -> AuditEvent:
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def listed(row: AuditEvent) -> list[str]:
+    return row.object_ids.split()
+
+
+async def test_an_allowed_read_is_recorded_with_what_it_returned(api: Api, ledger: LedgerData):
+    token = await api.token()
+
+    response = await api.post(ACCOUNTS, token=token)
+
+    row = only(await api.audit_rows())
+    accounts = [to_global_id("Account", a.id) for a in ledger.accounts_a]
+    assert (row.operation, row.outcome, row.scopes) == ("Accounts", "ok", "accounts:read")
+    assert (row.user_id, row.consent_id, row.client_id) == (ledger.user_a, consent_of(token), None)
+    assert sorted(listed(row)) == sorted(accounts)
+    assert row.object_count == 3 and row.object_digest == digest(accounts)
+    assert row.request_id == response.headers["x-request-id"]
+    assert row.ip == "127.0.0.1"
+
+
+async def test_an_apps_public_client_id_is_recorded(api: Api, ledger: LedgerData):
+    pk, client_id = await api.register_app()
+
+    await api.post("{ viewer { customer { id } } }", token=await api.token(client=pk))
+
+    row = only(await api.audit_rows())
+    assert (row.client_id, row.operation, row.scopes, row.outcome) == (
+        client_id, "anonymous", "", "ok"
+    )  # fmt: skip
+    assert listed(row) == [to_global_id("Customer", ledger.user_a)]
+
+
+async def test_scopes_used_are_those_of_the_gated_fields_resolved_or_denied(
+    api: Api, ledger: LedgerData
+):
+    token = await api.token(scopes=["accounts:read", "cards:read"])
+    query = "{ accounts { edges { node { id cards { id } balances { type } } } } }"
+
+    body = await api.query(query, token=token)
+
+    row = only(await api.audit_rows())
+    assert set(codes(body)) == {"FORBIDDEN"}
+    assert row.outcome == "denied"
+    assert row.scopes.split() == ["accounts:read", "balances:read", "cards:read"]
+
+
+@pytest.mark.parametrize(
+    ("authorization", "knows_consent"),
+    [(None, False), ("Bearer not.a.token", False), ("revoked", True)],
+    ids=["no-token", "bad-token", "revoked-consent"],
+)
+async def test_refused_tokens_are_recorded_as_denied(
+    api: Api, ledger: LedgerData, sessions, authorization: str | None, knows_consent: bool
+):
+    token = await api.token()
+    if authorization == "revoked":
+        async with sessions.begin() as session:
+            await session.execute(update(CONSENTS).values(status="REVOKED"))
+        authorization = f"Bearer {token}"
+    headers = {"Authorization": authorization} if authorization else {}
+
+    response = await api.client.post("/graphql", json={"query": ACCOUNTS}, headers=headers)
+
+    row = only(await api.audit_rows())
+    assert response.status_code == 401
+    assert (row.outcome, row.object_count, row.scopes) == ("denied", 0, "")
+    if knows_consent:
+        assert (row.user_id, row.consent_id) == (ledger.user_a, consent_of(token))
+    else:
+        assert (row.user_id, row.consent_id, row.client_id) == (None, None, None)
+
+
+async def test_a_failed_request_is_recorded_as_an_error(api: Api, ledger: LedgerData):
+    body = await api.query("{ transactions(first: 500) { edges { cursor } } }")
+    unreadable = await api.client.post(
+        "/graphql",
+        content=b"{not json",
+        headers={
+            "Authorization": f"Bearer {await api.token()}",
+            "Content-Type": "application/json",
+        },
+    )
+
+    assert codes(body) == ["BAD_USER_INPUT"] and unreadable.status_code == 400
+    assert [r.outcome for r in await api.audit_rows()] == ["error", "error"]
+
+
+async def test_many_ids_are_kept_as_a_count_and_a_digest(api: Api, ledger: LedgerData):
+    query = "{ transactions(first: 100) { edges { node { id account { id } } } } }"
+
+    body = await api.query(query)
+
+    ids = [e["node"]["id"] for e in body["data"]["transactions"]["edges"]]
+    ids += sorted({e["node"]["account"]["id"] for e in body["data"]["transactions"]["edges"]})
+    row = only(await api.audit_rows())
+    assert row.object_count == len(set(ids)) > 100
+    assert row.object_ids == "" and row.object_digest == digest(list(set(ids)))
+
+
+async def test_the_row_never_holds_the_token(api: Api, ledger: LedgerData, sessions):
+    token = await api.token()
+    await api.post(ACCOUNTS, token=token)
+    await api.post(ACCOUNTS, token=token[:-2] + "xx")  # a tampered one, refused
+    async with sessions.begin() as session:
+        await session.execute(update(CONSENTS).values(status="REVOKED"))
+    await api.post(ACCOUNTS, token=token)
+
+    rows = await api.audit_rows()
+    dump = "\n".join(
+        " ".join(str(getattr(r, c.name)) for c in AuditEvent.__table__.columns) for r in rows
+    )
+    assert len(rows) == 3
+    for part in (token, *token.split(".")):
+        assert part not in dump
+
+
+async def test_rest_requests_are_recorded(api: Api, ledger: LedgerData):
+    token = await api.token()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    listing = await api.client.get("/api/v1/alif/transactions?limit=3", headers=headers)
+    statement = await api.client.get(
+        f"/api/v1/alif/accounts/{to_global_id('Account', ledger.wallet.id)}/statement"
+        "?from_date=2025-01-01&to_date=2025-01-31",
+        headers=headers,
+    )
+    forbidden = await api.client.get(
+        "/api/v1/alif/transactions",
+        headers={"Authorization": f"Bearer {await api.token(scopes=['accounts:read'])}"},
+    )
+
+    rows = await api.audit_rows()
+    assert [(r.operation, r.outcome, r.scopes) for r in rows] == [
+        ("rest.list_transactions", "ok", "transactions:read"),
+        ("rest.account_statement", "ok", "statements:read"),
+        ("rest.list_transactions", "denied", "transactions:read"),
+    ]
+    assert listed(rows[0]) == [t["id"] for t in listing.json()["transactions"]]
+    assert listed(rows[1]) == [to_global_id("Account", ledger.wallet.id)]
+    assert statement.status_code == 200 and forbidden.status_code == 403
+    assert rows[0].request_id == listing.headers["x-request-id"]
+
+
+async def test_an_answer_whose_row_cannot_be_written_is_not_sent(
+    api: Api, ledger: LedgerData, monkeypatch: pytest.MonkeyPatch
+):
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT INTO audit_event", {}, Exception("disk full"))
+
+    monkeypatch.setattr(request_audit.audit, "record", broken)
+    token = await api.token()
+
+    graphql = await api.post(ACCOUNTS, token=token)
+    rest = await api.client.get(
+        "/api/v1/alif/transactions", headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert graphql.status_code == rest.status_code == 500
+    assert codes(graphql.json()) == ["INTERNAL_SERVER_ERROR"] and "data" not in graphql.json()
+    assert rest.json()["error"] == "INTERNAL_SERVER_ERROR" and "transactions" not in rest.json()
+
+
+def test_returned_ids_follow_aliases_fragments_and_lists():
+    document = parse(
+        """
+        query Q {
+          a: accounts { edges { node { ident: id ...More } } }
+          viewer { x: customer { id } }
+        }
+        fragment More on Account { cards { ... on Card { id name: id } } }
+        """
+    )
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    account, card = to_global_id("Account", 1), to_global_id("Card", 2)
+    data = {
+        "a": {"edges": [{"node": {"ident": account, "cards": [{"id": card, "name": card}]}}]},
+        "viewer": {"x": {"id": "not-a-global-id"}},
+    }
+
+    assert returned_ids(document, operation, data) == [account, card]
