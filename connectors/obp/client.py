@@ -365,24 +365,10 @@ class ObpClient:
         from_date: datetime | None = None,
         to_date: datetime | None = None,
         sort: str = "ASC",
+        previous_first: str | None = None,
     ) -> list[Any]:
-        """One page. This endpoint reads its filters from HTTP headers, not the query string."""
-        return await self._transactions_page(
-            bank_id, account_id, limit, offset, from_date, to_date, sort, previous_first=None
-        )
-
-    async def _transactions_page(
-        self,
-        bank_id: str,
-        account_id: str,
-        limit: int,
-        offset: int,
-        from_date: datetime | None,
-        to_date: datetime | None,
-        sort: str,
-        *,
-        previous_first: str | None,
-    ) -> list[Any]:
+        """One page. This endpoint reads its filters from HTTP headers, not the query string.
+        `previous_first`, the first id of the page before, makes a repeat of it a retry."""
         if limit < 1 or offset < 0:
             raise ValueError("limit must be >= 1 and offset >= 0")
         if sort not in ("ASC", "DESC"):
@@ -419,14 +405,14 @@ class ObpClient:
         """Yield `(offset, page)` from `offset` on, until a page shorter than `limit`."""
         previous_first: str | None = None
         while True:
-            page = await self._transactions_page(
+            page = await self.transactions_page(
                 bank_id,
                 account_id,
-                limit,
-                offset,
-                from_date,
-                to_date,
-                sort,
+                limit=limit,
+                offset=offset,
+                from_date=from_date,
+                to_date=to_date,
+                sort=sort,
                 previous_first=previous_first,
             )
             yield offset, page

@@ -23,7 +23,7 @@ from connectors.sandbox.auth import (
     consent_from_headers,
     direct_login_params,
 )
-from connectors.sandbox.bank import OWNER_VIEW, SandboxBank
+from connectors.sandbox.bank import OWNER_VIEW, Consent, SandboxBank
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.errors import ObpError
 from connectors.sandbox.faults import FaultInjector, FaultMiddleware
@@ -61,6 +61,16 @@ def _account(request: Request, principal: Principal) -> Account:
     if request.path_params.get("view_id", OWNER_VIEW) != OWNER_VIEW:
         raise ObpError(errors.NO_VIEW_ACCESS)
     return account
+
+
+def _own_consent(request: Request) -> tuple[SandboxBank, Consent]:
+    """The path's bank and consent, if it is the caller's: another user's is reported missing."""
+    principal = _principal(request)
+    bank = _check_bank(request)
+    consent = bank.consent(request.path_params["consent_id"])
+    if consent is None or consent.username != principal.user.username:
+        raise ObpError(errors.CONSENT_NOT_FOUND)
+    return bank, consent
 
 
 def _visible_accounts(bank: SandboxBank, principal: Principal) -> list[Account]:
@@ -259,11 +269,7 @@ async def create_consent(request: Request) -> Response:
 
 
 async def answer_consent_challenge(request: Request) -> Response:
-    principal = _principal(request)
-    bank = _check_bank(request)
-    consent = bank.consent(request.path_params["consent_id"])
-    if consent is None or consent.username != principal.user.username:
-        raise ObpError(errors.CONSENT_NOT_FOUND)
+    bank, consent = _own_consent(request)
     answer = (await json_object(request)).get("answer")
     if not isinstance(answer, str):
         raise ObpError(errors.INVALID_JSON, "answer is required.")
@@ -298,11 +304,7 @@ async def revoke_current_consent(request: Request) -> Response:
 
 
 async def revoke_consent(request: Request) -> Response:
-    principal = _principal(request)
-    bank = _check_bank(request)
-    consent = bank.consent(request.path_params["consent_id"])
-    if consent is None or consent.username != principal.user.username:
-        raise ObpError(errors.CONSENT_NOT_FOUND)
+    bank, consent = _own_consent(request)
     return ObpJSONResponse(obp_json.consent(bank.revoke_consent(consent)))
 
 

@@ -122,6 +122,17 @@ def _rate_text(rate: Decimal) -> str:
     return format(rate, "f")
 
 
+def _fx_attributes(
+    original_minor: int, original_currency: str, rate: Decimal
+) -> tuple[tuple[str, str], ...]:
+    """How Alif records a conversion: the original amount and the rate applied to it."""
+    return (
+        ("ORIGINAL_AMOUNT", format_minor(original_minor, original_currency)),
+        ("ORIGINAL_CURRENCY", original_currency),
+        ("FX_RATE", _rate_text(rate)),
+    )
+
+
 def _card_payment(h: Holding, kind: Kind, rng: Random, when: datetime) -> Draft:
     merchant = rng.choice(MERCHANTS[kind.pool])
     attributes = [("MCC", merchant.mcc), ("MERCHANT_NAME", merchant.name)]
@@ -262,12 +273,7 @@ def _remittance_in(h: Holding, kind: Kind, rng: Random, when: datetime) -> Draft
         category="remittance_in",
         description=description,
         counterparty=party,
-        attributes=(
-            ("ORIGINAL_AMOUNT", format_minor(rubles, "RUB")),
-            ("ORIGINAL_CURRENCY", "RUB"),
-            ("FX_RATE", _rate_text(rate)),
-            ("COUNTERPARTY_COUNTRY", "RU"),
-        ),
+        attributes=(*_fx_attributes(rubles, "RUB", rate), ("COUNTERPARTY_COUNTRY", "RU")),
         transfer=TransferDraft(
             "MONEY_TRANSFER",
             "MONEY_TRANSFER_SYSTEM",
@@ -293,9 +299,7 @@ def _visa_direct(h: Holding, kind: Kind, rng: Random, when: datetime) -> Draft:
         f"{format_minor(dollars, 'USD')} USD по курсу {_rate_text(rate)}"
     )
     attributes = [
-        ("ORIGINAL_AMOUNT", format_minor(dollars, "USD")),
-        ("ORIGINAL_CURRENCY", "USD"),
-        ("FX_RATE", _rate_text(rate)),
+        *_fx_attributes(dollars, "USD", rate),
         ("COUNTERPARTY_COUNTRY", recipient.country or "US"),
     ]
     if h.card_id:
@@ -429,11 +433,7 @@ def _fx_sell(h: Holding, kind: Kind, rng: Random, when: datetime) -> Draft:
             f"Обмен валюты: продажа {format_minor(dollars, 'USD')} USD по курсу {_rate_text(rate)}"
         ),
         counterparty=_EXCHANGE_DESK,
-        attributes=(
-            ("ORIGINAL_AMOUNT", format_minor(dollars, "USD")),
-            ("ORIGINAL_CURRENCY", "USD"),
-            ("FX_RATE", _rate_text(rate)),
-        ),
+        attributes=_fx_attributes(dollars, "USD", rate),
     )
 
 
@@ -452,11 +452,7 @@ def _fx_buy(h: Holding, kind: Kind, rng: Random, when: datetime) -> Draft:
             f"(курс {_rate_text(sell)} TJS за 1 USD)"
         ),
         counterparty=_EXCHANGE_DESK,
-        attributes=(
-            ("ORIGINAL_AMOUNT", format_minor(somoni, "TJS")),
-            ("ORIGINAL_CURRENCY", "TJS"),
-            ("FX_RATE", _rate_text(rate)),
-        ),
+        attributes=_fx_attributes(somoni, "TJS", rate),
     )
 
 

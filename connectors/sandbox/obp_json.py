@@ -113,28 +113,23 @@ def _bank_attributes() -> list[dict[str, str]]:
     return [{"name": "COUNTRY", "value": "TJ"}, {"name": "CURRENCY", "value": "TJS"}]
 
 
-def bank_list_item(bank_id: str) -> dict[str, Any]:
+def _bank_details() -> dict[str, Any]:
+    """What the bank list and the single bank both say about Alif."""
     return {
-        "id": bank_id,
-        "short_name": "Alif",
         "full_name": ALIF_FULL_NAME,
         "logo": ALIF_LOGO,
         "website": ALIF_WEBSITE,
         "bank_routings": _bank_routings(),
         "attributes": _bank_attributes(),
     }
+
+
+def bank_list_item(bank_id: str) -> dict[str, Any]:
+    return {"id": bank_id, "short_name": "Alif", **_bank_details()}
 
 
 def bank(bank_id: str) -> dict[str, Any]:
-    return {
-        "id": bank_id,
-        "bank_code": ALIF_BANK_CODE,
-        "full_name": ALIF_FULL_NAME,
-        "logo": ALIF_LOGO,
-        "website": ALIF_WEBSITE,
-        "bank_routings": _bank_routings(),
-        "attributes": _bank_attributes(),
-    }
+    return {"id": bank_id, "bank_code": ALIF_BANK_CODE, **_bank_details()}
 
 
 def user(customer: Customer) -> dict[str, Any]:

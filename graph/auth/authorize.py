@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from connectors.obp.errors import UpstreamError
-from graph.auth import clients, forms, i18n, pages, phones, pkce, sca
-from graph.auth.flowkit import Flow, FlowKit
+from graph.auth import clients, forms, i18n, pages, pkce, sca
+from graph.auth.flowkit import Flow, FlowKit, request_language
 from graph.auth.grants import create as create_grant
-from graph.auth.runtime import Auth, ip_key, phone_key
+from graph.auth.runtime import Auth
 from graph.auth.scopes import ALL_SCOPES, parse_scopes
 from ledger import connections, consents
 from ledger.models import Account, table
@@ -125,10 +125,7 @@ class AuthorizeFlow:
     async def show(self, request: Request) -> Response:
         flow = await self.kit.load(request)
         if flow is None:
-            lang = i18n.supported(request.query_params.get("lang")) or i18n.negotiate(
-                request.headers.get("accept-language")
-            )
-            return self.kit.error(lang, "expired")
+            return self.kit.error(request_language(request), "expired")
         if self.kit.switch_language(flow, request):
             return await self.kit.next_page(flow)
         notice = flow.take_notice()
@@ -152,35 +149,17 @@ class AuthorizeFlow:
         )
 
     def _phone_page(self, flow: Flow, notice: pages.Markup) -> Response:
-        lang = flow.lang
         return self._page(
             flow,
             "phone.html",
-            heading=i18n.text(lang, "phone_heading"),
-            intro=pages.msg(lang, "asks", app=flow.state["app"]),
+            heading=i18n.text(flow.lang, "phone_heading"),
+            intro=pages.msg(flow.lang, "asks", app=flow.state["app"]),
             message=notice,
-            action=f"{FLOW_PAGE}/phone",
-            label=i18n.text(lang, "phone_label"),
-            phone=flow.state.get("phone") or "+992",
-            button=i18n.text(lang, "phone_button"),
+            **self.kit.phone_form(flow),
         )
 
     def _code_page(self, flow: Flow, notice: pages.Markup) -> Response:
-        lang = flow.lang
-        return self._page(
-            flow,
-            "code.html",
-            heading=i18n.text(lang, "code_heading"),
-            sent_to=pages.msg(lang, "code_sent_to", phone=flow.state["phone"]),
-            message=notice,
-            action=f"{FLOW_PAGE}/code",
-            label=i18n.text(lang, "code_label"),
-            button=i18n.text(lang, "confirm"),
-            resend_action=f"{FLOW_PAGE}/resend",
-            resend=i18n.text(lang, "resend"),
-            restart_action=f"{FLOW_PAGE}/restart",
-            other_number=i18n.text(lang, "other_number"),
-        )
+        return self._page(flow, "code.html", message=notice, **self.kit.code_form(flow))
 
     async def _consent_page(self, flow: Flow, notice: pages.Markup) -> Response:
         lang = flow.lang
@@ -241,30 +220,14 @@ class AuthorizeFlow:
 
     # -- POST steps ------------------------------------------------------------------------
 
-    async def _step(self, request: Request, step: str) -> tuple[Flow, forms.Params] | Response:
-        posted = await self.kit.posted(request)
-        if isinstance(posted, Response):
-            return posted
-        flow, _ = posted
-        if flow.state["step"] != step:
-            return await self.kit.next_page(flow)  # a stale tab: show where the flow is
-        if await self.auth.limit([(self.auth.pages_by_ip, ip_key(request))]):
-            flow.say("too_many", error=True)
-            return await self.kit.next_page(flow)
-        return posted
-
     async def phone(self, request: Request) -> Response:
-        posted = await self._step(request, "phone")
+        posted = await self.kit.step(request, "phone")
         if isinstance(posted, Response):
             return posted
         flow, form = posted
-        phone = phones.normalize(forms.single(form, "phone"))
-        if phone is None:
-            flow.say("phone_error", error=True)
-            return await self.kit.next_page(flow)
-        if await self.auth.limit([(self.auth.sms_by_phone, phone_key(phone))]):
-            flow.say("too_many", error=True)
-            return await self.kit.next_page(flow)
+        phone = await self.kit.entered_phone(flow, form)
+        if isinstance(phone, Response):
+            return phone
         now = self.auth.clock()
         async with self.auth.sessions.begin() as session:
             user_id = await connections.ensure_user(session, phone, locale=flow.lang)
@@ -286,7 +249,7 @@ class AuthorizeFlow:
         return await self.kit.next_page(flow)
 
     async def code(self, request: Request) -> Response:
-        posted = await self._step(request, "code")
+        posted = await self.kit.step(request, "code")
         if isinstance(posted, Response):
             return posted
         flow, form = posted
@@ -310,14 +273,10 @@ class AuthorizeFlow:
         return await self.kit.next_page(flow)
 
     async def resend(self, request: Request) -> Response:
-        posted = await self._step(request, "code")
-        if isinstance(posted, Response):
-            return posted
-        flow, _ = posted
-        phone = flow.state["phone"]
-        if await self.auth.limit([(self.auth.sms_by_phone, phone_key(phone))]):
-            flow.say("too_many", error=True)
-            return await self.kit.next_page(flow)
+        return await self.kit.resend(request, self._send)
+
+    async def _send(self, flow: Flow) -> sca.Issued | sca.CoolingDown:
+        """A new code for the flow's consent, texted unless the last one is too recent."""
         async with self.auth.sessions.begin() as session:
             issued = await sca.issue(
                 session,
@@ -326,23 +285,12 @@ class AuthorizeFlow:
                 secret=self.auth.secret,
                 now=self.auth.clock(),
             )
-        if isinstance(issued, sca.CoolingDown):
-            flow.say("cool_down", error=True, seconds=issued.seconds)
-        else:
-            await self.auth.sender.send(phone, issued.code, lang=flow.lang)
-            flow.say("code_resent")
-        return await self.kit.next_page(flow)
-
-    async def restart(self, request: Request) -> Response:
-        posted = await self._step(request, "code")
-        if isinstance(posted, Response):
-            return posted
-        flow, _ = posted
-        flow.state["step"] = "phone"
-        return await self.kit.next_page(flow)
+        if isinstance(issued, sca.Issued):
+            await self.auth.sender.send(flow.state["phone"], issued.code, lang=flow.lang)
+        return issued
 
     async def decide(self, request: Request) -> Response:
-        posted = await self._step(request, "consent")
+        posted = await self.kit.step(request, "consent")
         if isinstance(posted, Response):
             return posted
         flow, form = posted
@@ -356,12 +304,10 @@ class AuthorizeFlow:
             owned = {a["id"] for a in await _accounts_of(session, flow.state["user_id"])}
         chosen = _chosen_accounts(form.get("accounts", []), owned)
         if chosen is None:
-            flow.say("accounts_error", error=True)
-            return await self.kit.next_page(flow)
+            return await self.kit.fail(flow, "accounts_error")
         expires_at = _chosen_expiry(forms.single(form, "expires"), now)
         if expires_at is None:
-            flow.say("expiry_error", error=True)
-            return await self.kit.next_page(flow)
+            return await self.kit.fail(flow, "expiry_error")
         return await self._finish(request, flow, chosen, expires_at)
 
     async def _finish(
@@ -402,7 +348,7 @@ class AuthorizeFlow:
     # -- linking the bank ------------------------------------------------------------------
 
     async def bank(self, request: Request) -> Response:
-        posted = await self._step(request, "consent")
+        posted = await self.kit.step(request, "consent")
         if isinstance(posted, Response):
             return posted
         flow, _ = posted
@@ -412,13 +358,12 @@ class AuthorizeFlow:
             flow.state["bank_consent"] = await self.auth.bank.start(flow.state["phone"])
         except UpstreamError as exc:
             _log_bank_failure(exc)
-            flow.say("bank_unavailable", error=True)
-            return await self.kit.next_page(flow)
+            return await self.kit.fail(flow, "bank_unavailable")
         flow.state["step"] = "bank_code"
         return await self.kit.next_page(flow)
 
     async def bank_code(self, request: Request) -> Response:
-        posted = await self._step(request, "bank_code")
+        posted = await self.kit.step(request, "bank_code")
         if isinstance(posted, Response):
             return posted
         flow, form = posted
@@ -438,8 +383,7 @@ class AuthorizeFlow:
                 await self.auth.bank.sync(connection_id)
         except UpstreamError as exc:
             _log_bank_failure(exc)
-            flow.say("bank_unavailable", error=True)
-            return await self.kit.next_page(flow)
+            return await self.kit.fail(flow, "bank_unavailable")
         async with self.auth.sessions.begin() as session:
             outcome = "ok" if connection_id is not None else "denied"
             await self._audit(session, request, flow, "auth.bank.link", outcome)

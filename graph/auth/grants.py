@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.auth import pkce
@@ -117,12 +117,7 @@ async def exchange_code(
     grant_id = int(grant.id or 0)
     ids = (grant_id, grant.consent_id)
     # Any attempt burns the code, so a stolen one cannot be tried against PKCE repeatedly.
-    burned = await session.execute(
-        update(GRANTS)
-        .where(GRANTS.c.id == grant_id, GRANTS.c.code_used_at.is_(None))
-        .values(code_used_at=now)
-    )
-    if burned.rowcount != 1:  # type: ignore[attr-defined]
+    if not await _use_up(session, GRANTS.c.code_used_at, grant_id, now):
         await revoke(session, grant_id, now=now)
         return _invalid("code replayed: grant revoked", *ids, revoked=True)
     if grant.revoked_at is not None:
@@ -163,12 +158,7 @@ async def refresh(
     consent = await consents.load(session, row.consent_id)
     if consent is not None and scope is not None and not scope <= consent.scopes:
         return Refused("invalid_scope", "scope beyond the consent", row.grant_id, row.consent_id)
-    used = await session.execute(
-        update(REFRESH)
-        .where(REFRESH.c.id == row.id, REFRESH.c.used_at.is_(None))
-        .values(used_at=now)
-    )
-    if used.rowcount != 1:  # type: ignore[attr-defined]
+    if not await _use_up(session, REFRESH.c.used_at, row.id, now):
         await revoke(session, row.grant_id, now=now)
         return _invalid("refresh token reused: grant revoked", *ids, revoked=True)
     if row.revoked_at is not None:
@@ -206,6 +196,17 @@ async def revoke_token(
         return None
     await revoke(session, grant_id, now=now)
     return int(grant_id)
+
+
+async def _use_up(
+    session: AsyncSession, used_at: Column[datetime], row_id: int, now: datetime
+) -> bool:
+    """Stamp a single-use secret's `used_at` column; False when it was used already."""
+    table = used_at.table
+    result = await session.execute(
+        update(table).where(table.c.id == row_id, used_at.is_(None)).values({used_at.name: now})
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _invalid(reason: str, grant_id: int, consent_id: int, *, revoked: bool = False) -> Refused:

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from graph.auth import forms, i18n, pages, phones, sca
-from graph.auth.flowkit import Flow, FlowKit
-from graph.auth.runtime import Auth, ip_key, phone_key
+from graph.auth import forms, i18n, pages, sca
+from graph.auth.flowkit import Flow, FlowKit, request_language
+from graph.auth.runtime import Auth
 from graph.auth.scopes import ALL_SCOPES
 from ledger import consents
 from ledger.models import Client, User, table
@@ -36,10 +36,7 @@ class ManageConsents:
     async def show(self, request: Request) -> Response:
         flow = await self.kit.load(request)
         if flow is None:
-            lang = i18n.supported(request.query_params.get("lang")) or i18n.negotiate(
-                request.headers.get("accept-language")
-            )
-            flow, cookie = self.kit.new({"lang": lang, "step": "phone"})
+            flow, cookie = self.kit.new({"lang": request_language(request), "step": "phone"})
             response = await self.kit.next_page(flow)
             self.kit.set_cookie(response, cookie)
             return response
@@ -61,54 +58,23 @@ class ManageConsents:
                 consents=await self._table(flow),
             )
         if step == "code":
-            return show(
-                "code.html",
-                heading=i18n.text(lang, "code_heading"),
-                sent_to=pages.msg(lang, "code_sent_to", phone=flow.state["phone"]),
-                message=notice,
-                action=f"{PAGE}/code",
-                label=i18n.text(lang, "code_label"),
-                button=i18n.text(lang, "confirm"),
-                resend_action=f"{PAGE}/resend",
-                resend=i18n.text(lang, "resend"),
-                restart_action=f"{PAGE}/restart",
-                other_number=i18n.text(lang, "other_number"),
-            )
+            return show("code.html", message=notice, **self.kit.code_form(flow))
         return show(
             "phone.html",
             heading=i18n.text(lang, "manage_heading"),
             intro=i18n.text(lang, "phone_heading"),
             message=notice,
-            action=f"{PAGE}/phone",
-            label=i18n.text(lang, "phone_label"),
-            phone=flow.state.get("phone") or "+992",
-            button=i18n.text(lang, "phone_button"),
+            **self.kit.phone_form(flow),
         )
 
-    async def _step(self, request: Request, step: str) -> tuple[Flow, forms.Params] | Response:
-        posted = await self.kit.posted(request)
-        if isinstance(posted, Response):
-            return posted
-        flow, _ = posted
-        if flow.state["step"] != step:
-            return await self.kit.next_page(flow)
-        if await self.auth.limit([(self.auth.pages_by_ip, ip_key(request))]):
-            flow.say("too_many", error=True)
-            return await self.kit.next_page(flow)
-        return posted
-
     async def phone(self, request: Request) -> Response:
-        posted = await self._step(request, "phone")
+        posted = await self.kit.step(request, "phone")
         if isinstance(posted, Response):
             return posted
         flow, form = posted
-        phone = phones.normalize(forms.single(form, "phone"))
-        if phone is None:
-            flow.say("phone_error", error=True)
-            return await self.kit.next_page(flow)
-        if await self.auth.limit([(self.auth.sms_by_phone, phone_key(phone))]):
-            flow.say("too_many", error=True)
-            return await self.kit.next_page(flow)
+        phone = await self.kit.entered_phone(flow, form)
+        if isinstance(phone, Response):
+            return phone
         async with self.auth.sessions.begin() as session:
             user_id, anchor = await _anchor(session, phone)
         flow.state.update(step="code", phone=phone, user_id=user_id, anchor=anchor)
@@ -129,30 +95,10 @@ class ManageConsents:
         return issued
 
     async def resend(self, request: Request) -> Response:
-        posted = await self._step(request, "code")
-        if isinstance(posted, Response):
-            return posted
-        flow, _ = posted
-        if await self.auth.limit([(self.auth.sms_by_phone, phone_key(flow.state["phone"]))]):
-            flow.say("too_many", error=True)
-            return await self.kit.next_page(flow)
-        issued = await self._send(flow)
-        if isinstance(issued, sca.CoolingDown):
-            flow.say("cool_down", error=True, seconds=issued.seconds)
-        else:
-            flow.say("code_resent")
-        return await self.kit.next_page(flow)
-
-    async def restart(self, request: Request) -> Response:
-        posted = await self._step(request, "code")
-        if isinstance(posted, Response):
-            return posted
-        flow, _ = posted
-        flow.state["step"] = "phone"
-        return await self.kit.next_page(flow)
+        return await self.kit.resend(request, self._send)
 
     async def code(self, request: Request) -> Response:
-        posted = await self._step(request, "code")
+        posted = await self.kit.step(request, "code")
         if isinstance(posted, Response):
             return posted
         flow, form = posted
@@ -175,7 +121,7 @@ class ManageConsents:
         return await self.kit.next_page(flow)
 
     async def revoke(self, request: Request) -> Response:
-        posted = await self._step(request, "list")
+        posted = await self.kit.step(request, "list")
         if isinstance(posted, Response):
             return posted
         flow, form = posted

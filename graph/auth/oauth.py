@@ -93,13 +93,23 @@ class OAuthEndpoints:
             return oauth_error("invalid_request")
         return params
 
-    async def token(self, request: Request) -> Response:
+    async def _posted(
+        self, request: Request
+    ) -> tuple[forms.Params, clients.RegisteredClient] | Response:
+        """The parameters of a POST and the client that authenticated it, or the error."""
         params = await self._params(request)
         if isinstance(params, Response):
             return params
         client = await self._client(request, params)
         if isinstance(client, Response):
             return client
+        return params, client
+
+    async def token(self, request: Request) -> Response:
+        posted = await self._posted(request)
+        if isinstance(posted, Response):
+            return posted
+        params, client = posted
         grant_type = forms.single(params, "grant_type")
         now = self.auth.clock()
         ttl = timedelta(seconds=self.auth.settings.access_token_ttl_seconds)
@@ -181,12 +191,10 @@ class OAuthEndpoints:
             )
 
     async def revoke(self, request: Request) -> Response:
-        params = await self._params(request)
-        if isinstance(params, Response):
-            return params
-        client = await self._client(request, params)
-        if isinstance(client, Response):
-            return client
+        posted = await self._posted(request)
+        if isinstance(posted, Response):
+            return posted
+        params, client = posted
         token = forms.single(params, "token")
         if not token:
             return oauth_error("invalid_request")

@@ -25,7 +25,7 @@ def auth_routes(services: Services, config: AuthConfig | None = None) -> list[Ba
         Route("/auth/flow/phone", flow.phone, methods=post),
         Route("/auth/flow/code", flow.code, methods=post),
         Route("/auth/flow/resend", flow.resend, methods=post),
-        Route("/auth/flow/restart", flow.restart, methods=post),
+        Route("/auth/flow/restart", flow.kit.restart, methods=post),
         Route("/auth/flow/decide", flow.decide, methods=post),
         Route("/auth/flow/bank", flow.bank, methods=post),
         Route("/auth/flow/bank-code", flow.bank_code, methods=post),
@@ -33,6 +33,6 @@ def auth_routes(services: Services, config: AuthConfig | None = None) -> list[Ba
         Route("/auth/consents/phone", manage.phone, methods=post),
         Route("/auth/consents/code", manage.code, methods=post),
         Route("/auth/consents/resend", manage.resend, methods=post),
-        Route("/auth/consents/restart", manage.restart, methods=post),
+        Route("/auth/consents/restart", manage.kit.restart, methods=post),
         Route("/auth/consents/revoke", manage.revoke, methods=post),
     ]

@@ -194,6 +194,18 @@ async def transaction_offset_page(
 # --- transfers and service payments ---------------------------------------------------------
 
 
+def _on_bank_days(
+    moment: ColumnElement[datetime], date_from: date | None, date_to: date | None
+) -> list[ColumnElement[bool]]:
+    """`moment` falls on a bank day (Dushanbe time) from `date_from` to `date_to`, inclusive."""
+    conditions: list[ColumnElement[bool]] = []
+    if date_from is not None:
+        conditions.append(moment >= bank_day_start(date_from))
+    if date_to is not None:
+        conditions.append(moment < bank_day_start(date_to + timedelta(1)))
+    return conditions
+
+
 @dataclass(frozen=True, slots=True)
 class TransferCriteria:
     """Dates select on the bank day (Dushanbe time) on which the transfer was initiated."""
@@ -217,11 +229,7 @@ def _transfer_conditions(c: TransferCriteria) -> list[ColumnElement[bool]]:
         conditions.append(TRANSFERS.c.rail.in_(c.rails))
     if c.corridor is not None:
         conditions.append(TRANSFERS.c.corridor == c.corridor)
-    if c.date_from is not None:
-        conditions.append(TRANSFERS.c.initiated_at >= bank_day_start(c.date_from))
-    if c.date_to is not None:
-        conditions.append(TRANSFERS.c.initiated_at < bank_day_start(c.date_to + timedelta(1)))
-    return conditions
+    return conditions + _on_bank_days(TRANSFERS.c.initiated_at, c.date_from, c.date_to)
 
 
 async def transfer_page(
@@ -254,11 +262,7 @@ def _payment_conditions(c: ServicePaymentCriteria) -> list[ColumnElement[bool]]:
         conditions.append(PAYMENTS.c.category.in_(c.categories))
     if c.providers is not None:
         conditions.append(PAYMENTS.c.provider.in_(c.providers))
-    if c.date_from is not None:
-        conditions.append(PAYMENTS.c.paid_at >= bank_day_start(c.date_from))
-    if c.date_to is not None:
-        conditions.append(PAYMENTS.c.paid_at < bank_day_start(c.date_to + timedelta(1)))
-    return conditions
+    return conditions + _on_bank_days(PAYMENTS.c.paid_at, c.date_from, c.date_to)
 
 
 async def service_payment_page(

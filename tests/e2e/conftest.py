@@ -12,7 +12,6 @@ import shutil
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,9 +23,8 @@ from graph.auth.runtime import AuthConfig
 from graph.auth.sms import DevelopmentSender
 from graph.demo import serving
 from graph.settings import Settings
-from ledger import connections
-from ledger.models import Account, table
-from ledger.types import utcnow
+
+from ..graph.auth.support import Clock, add_customer
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -72,14 +70,6 @@ async def browser() -> AsyncIterator[Any]:
             await launched.close()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-
 @dataclass
 class LiveApi:
     base_url: str
@@ -97,44 +87,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def _customer(sessions: async_sessionmaker[AsyncSession]) -> None:
-    async with sessions.begin() as session:
-        institution = await connections.ensure_institution(
-            session, "alif", "Alif Bank", "TJ", "ALIFTJ22"
-        )
-        user = await connections.ensure_user(session, PHONE)
-        connection = await connections.add_connection(
-            session,
-            user_id=user,
-            institution_id=institution,
-            provider="alif",
-            base_url="http://bank.test",
-            bank_id="alif.tj",
-            credentials_encrypted=b"",
-        )
-        for n, currency in enumerate(("TJS", "USD")):
-            await session.execute(
-                table(Account)
-                .insert()
-                .values(
-                    connection_id=connection,
-                    external_id=str(n),
-                    institution_id=institution,
-                    user_id=user,
-                    type="WALLET",
-                    name=f"Alif Mobi {currency}",
-                    number_masked=f"•••• 90{n}1",
-                    currency=currency,
-                    payload_hash="x",
-                )
-            )
-
-
 @pytest.fixture
 async def live_api(
     db_url: str, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[LiveApi]:
-    await _customer(sessions)
+    async with sessions.begin() as session:
+        await add_customer(session, PHONE, ("TJS", "USD"))
     port = _free_port()
     # The app's callback: on this server (a 404 page, but the browser's URL tells the code).
     redirect_uri = f"http://127.0.0.1:{port}/app/callback"

@@ -1,27 +1,13 @@
-"""Alif-flavoured OBP JSON fixtures."""
+"""The Alif mapper and its Alif-flavoured OBP JSON (see `load` in tests/connectors)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connectors.alif import AlifMapper
-
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture
-def load() -> Callable[[str], Any]:
-    def _load(name: str) -> Any:
-        return json.loads((FIXTURES / name).read_text(), parse_float=Decimal)
-
-    return _load
 
 
 @pytest.fixture

@@ -1,12 +1,9 @@
-"""A scripted OBP server on httpx.MockTransport, a recording sleep, and JSON fixtures."""
+"""A scripted OBP server on httpx.MockTransport, a recording sleep, and test credentials."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +12,6 @@ import pytest
 from connectors.obp.auth import Auth, DirectLogin
 from connectors.obp.client import ObpClient
 
-FIXTURES = Path(__file__).parent / "fixtures"
 BASE_URL = "https://obp.alif.test"
 
 
@@ -90,14 +86,6 @@ class SleepRecorder:
 
     async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
-
-
-@pytest.fixture
-def load() -> Callable[[str], Any]:
-    def _load(name: str) -> Any:
-        return json.loads((FIXTURES / name).read_text(), parse_float=Decimal)
-
-    return _load
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from connectors.sandbox import SandboxBank
 from .sandbox_support import API, BANK, FakeClock, Login, account_path, expect_error
 
 CONSENTS = f"{API}/banks/{BANK}/my/consents"
+# A consent body for every account of the customer.
+EVERYTHING: dict[str, Any] = {"everything": True, "views": [], "entitlements": []}
 
 
 def _credentials(username: str, password: str, key: str) -> str:
@@ -195,9 +197,7 @@ async def test_sca_code_is_logged(
     headers = await login()
 
     with caplog.at_level(logging.INFO, logger="alif_sandbox"):
-        created = await _consent(
-            client, headers, {"everything": True, "views": [], "entitlements": []}
-        )
+        created = await _consent(client, headers, EVERYTHING)
 
     code = (await client.get(f"/sandbox/admin/sca-codes/{created.json()['consent_id']}")).json()
     assert f"SCA code for consent {created.json()['consent_id']}: {code['code']}" in caplog.text
@@ -232,9 +232,7 @@ async def test_wrong_answer_rejects_the_consent(
     client: httpx.AsyncClient, login: Login, bank: SandboxBank
 ) -> None:
     headers = await login()
-    created = (
-        await _consent(client, headers, {"everything": True, "views": [], "entitlements": []})
-    ).json()
+    created = (await _consent(client, headers, EVERYTHING)).json()
 
     answered = await client.post(
         f"{API}/banks/{BANK}/consents/{created['consent_id']}/challenge",
@@ -255,9 +253,7 @@ async def test_unaccepted_consent_cannot_be_used(
     client: httpx.AsyncClient, login: Login, bank: SandboxBank
 ) -> None:
     headers = await login()
-    created = (
-        await _consent(client, headers, {"everything": True, "views": [], "entitlements": []})
-    ).json()
+    created = (await _consent(client, headers, EVERYTHING)).json()
 
     response = await client.get(
         f"{API}/my/accounts",
@@ -271,9 +267,7 @@ async def test_consent_needs_the_right_consumer_key(
     client: httpx.AsyncClient, login: Login
 ) -> None:
     headers = await login()
-    consent = await _accepted_consent(
-        client, headers, {"everything": True, "views": [], "entitlements": []}
-    )
+    consent = await _accepted_consent(client, headers, EVERYTHING)
 
     missing = await client.get(f"{API}/my/accounts", headers={"Consent-JWT": consent["jwt"]})
     wrong = await client.get(
@@ -288,7 +282,7 @@ async def test_consent_expires(
     client: httpx.AsyncClient, login: Login, bank: SandboxBank, clock: FakeClock
 ) -> None:
     headers = await login()
-    body = {"everything": True, "views": [], "entitlements": [], "time_to_live": 60}
+    body = {**EVERYTHING, "time_to_live": 60}
     consent = await _accepted_consent(client, headers, body)
     clock.advance(61)
 
@@ -305,7 +299,7 @@ async def test_consent_not_yet_valid(
 ) -> None:
     headers = await login()
     start = (clock.now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    body = {"everything": True, "views": [], "entitlements": [], "valid_from": start}
+    body = {**EVERYTHING, "valid_from": start}
     consent = await _accepted_consent(client, headers, body)
     by_jwt = {"Consent-JWT": consent["jwt"], "Consumer-Key": bank.consumer_key}
 
@@ -320,10 +314,10 @@ async def test_consent_not_yet_valid(
 @pytest.mark.parametrize(
     ("method", "body", "code"),
     [
-        ("SMSX", {"everything": True, "views": [], "entitlements": []}, "OBP-35009"),
+        ("SMSX", EVERYTHING, "OBP-35009"),
         (
             "EMAIL",
-            {"everything": True, "views": [], "entitlements": [], "time_to_live": 3601},
+            {**EVERYTHING, "time_to_live": 3601},
             "OBP-35020",
         ),
         (
@@ -359,9 +353,7 @@ async def test_consent_header_errors(
     client: httpx.AsyncClient, login: Login, bank: SandboxBank
 ) -> None:
     headers = await login()
-    consent = await _accepted_consent(
-        client, headers, {"everything": True, "views": [], "entitlements": []}
-    )
+    consent = await _accepted_consent(client, headers, EVERYTHING)
     head, payload, signature = consent["jwt"].split(".")
     tampered = f"{head}.{payload}.{signature[:-2]}AA"
     key = {"Consumer-Key": bank.consumer_key}
@@ -381,9 +373,7 @@ async def test_revoke_current_consent_then_again(
     client: httpx.AsyncClient, login: Login, bank: SandboxBank
 ) -> None:
     headers = await login()
-    consent = await _accepted_consent(
-        client, headers, {"everything": True, "views": [], "entitlements": []}
-    )
+    consent = await _accepted_consent(client, headers, EVERYTHING)
     by_id = {"Consent-Id": consent["consent_id"], "Consumer-Key": bank.consumer_key}
 
     revoked = await client.delete(f"{API}/my/consent/current", headers=by_id)
@@ -406,9 +396,7 @@ async def test_revoke_current_consent_needs_the_header(
 
 async def test_owner_revokes_consent_at_bank(client: httpx.AsyncClient, login: Login) -> None:
     owner, stranger = await login(), await login("farrukh")
-    consent = await _accepted_consent(
-        client, owner, {"everything": True, "views": [], "entitlements": []}
-    )
+    consent = await _accepted_consent(client, owner, EVERYTHING)
     path = f"{API}/banks/{BANK}/consents/{consent['consent_id']}"
 
     by_stranger = await client.delete(path, headers=stranger)
@@ -424,9 +412,7 @@ async def test_everything_consent_sees_all_accounts_and_lists(
     client: httpx.AsyncClient, login: Login, bank: SandboxBank
 ) -> None:
     headers = await login()
-    consent = await _accepted_consent(
-        client, headers, {"everything": True, "views": [], "entitlements": []}
-    )
+    consent = await _accepted_consent(client, headers, EVERYTHING)
     by_jwt = {"Consent-JWT": consent["jwt"], "Consumer-Key": bank.consumer_key}
 
     accounts = await client.get(f"{API}/my/accounts", headers=by_jwt)

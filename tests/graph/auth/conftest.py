@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -16,24 +15,8 @@ from graph.auth import clients
 from graph.auth.runtime import AuthConfig
 from graph.auth.sms import DevelopmentSender
 from graph.settings import Settings
-from ledger import connections
-from ledger.models import Account, table
-from ledger.types import utcnow
 
-from .support import PHONE_A, PHONE_B, REDIRECT_URI, Customers, Registered
-
-
-class Clock:
-    """Now, unless a test moves it."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
+from .support import PHONE_A, PHONE_B, REDIRECT_URI, Clock, Customers, Registered, add_customer
 
 
 @dataclass
@@ -81,38 +64,7 @@ async def registered(sessions: async_sessionmaker[AsyncSession]) -> Registered:
 
 @pytest.fixture
 async def customers(sessions: async_sessionmaker[AsyncSession]) -> Customers:
-    accounts = table(Account)
-    ids: dict[str, list[int]] = {}
     async with sessions.begin() as session:
-        institution = await connections.ensure_institution(
-            session, "alif", "Alif Bank", "TJ", "ALIFTJ22"
-        )
-        for phone, currencies in ((PHONE_A, ("TJS", "USD")), (PHONE_B, ("TJS",))):
-            user = await connections.ensure_user(session, phone)
-            connection = await connections.add_connection(
-                session,
-                user_id=user,
-                institution_id=institution,
-                provider="alif",
-                base_url="http://bank.test",
-                bank_id="alif.tj",
-                credentials_encrypted=b"",
-            )
-            for n, currency in enumerate(currencies):
-                result = await session.execute(
-                    accounts.insert()
-                    .values(
-                        connection_id=connection,
-                        external_id=f"{phone}-{n}",
-                        institution_id=institution,
-                        user_id=user,
-                        type="WALLET",
-                        name=f"Wallet {currency}",
-                        number_masked=f"•••• {1000 + n}",
-                        currency=currency,
-                        payload_hash="x",
-                    )
-                    .returning(accounts.c.id)
-                )
-                ids.setdefault(phone, []).append(int(result.scalar_one()))
-    return Customers(a=ids[PHONE_A], b=ids[PHONE_B])
+        a = await add_customer(session, PHONE_A, ("TJS", "USD"))
+        b = await add_customer(session, PHONE_B, ("TJS",))
+    return Customers(a=a, b=b)

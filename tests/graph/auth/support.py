@@ -1,22 +1,79 @@
-"""Walking the consent flow in tests: start, phone, code, decide, token."""
+"""Walking the consent flow in tests: start, phone, code, decide, token; and the clock
+and customers the flow runs against (shared with the browser tests in tests/e2e)."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.auth import pkce
 from graph.auth.sms import DevelopmentSender
 from graph.auth.walkthrough import PageWalker, redirect_params
+from ledger import connections
+from ledger.models import Account, table
+from ledger.types import utcnow
 
 PHONE_A = "+992900000001"
 PHONE_B = "+992900000002"
 REDIRECT_URI = "https://budget.example/callback"
 SCOPES = "accounts:read balances:read"
 VIEWER = "{ viewer { consent { status scopes accountIds } } }"
+
+
+class Clock:
+    """Now, unless a test moves it."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+async def add_customer(session: AsyncSession, phone: str, currencies: Sequence[str]) -> list[int]:
+    """A customer connected to Alif with one wallet per currency; returns the account ids."""
+    accounts = table(Account)
+    institution = await connections.ensure_institution(
+        session, "alif", "Alif Bank", "TJ", "ALIFTJ22"
+    )
+    user = await connections.ensure_user(session, phone)
+    connection = await connections.add_connection(
+        session,
+        user_id=user,
+        institution_id=institution,
+        provider="alif",
+        base_url="http://bank.test",
+        bank_id="alif.tj",
+        credentials_encrypted=b"",
+    )
+    ids = []
+    for n, currency in enumerate(currencies):
+        result = await session.execute(
+            accounts.insert()
+            .values(
+                connection_id=connection,
+                external_id=f"{phone}-{n}",
+                institution_id=institution,
+                user_id=user,
+                type="WALLET",
+                name=f"Wallet {currency}",
+                number_masked=f"•••• {1000 + n}",
+                currency=currency,
+                payload_hash="x",
+            )
+            .returning(accounts.c.id)
+        )
+        ids.append(int(result.scalar_one()))
+    return ids
 
 
 @dataclass(frozen=True)
@@ -93,7 +150,10 @@ class Flow:
         assert back["state"] == self.state
         return back["code"]
 
-    async def exchange(self, code: str, **overrides: str) -> httpx.Response:
+    async def exchange(
+        self, code: str, *, auth: tuple[str, str] | None = None, **overrides: str
+    ) -> httpx.Response:
+        """Redeem `code`, as this flow's client unless `auth` names other credentials."""
         data = {
             "grant_type": "authorization_code",
             "code": code,
@@ -102,7 +162,7 @@ class Flow:
             **overrides,
         }
         return await self.http.post(
-            "/auth/token", data=data, auth=(self.client.client_id, self.client.secret)
+            "/auth/token", data=data, auth=auth or (self.client.client_id, self.client.secret)
         )
 
     async def tokens(self, phone: str = PHONE_A) -> dict[str, Any]:

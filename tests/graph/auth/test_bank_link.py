@@ -23,8 +23,7 @@ from graph.settings import Settings
 from ledger.models import Account, Connection
 
 from ..helpers import SECRET
-from .conftest import Clock
-from .support import Flow, Registered, graphql
+from .support import Clock, Flow, Registered, graphql
 
 SANDBOX = "http://sandbox.test"
 ACCOUNTS = "{ accounts(first: 50) { totalCount edges { node { currency } } } }"

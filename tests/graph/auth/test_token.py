@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -36,6 +39,26 @@ async def _refresh(
         data={"grant_type": "refresh_token", "refresh_token": token, **extra},
         auth=(registered.client_id, registered.secret),
     )
+
+
+async def _assert_revoked(harness: Harness, registered: Registered, tokens: dict[str, Any]) -> None:
+    """Neither the access token nor the refresh token of `tokens` works any more."""
+    assert (await graphql(harness.http, tokens["access_token"])).status_code == 401
+    _error(await _refresh(harness, registered, tokens["refresh_token"]), 400, "invalid_grant")
+
+
+@asynccontextmanager
+async def _limited_http(
+    settings: Settings, engine: AsyncEngine, **limits: int
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app whose auth rate limits are lowered to `limits`."""
+    limited = settings.model_copy(update=limits)
+    app = create_app(
+        limited, engine=engine, auth=AuthConfig(sender=DevelopmentSender(reveal_codes=True))
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
+        yield http
 
 
 async def test_a_code_is_exchanged_for_tokens(
@@ -115,16 +138,7 @@ async def test_a_wrong_client_secret_is_invalid_client(
 ) -> None:
     flow = Flow(harness.http, registered, harness.sender)
     code = await flow.code_grant()
-    response = await harness.http.post(
-        "/auth/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": registered.redirect_uri,
-            "code_verifier": flow.verifier,
-        },
-        auth=(registered.client_id, registered.secret + "x"),
-    )
+    response = await flow.exchange(code, auth=(registered.client_id, registered.secret + "x"))
     _error(response, 401, "invalid_client")
     assert response.headers["www-authenticate"].startswith("Basic")
     # The code was not touched: the right client can still redeem it.
@@ -182,16 +196,7 @@ async def test_a_code_issued_to_another_client_is_refused(
         other = await clients.create(session, name="Other", redirect_uris=[registered.redirect_uri])
     flow = Flow(harness.http, registered, harness.sender)
     code = await flow.code_grant()
-    response = await harness.http.post(
-        "/auth/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": registered.redirect_uri,
-            "code_verifier": flow.verifier,
-        },
-        auth=(other.client.client_id, other.secret),
-    )
+    response = await flow.exchange(code, auth=(other.client.client_id, other.secret))
     _error(response, 400, "invalid_grant")
 
 
@@ -233,8 +238,7 @@ async def test_a_revoked_consent_stops_tokens_and_refresh(
     async with harness.sessions.begin() as session:
         (consent,) = await consents.of_user(session, (await _user(session)))
         await consents.transition(session, consent.id, consents.REVOKED, now=utcnow())
-    assert (await graphql(harness.http, tokens["access_token"])).status_code == 401
-    _error(await _refresh(harness, registered, tokens["refresh_token"]), 400, "invalid_grant")
+    await _assert_revoked(harness, registered, tokens)
 
 
 async def test_an_expired_consent_stops_tokens_and_refresh(
@@ -246,8 +250,7 @@ async def test_an_expired_consent_stops_tokens_and_refresh(
         await session.execute(
             update(table(Consent)).values(expires_at=utcnow() - timedelta(seconds=1))
         )
-    assert (await graphql(harness.http, tokens["access_token"])).status_code == 401
-    _error(await _refresh(harness, registered, tokens["refresh_token"]), 400, "invalid_grant")
+    await _assert_revoked(harness, registered, tokens)
 
 
 async def _user(session: AsyncSession) -> int:
@@ -266,8 +269,7 @@ async def test_revoke_ends_the_grant_behind_either_token(
         auth=(registered.client_id, registered.secret),
     )
     assert response.status_code == 200
-    assert (await graphql(harness.http, tokens["access_token"])).status_code == 401
-    _error(await _refresh(harness, registered, tokens["refresh_token"]), 400, "invalid_grant")
+    await _assert_revoked(harness, registered, tokens)
 
 
 async def test_revoking_an_unknown_token_answers_200(
@@ -295,13 +297,7 @@ async def test_a_bearer_token_in_the_query_string_is_not_read(
 async def test_the_token_endpoint_is_rate_limited_per_address(
     settings: Settings, engine: AsyncEngine, registered: Registered
 ) -> None:
-    limited = settings.model_copy(update={"auth_rate_per_ip_per_minute": 3})
-    app = create_app(
-        limited, engine=engine, auth=AuthConfig(sender=DevelopmentSender(reveal_codes=True))
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://api.test"
-    ) as http:
+    async with _limited_http(settings, engine, auth_rate_per_ip_per_minute=3) as http:
         data = {"grant_type": "refresh_token", "refresh_token": "x"}
         auth = (registered.client_id, registered.secret)
         for _ in range(3):
@@ -316,13 +312,7 @@ async def test_the_token_endpoint_is_rate_limited_per_address(
 async def test_the_token_endpoint_is_rate_limited_per_client(
     settings: Settings, engine: AsyncEngine, registered: Registered
 ) -> None:
-    limited = settings.model_copy(update={"auth_rate_per_client_per_minute": 2})
-    app = create_app(
-        limited, engine=engine, auth=AuthConfig(sender=DevelopmentSender(reveal_codes=True))
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://api.test"
-    ) as http:
+    async with _limited_http(settings, engine, auth_rate_per_client_per_minute=2) as http:
         data = {"grant_type": "refresh_token", "refresh_token": "x"}
         wrong = (registered.client_id, "wrong-secret")
         for _ in range(2):
