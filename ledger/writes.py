@@ -190,7 +190,11 @@ def _sqlite_text(value: Any) -> Any:
 @lru_cache(maxsize=4096)  # a batch shares its created_at/updated_at: format it once
 def _sqlite_datetime(value: datetime | None) -> str | None:
     # SQLAlchemy's SQLite DATETIME storage format, in UTC (as UTCDateTime binds it).
-    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _sqlite_date(value: date | None) -> str | None:

@@ -1,6 +1,8 @@
-from datetime import date
+from datetime import date, datetime
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ledger.models import Transaction
@@ -111,3 +113,12 @@ async def test_tenth_plus_twentieth_is_exactly_thirty_hundredths(
         total = (await s.execute(select(sum_minor(Transaction.amount_minor)))).scalar_one()
     assert isinstance(total, int)
     assert format_minor(total, "TJS") == "0.30"
+
+
+async def test_a_naive_timestamp_is_refused(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+        rows = _rows(conn, account, 1)
+        rows[0]["booked_at"] = datetime(2026, 1, 1, 12, 0)  # no time zone: ambiguous
+        with pytest.raises((ValueError, StatementError), match="naive datetime"):
+            await upsert(s, TABLE, rows)
