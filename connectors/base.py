@@ -113,6 +113,8 @@ class TransferRecord:
     created_at: datetime
     completed_at: datetime | None
     events: tuple[TransferEventRecord, ...] = ()
+    # The sender's leg when it differs from `amount` (an inbound remittance paid in RUB).
+    source_amount: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,8 @@ def transfer_row(record: TransferRecord, *, connection_id: int, account_id: int)
         "fee_currency": _currency(record.fee),
         "destination_amount_minor": _minor(record.destination_amount),
         "destination_currency": _currency(record.destination_amount),
+        "source_amount_minor": _minor(record.source_amount),
+        "source_currency": _currency(record.source_amount),
         "fx_rate": _rate(record.fx_rate),
         "rail": record.rail,
         "corridor": record.corridor,

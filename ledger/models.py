@@ -223,6 +223,9 @@ class Transfer(SQLModel, table=True):
     fee_currency: str | None = Field(default=None, max_length=3)
     destination_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
     destination_currency: str | None = Field(default=None, max_length=3)
+    # The sender's leg: what an inbound remittance cost its sender, in their currency.
+    source_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    source_currency: str | None = Field(default=None, max_length=3)
     fx_rate: str | None = Field(default=None, max_length=40)
     rail: str = Field(max_length=24)
     corridor: str | None = Field(default=None, max_length=8)

@@ -89,6 +89,7 @@ def apply_alif_details(base: TransferRecord, details: dict[str, Any]) -> Transfe
         rail=_choice(details, "rail", RAILS) or base.rail,
         corridor=_pattern(details, "corridor", "details.corridor", _CORRIDOR_RE),
         destination_amount=opt_money_obj(details, "destination_value", "details.destination_value"),
+        source_amount=opt_money_obj(details, "source_value", "details.source_value"),
         fx_rate=fx_rate,
         counterparty_name=opt_str(to, "name", "details.to.name"),
         counterparty_account=mask_account(account) if account else base.counterparty_account,

@@ -67,9 +67,17 @@ class Transfer(Node):
     direction: Direction
     amount: Money
     fee: Money | None
-    destination_amount: Money | None
+    destination_amount: Money | None = strawberry.field(
+        description="What the recipient gets, in the recipient's currency."
+    )
+    source_amount: Money | None = strawberry.field(
+        description="What the sender paid, in the sender's currency (an inbound remittance)."
+    )
     exchange_rate: Decimal | None = strawberry.field(
-        description="Destination currency per unit of the sent currency."
+        description=(
+            "Units of this account's currency per one unit of the other leg's currency "
+            "(amount = other leg x rate, rounded half-even)."
+        )
     )
     rail: TransferRail
     corridor: str | None = strawberry.field(description='Country pair, e.g. "RU->TJ".')
@@ -94,6 +102,7 @@ class Transfer(Node):
             destination_amount=Money.maybe(
                 row["destination_amount_minor"], row["destination_currency"]
             ),
+            source_amount=Money.maybe(row["source_amount_minor"], row["source_currency"]),
             exchange_rate=Decimal(row["fx_rate"]) if row["fx_rate"] else None,
             rail=TransferRail(row["rail"]),
             corridor=row["corridor"],

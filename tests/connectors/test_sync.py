@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.alif.constants import ALIF_INSTITUTION
@@ -33,6 +33,7 @@ from ledger.models import (
     SyncRun,
     Transaction,
     Transfer,
+    TransferEvent,
     metadata,
     table,
 )
@@ -531,3 +532,53 @@ async def test_no_card_number_or_secret_reaches_the_ledger(
                 text = " ".join(str(v) for v in row)
                 leaked = [x for x in secrets if x in text]
                 assert not leaked, f"{model_table.name} holds a secret"
+
+
+async def test_the_default_sandbox_is_reproduced_for_every_customer(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    clock = Clock()
+    default = Bank(create_app(SandboxConfig(as_of=AS_OF, clock=clock)), clock)
+    transfers_table = table(Transfer)
+    for customer in default.truth.customers:
+        connection_id, creds = await _connect(sessions, default, customer.username, "alif")
+
+        report = await _sync(sessions, default, connection_id, creds)
+
+        assert report.status == "SUCCEEDED", report.issues
+        await _assert_ledger_equals_bank(sessions, default, customer.username, connection_id)
+        expected = sorted(
+            (
+                t.id,
+                t.direction,
+                t.amount_minor,
+                t.fee_minor,
+                # The foreign leg is the recipient's when sending and the sender's when receiving.
+                (t.foreign_minor or t.amount_minor)
+                if t.direction == "OUTBOUND"
+                else t.amount_minor,
+                (t.foreign_minor or t.amount_minor) if t.direction == "INBOUND" else t.amount_minor,
+                len(t.history),
+            )
+            for a in default.truth.accounts_of(customer.username)
+            for t in default.truth.transfers_of(a.id)
+        )
+        async with sessions() as s:
+            events = table(TransferEvent)
+            stored = sorted(
+                tuple(r)
+                for r in await s.execute(
+                    select(
+                        transfers_table.c.external_id,
+                        transfers_table.c.direction,
+                        transfers_table.c.amount_minor,
+                        transfers_table.c.fee_minor,
+                        transfers_table.c.destination_amount_minor,
+                        transfers_table.c.source_amount_minor,
+                        select(func.count())
+                        .where(events.c.transfer_id == transfers_table.c.id)
+                        .scalar_subquery(),
+                    ).where(transfers_table.c.connection_id == connection_id)
+                )
+            )
+        assert stored == expected
