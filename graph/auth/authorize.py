@@ -38,6 +38,11 @@ FLOW_PAGE = "/auth/flow"
 MAX_STATE = 500
 
 
+def issuer(request: Request) -> str:
+    """This authorization server's identifier: its base URL."""
+    return str(request.base_url).rstrip("/")
+
+
 def with_query(uri: str, **params: str) -> str:
     """`uri` with `params` added to its query (a registered URI may already have one)."""
     parts = urlsplit(uri)
@@ -79,7 +84,8 @@ class AuthorizeFlow:
         problem = self._problem(params, client, state)
         if problem is not None:
             back = {"error": problem} | ({"state": state} if state else {})
-            return pages.see_other(with_query(redirect_uri, **back))
+            # RFC 9207: the issuer tells the app which server answered (mix-up defence).
+            return pages.see_other(with_query(redirect_uri, **back, iss=issuer(request)))
         flow, cookie = self.kit.new(
             {
                 "client_pk": client.id,
@@ -343,6 +349,7 @@ class AuthorizeFlow:
                 await self._audit(session, request, flow, operation, "ok")
         except consents.IllegalTransition:
             return await self.kit.end(flow, self.kit.error(flow.lang, "expired"))
+        back["iss"] = issuer(request)  # RFC 9207
         return await self.kit.end(flow, pages.see_other(with_query(state["redirect_uri"], **back)))
 
     # -- linking the bank ------------------------------------------------------------------

@@ -114,7 +114,11 @@ async def test_reject_sends_access_denied_back(browser: Any, live_api: LiveApi) 
     await customer.enter_phone()
     await customer.enter_code(customer.sms())
     back = await customer.back_in_app("reject")
-    assert back == {"error": ["access_denied"], "state": [customer.state]}
+    assert back == {
+        "error": ["access_denied"],
+        "state": [customer.state],
+        "iss": [live_api.base_url],
+    }
 
 
 async def test_a_wrong_code_then_the_right_one(browser: Any, live_api: LiveApi) -> None:

@@ -21,6 +21,9 @@ from ledger.models import Consent
 from .conftest import Harness
 from .support import PHONE_A, Customers, Flow, Registered, graphql
 
+# The harness serves the API at http://api.test; RFC 9207 names it in every answer.
+ISSUER = "http://api.test"
+
 
 def _query(response: httpx.Response) -> dict[str, list[str]]:
     return parse_qs(urlsplit(response.headers["location"]).query)
@@ -71,7 +74,7 @@ async def test_bad_requests_of_a_known_client_go_back_with_an_rfc_error(
     response = await flow.start(**overrides)
     assert response.status_code == 303
     assert response.headers["location"].startswith(registered.redirect_uri + "?")
-    assert _query(response) == {"error": [error], "state": [flow.state]}
+    assert _query(response) == {"error": [error], "state": [flow.state], "iss": [ISSUER]}
 
 
 async def test_a_repeated_parameter_is_an_invalid_request(
@@ -178,7 +181,7 @@ async def test_reject_redirects_with_access_denied_and_the_consent_is_rejected(
     await flow.signed_in()
     response = await flow.walker.post("/auth/flow/decide", {"decision": "reject"})
     assert response.status_code == 303
-    assert _query(response) == {"error": ["access_denied"], "state": [flow.state]}
+    assert _query(response) == {"error": ["access_denied"], "state": [flow.state], "iss": [ISSUER]}
     async with harness.sessions() as session:
         status = (await session.execute(select(Consent.status))).scalar_one()
     assert status == "REJECTED"
