@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import NullPool
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -36,9 +35,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     each test its own; a shared server can host several deployments).
     """
     if is_sqlite(url):
-        # One file, many short-lived connections: pooling buys little and NullPool avoids
-        # sharing a connection across event loops in tests and CLI runs.
-        engine = create_async_engine(url, echo=echo, poolclass=NullPool)
+        # Pooled: opening a SQLite connection (a thread, a file, the pragmas) costs about as
+        # much as writing a page of transactions. An engine belongs to one event loop.
+        engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     parsed = make_url(url)
