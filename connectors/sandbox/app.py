@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 from starlette.applications import Starlette
@@ -181,8 +180,7 @@ async def transaction_requests(request: Request) -> Response:
     found = _account(request, principal)
     query = read_page_query(request.headers, request.query_params, default_limit=None)
     bank = bank_of(request)
-    stop = None if query.limit is None else query.offset + query.limit
-    selected = islice(bank.iter_transfers(found.id), query.offset, stop)
+    selected = bank.transfers_page(found.id, query.offset, query.limit)
     items = [obp_json.transfer(t, bank.bank_id) for t in selected]
     return ObpJSONResponse({"transaction_requests_with_charges": items})
 

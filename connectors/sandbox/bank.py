@@ -159,6 +159,10 @@ class SandboxBank:
     def iter_transfers(self, account_id: str) -> Iterator[Transfer]:
         return self._histories[account_id].transfers()
 
+    def transfers_page(self, account_id: str, offset: int, limit: int | None) -> list[Transfer]:
+        """`transfers_of(account_id)[offset : offset + limit]`, skipping whole blocks."""
+        return self._histories[account_id].transfers_page(offset, limit)
+
     def counterparties_of(self, account_id: str) -> tuple[Counterparty, ...]:
         return self._counterparties.get(account_id, ())
 

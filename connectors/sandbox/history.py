@@ -3,15 +3,21 @@
 Index arithmetic does the paging: transaction i lives in block i // block_size while
 i < history_count, and in the tail after that. Only a few blocks are kept (LRU), so
 memory stays flat however long the history is.
+
+Transfers per block are not known until a block is generated, so their paging keeps a
+count per block (learned as blocks are generated) and running totals from the newest block
+back: an offset then maps to (block, index) by bisection, and a page costs its own blocks.
 """
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
+from itertools import islice
 from operator import attrgetter
 
 from connectors.sandbox.data import AccountGenerator, Batch, settle_events
@@ -19,7 +25,9 @@ from connectors.sandbox.ids import uuid_from
 from connectors.sandbox.models import BOOKED, PENDING, Transaction, Transfer
 
 _POSTED = attrgetter("posted")
+_START_DATE = attrgetter("start_date")
 _CACHED_BLOCKS = 8
+_UNKNOWN = -1
 
 
 class AccountHistory:
@@ -33,6 +41,13 @@ class AccountHistory:
         self._extra_sequence = 0
         # How many blocks were generated (cache misses); tests assert laziness with it.
         self.generated_blocks = 0
+        # Transfers per block (_UNKNOWN until generated once), and running totals over the
+        # newest blocks: _newest_totals[r] counts the transfers of the r + 1 newest blocks.
+        # Both are a few bytes per block, so they are kept for the whole history.
+        self._transfer_counts = array("i", [_UNKNOWN]) * generator.block_count
+        self._newest_totals = array("q")
+        # The tail's transfers newest first; None when the tail changed since it was sorted.
+        self._sorted_tail: list[Transfer] | None = None
 
     @property
     def account_id(self) -> str:
@@ -48,6 +63,7 @@ class AccountHistory:
             return cached
         batch = self.generator.block(block)
         self.generated_blocks += 1
+        self._transfer_counts[block] = len(batch.transfers)
         self._blocks[block] = batch
         if len(self._blocks) > _CACHED_BLOCKS:
             self._blocks.popitem(last=False)
@@ -124,9 +140,53 @@ class AccountHistory:
 
     def transfers(self) -> Iterator[Transfer]:
         """Newest first: the recent days by start date, then the history backwards."""
-        yield from sorted(self._tail_transfers, key=attrgetter("start_date"), reverse=True)
+        yield from sorted(self._tail_transfers, key=_START_DATE, reverse=True)
         for block in reversed(range(self.generator.block_count)):
             yield from reversed(self._block(block).transfers)
+
+    def transfers_page(self, offset: int, limit: int | None) -> list[Transfer]:
+        """`transfers()[offset : offset + limit]`, without walking the transfers before
+        `offset`: O(limit + a block) once the counts of the newer blocks are known."""
+        tail = self._newest_tail()
+        page = tail[offset:] if limit is None else tail[offset : offset + limit]
+        wanted = None if limit is None else limit - len(page)
+        if wanted != 0:
+            older = self._history_transfers_from(max(0, offset - len(tail)))
+            page.extend(islice(older, wanted))
+        return page
+
+    def _history_transfers_from(self, index: int) -> Iterator[Transfer]:
+        """The history's transfers newest first, from its `index`-th on."""
+        found = self._locate_transfer(index)
+        if found is None:
+            return
+        rank, skip = found
+        for block in reversed(range(self.generator.block_count - rank)):
+            yield from islice(reversed(self._block(block).transfers), skip, None)
+            skip = 0
+
+    def _newest_tail(self) -> list[Transfer]:
+        # Sorted once per change of the tail, not per page (appends can make it long).
+        if self._sorted_tail is None:
+            self._sorted_tail = sorted(self._tail_transfers, key=_START_DATE, reverse=True)
+        return self._sorted_tail
+
+    def _locate_transfer(self, index: int) -> tuple[int, int] | None:
+        """(rank of the block from the newest, position in its reversed transfers) of the
+        history's `index`-th transfer newest first; None past the oldest."""
+        totals = self._newest_totals
+        while len(totals) < self.generator.block_count and (not totals or totals[-1] <= index):
+            # Learn one more block's count: only blocks newer than `index` are generated.
+            block = self.generator.block_count - 1 - len(totals)
+            totals.append((totals[-1] if totals else 0) + self._transfer_count(block))
+        rank = bisect_right(totals, index)
+        if rank == len(totals):
+            return None
+        return rank, index - (totals[rank - 1] if rank else 0)
+
+    def _transfer_count(self, block: int) -> int:
+        count = self._transfer_counts[block]
+        return len(self._block(block).transfers) if count == _UNKNOWN else count
 
     # changes (admin hooks) ----------------------------------------------------------------
 
@@ -166,6 +226,7 @@ class AccountHistory:
         self._by_id.update((n.id, n) for _, n in booked)
         renamed = {old_id: new for old_id, new in booked}
         self._tail_transfers = [self._settle(t, renamed) for t in self._tail_transfers]
+        self._sorted_tail = None
         return booked
 
     @staticmethod
@@ -194,5 +255,6 @@ class AccountHistory:
         self._extra_sequence += count
         self._tail.extend(batch.transactions)
         self._tail_transfers.extend(batch.transfers)
+        self._sorted_tail = None
         self._by_id.update((t.id, t) for t in batch.transactions)
         return batch.transactions
