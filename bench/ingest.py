@@ -18,13 +18,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.schema import CreateIndex, CreateTable
+import sqlalchemy
 
 from connectors.alif.constants import ALIF_INSTITUTION
 from connectors.credentials import Credentials
@@ -33,8 +35,8 @@ from connectors.sandbox.app import create_app
 from connectors.sandbox.config import SandboxConfig
 from connectors.sync import SyncEngine
 from ledger import connections
-from ledger.db import create_engine, session_factory
-from ledger.models import Transaction, metadata, table
+from ledger.db import SQLITE_PRAGMAS, create_engine, session_factory
+from ledger.models import ServicePayment, Transaction, metadata, table
 
 RESULTS = Path(__file__).parent / "results"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
@@ -90,51 +92,71 @@ async def _sync(n: int, page_size: int, workdir: Path) -> dict[str, Any]:
     }
 
 
-def _floor(n: int, page_size: int, workdir: Path) -> float:
-    """Raw sqlite3 executemany of n rows into the real `ledger_transaction` table (same
-    columns, same indexes), a commit per page: the ledger's work without our code."""
-    ledger_tx = table(Transaction)
-    columns = [c.name for c in ledger_tx.columns if c.name != "id"]
-    db = sqlite3.connect(workdir / "floor.db")
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    dialect = sqlite.dialect()
-    db.execute(str(CreateTable(ledger_tx).compile(dialect=dialect)))
-    for index in ledger_tx.indexes:
-        db.execute(str(CreateIndex(index).compile(dialect=dialect)))
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    row = {c: None for c in columns} | {
-        "connection_id": 1,
-        "account_id": 1,
-        "status": "BOOKED",
-        "booking_date": "2026-01-01",
-        "amount_minor": -12050,
-        "currency": "TJS",
-        "type": "CARD_PAYMENT",
-        "description": "Shohmansur bazaar",
-        "payload_hash": "0" * 64,
-        "created_at": now,
-        "updated_at": now,
-    }
-    names = ", ".join(f'"{c}"' for c in columns)
-    sql = f"INSERT INTO ledger_transaction ({names}) VALUES ({', '.join('?' for _ in columns)})"
-    started = time.perf_counter()
-    for start in range(0, n, page_size):
-        batch = [
-            tuple(f"tx-{i}" if c == "external_id" else row[c] for c in columns)
-            for i in range(start, min(n, start + page_size))
-        ]
-        db.executemany(sql, batch)
+def _floor(workdir: Path) -> float:
+    """Raw sqlite3 executemany of the very rows the sync's transaction pages stored
+    (transactions and their service payments), into a fresh copy of the ledger schema (same
+    columns, indexes, constraints and foreign keys, the referenced accounts, cards and
+    transfers already there), grouped into the same database transactions: the ledger's own
+    work without our code.
+
+    Replaying the stored rows (not synthetic ones) matters: random upstream ids and real
+    dates spread index inserts the way a real sync does; identical rows would not."""
+    source = workdir / "ledger.db"
+    target = workdir / "floor.db"
+    schema = sqlalchemy.create_engine(f"sqlite:///{target}")
+    metadata.create_all(schema)
+    schema.dispose()
+    db = sqlite3.connect(target)
+    for pragma in SQLITE_PRAGMAS:  # the ledger's own settings, so only our code differs
+        db.execute(f"PRAGMA {pragma}")
+    db.execute("ATTACH DATABASE ? AS src", (str(source),))
+    paged = [table(ServicePayment).name, table(Transaction).name]  # in the sync's write order
+    for other in metadata.sorted_tables:  # referenced tables come first
+        if other.name not in paged:
+            db.execute(f'INSERT INTO main."{other.name}" SELECT * FROM src."{other.name}"')
+    db.commit()
+    elapsed = 0.0
+    for pages in _pages_by_commit(db, paged):
+        started = time.perf_counter()
+        for name, rows in pages:
+            marks = ", ".join("?" for _ in rows[0])
+            db.executemany(f'INSERT INTO main."{name}" VALUES ({marks})', rows)
         db.commit()
-    elapsed = time.perf_counter() - started
+        elapsed += time.perf_counter() - started
     db.close()
     return elapsed
+
+
+def _pages_by_commit(
+    db: sqlite3.Connection, names: list[str]
+) -> Iterator[list[tuple[str, list[tuple[Any, ...]]]]]:
+    """The stored rows of `names`, grouped by the sync page that wrote them: a page stamps
+    all its rows with one created_at, and ids grow page after page. Streams: one page of
+    each table in memory at a time."""
+    streams = {name: _groups(db, name) for name in names}
+    heads = {name: next(stream, None) for name, stream in streams.items()}
+    while any(heads.values()):
+        stamp = min(head[0] for head in heads.values() if head)
+        page = []
+        for name in names:
+            head = heads[name]
+            if head and head[0] == stamp:
+                page.append((name, head[1]))
+                heads[name] = next(streams[name], None)
+        yield page
+
+
+def _groups(db: sqlite3.Connection, name: str) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+    rows = db.cursor().execute(f'SELECT * FROM src."{name}" ORDER BY id')
+    stamp_at = [d[0] for d in rows.description].index("created_at")
+    for stamp, group in groupby(rows, key=itemgetter(stamp_at)):
+        yield stamp, list(group)
 
 
 def run_one(n: int, page_size: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         result = asyncio.run(_sync(n, page_size, Path(tmp)))
-        floor = _floor(result["transactions"], page_size, Path(tmp))
+        floor = _floor(Path(tmp))
     result["floor_seconds"] = round(floor, 3)
     result["write_vs_floor"] = round(result["write_seconds"] / floor, 2)
     # ru_maxrss is in KiB on Linux.
