@@ -205,7 +205,9 @@ class SyncEngine:
             ]
             async with self.sessions.begin() as s:
                 await self._write(s, ctx, table(Transfer), transfer_rows, page.issues)
-                ids = await store.external_ids(s, Transfer, ctx.connection_id)
+                ids = await store.ids_of(
+                    s, table(Transfer), ctx.connection_id, (r.external_id for r in records)
+                )
                 events = [
                     {
                         "transfer_id": ids[r.external_id],
@@ -281,9 +283,13 @@ class SyncEngine:
         now = self.clock()
         started = time.perf_counter()
         async with self.sessions.begin() as s:
-            await self._write(s, ctx, table(ServicePayment), payment_rows, [])
-            await self._write(s, ctx, table(Transaction), tx_rows, page.issues)
-            await store.link_transactions(s, ctx.connection_id, tx_rows, now=now)
+            # One page, one timestamp: its rows share created_at/updated_at.
+            await self._write(s, ctx, table(ServicePayment), payment_rows, [], now=now)
+            await store.resolve_references(s, ctx.connection_id, tx_rows)
+            await self._write(
+                s, ctx, table(Transaction), tx_rows, page.issues, links=store.LINKS, now=now
+            )
+            await store.link_replacements(s, ctx.connection_id, tx_rows, now=now)
             cursor.offset = page.offset + page.raw_count
             await store.save_cursor(s, ctx.connection_id, stream, cursor, now=now)
             await store.record_progress(s, ctx.run_id, ctx.stats, now=now)
@@ -329,8 +335,11 @@ class SyncEngine:
         target: Any,
         batch: list[dict[str, Any]],
         issues: list[SyncIssue],
+        *,
+        links: tuple[str, ...] = (),
+        now: datetime | None = None,
     ) -> UpsertResult:
-        result = await upsert(s, target, batch, now=self.clock())
+        result = await upsert(s, target, batch, links=links, now=now or self.clock())
         ctx.stats.inserted += result.inserted
         ctx.stats.changed += result.changed
         ctx.stats.unchanged += result.unchanged

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy import Table, and_, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +28,7 @@ from ledger.models import (
     TransferEvent,
     table,
 )
-from ledger.writes import insert_for, upsert
+from ledger.writes import insert_for, lookup
 
 TX = table(Transaction)
 RUNS = table(SyncRun)
@@ -153,21 +153,23 @@ async def load_cursor(session: AsyncSession, connection_id: int, stream: str) ->
 async def save_cursor(
     session: AsyncSession, connection_id: int, stream: str, cursor: Cursor, *, now: datetime
 ) -> None:
-    await upsert(
-        session,
-        CURSORS,
-        [
-            {
-                "connection_id": connection_id,
-                "stream": stream,
-                "window_from": cursor.window_from,
-                "offset": cursor.offset,
-                "high_water": cursor.high_water,
-            }
-        ],
-        identity=("connection_id", "stream"),
-        now=now,
+    # Saved once per page: a plain UPDATE of the existing row is the common case, the
+    # INSERT only for a stream's first page (the lease keeps other writers away).
+    values = {
+        "window_from": cursor.window_from,
+        "offset": cursor.offset,
+        "high_water": cursor.high_water,
+        "updated_at": now,
+    }
+    saved = await session.execute(
+        update(CURSORS)
+        .where(CURSORS.c.connection_id == connection_id, CURSORS.c.stream == stream)
+        .values(values)
     )
+    if saved.rowcount == 0:  # type: ignore[attr-defined]
+        await session.execute(
+            insert(CURSORS).values(connection_id=connection_id, stream=stream, **values)
+        )
 
 
 # --- lookups and small writes ---------------------------------------------------------------
@@ -219,46 +221,72 @@ async def add_transfer_events(session: AsyncSession, rows: Sequence[dict[str, An
 
 # --- links --------------------------------------------------------------------------------
 
+# A transaction's references to rows of other tables: (table, external id column, link column).
+REFERENCES = (
+    (table(Card), "card_external_id", "card_id"),
+    (table(Transfer), "transfer_external_id", "transfer_id"),
+    (table(ServicePayment), "service_payment_external_id", "service_payment_id"),
+)
+LINKS = tuple(link for _, _, link in REFERENCES)
 
-def _resolved(target: Any, connection_id: int, external_id: Any) -> Any:
-    """The ledger id of the connection's row with `external_id`, as a correlated subquery."""
-    return (
-        select(target.c.id)
-        .where(target.c.connection_id == connection_id, target.c.external_id == external_id)
-        .scalar_subquery()
+
+async def ids_of(
+    session: AsyncSession, target: Table, connection_id: int, external_ids: Iterable[str]
+) -> dict[str, int]:
+    """external_id -> ledger id of the connection's rows among `external_ids`."""
+    found = await lookup(
+        session,
+        target,
+        {"connection_id": connection_id},
+        "external_id",
+        list(set(external_ids)),
+        ("id",),
     )
+    return {ext: int(values[0]) for ext, values in found.items()}
 
 
-async def link_transactions(
+async def resolve_references(
+    session: AsyncSession, connection_id: int, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Set each transaction row's card, transfer and service-payment ids before it is
+    written, so a row is written once: one lookup per kind of reference for the page.
+
+    These are link columns (outside the payload hash, see `ledger.writes`): a reference not
+    stored yet stays None and is filled by a later sync that finds it.
+    """
+    for target, external, link in REFERENCES:
+        wanted = {row[external] for row in rows if row[external]}
+        ids = await ids_of(session, target, connection_id, wanted) if wanted else {}
+        for row in rows:
+            row[link] = ids.get(row[external]) if row[external] else None
+
+
+async def link_replacements(
     session: AsyncSession, connection_id: int, rows: Sequence[Mapping[str, Any]], *, now: datetime
 ) -> None:
-    """Resolve a page's references (card, transfer, service payment, replaced pending).
-
-    Set-based: one UPDATE per kind of reference, restricted to the page's rows that carry
-    one, whatever the page size. The resolved ids are derived columns outside the payload
-    hash, so they never make a re-delivered record look changed.
-    """
-    for target, ext_col, id_col in (
-        (table(Card), TX.c.card_external_id, TX.c.card_id),
-        (table(Transfer), TX.c.transfer_external_id, TX.c.transfer_id),
-        (table(ServicePayment), TX.c.service_payment_external_id, TX.c.service_payment_id),
-        (TX.alias("replaced"), TX.c.replaces_external_id, TX.c.replaces_id),
-    ):
-        referring = [r["external_id"] for r in rows if r.get(ext_col.name)]
-        if not referring:
-            continue
-        await session.execute(
-            update(TX)
-            .where(
-                TX.c.connection_id == connection_id,
-                TX.c.external_id.in_(referring),
-                id_col.is_(None),
-            )
-            .values({id_col: _resolved(target, connection_id, ext_col)})
-        )
+    """Link booked rows to the pending rows they replace, after the page is written (the
+    pending row may be in the same page). Set-based, restricted to the rows that name one."""
     replacing = [r["external_id"] for r in rows if r.get("replaces_external_id")]
-    if replacing:
-        await _supersede_replaced(session, connection_id, replacing, now=now)
+    if not replacing:
+        return
+    replaced = TX.alias("replaced")
+    await session.execute(
+        update(TX)
+        .where(
+            TX.c.connection_id == connection_id,
+            TX.c.external_id.in_(replacing),
+            TX.c.replaces_id.is_(None),
+        )
+        .values(
+            replaces_id=select(replaced.c.id)
+            .where(
+                replaced.c.connection_id == connection_id,
+                replaced.c.external_id == TX.c.replaces_external_id,
+            )
+            .scalar_subquery()
+        )
+    )
+    await _supersede_replaced(session, connection_id, replacing, now=now)
 
 
 async def _supersede_replaced(

@@ -1,9 +1,13 @@
-"""Batch upserts by upstream identity, in one statement per batch.
+"""Batch upserts by upstream identity.
 
 Every upstream-sourced row carries a `payload_hash` of its data columns. The upsert is
-`INSERT ... ON CONFLICT (identity) DO UPDATE ... WHERE payload_hash differs ... RETURNING`,
-so an unchanged re-delivery updates nothing (not even `updated_at`), and the rows that come
-back are exactly the inserted and changed ones.
+`INSERT ... ON CONFLICT (identity) DO UPDATE ... WHERE payload_hash differs`, so an unchanged
+re-delivery updates nothing (not even `updated_at`), and each row is counted as inserted,
+changed or unchanged.
+
+Link columns (ledger ids resolved from other rows, such as a transaction's `card_id`) are
+derived, not upstream data: they stay out of the hash, a newly resolved link is filled in,
+and a link that cannot be resolved now never erases one stored earlier.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Boolean, Date, Table, literal, or_, select
+from sqlalchemy import Boolean, Date, Table, and_, bindparam, func, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +31,7 @@ IDENTITY = ("connection_id", "external_id")
 _TIMESTAMPS = ("created_at", "updated_at")
 # PostgreSQL and SQLite both cap bound parameters near 32k per statement.
 _MAX_PARAMS = 30_000
+_LOOKUP_CHUNK = 1 << 14  # a power of two: padded lookups stay under the cap
 
 
 @dataclass(slots=True)
@@ -45,11 +51,29 @@ class UpsertResult:
         return self.inserted + self.changed + self.unchanged
 
 
-def payload_hash(row: Mapping[str, Any]) -> str:
-    """A stable digest of a row's data columns (timestamps and the hash itself excluded)."""
-    data = {k: v for k, v in row.items() if k not in _TIMESTAMPS and k != "payload_hash"}
-    encoded = orjson.dumps(data, option=orjson.OPT_SORT_KEYS, default=str)
+def _digest(keys: tuple[str, ...], values: tuple[Any, ...]) -> str:
+    # The keys are sorted, so this is the bytes of the row as a key-sorted JSON object.
+    # Not strict: both come from one getter, and the check costs a third of the dict.
+    encoded = orjson.dumps(dict(zip(keys, values, strict=False)), default=str)
     return hashlib.sha256(encoded).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _hashed_columns(
+    columns: tuple[str, ...], links: tuple[str, ...]
+) -> tuple[tuple[str, ...], Callable[[Mapping[str, Any]], tuple[Any, ...]]]:
+    skipped = {*_TIMESTAMPS, "payload_hash", *links}
+    keys = tuple(sorted(c for c in columns if c not in skipped))
+    return keys, _getter(keys)
+
+
+def _getter(keys: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """`row -> tuple of row[k] for k in keys`, at C speed (itemgetter of one key would not
+    return a tuple)."""
+    if len(keys) == 1:
+        only = keys[0]
+        return lambda row: (row[only],)
+    return itemgetter(*keys)
 
 
 def insert_for(session: AsyncSession, table: Table) -> Any:
@@ -63,46 +87,79 @@ async def upsert(
     rows: Sequence[Mapping[str, Any]],
     *,
     identity: tuple[str, ...] = IDENTITY,
+    links: tuple[str, ...] = (),
     now: datetime | None = None,
 ) -> UpsertResult:
     """Insert new rows, update changed ones, leave unchanged ones alone; count each.
 
-    The caller owns the transaction: a sync page and its cursor commit together.
-    Duplicate identities within `rows` collapse to the last one (a re-sent page is not an
-    error), since one statement may not touch the same row twice.
+    The rows of one call share their keys. The caller owns the transaction: a sync page
+    and its cursor commit together. Duplicate identities within `rows` collapse to the last
+    one (a re-sent page is not an error), since one statement may not touch a row twice.
+    A row whose only difference is a newly resolved link counts as changed.
     """
     if not rows:
         return UpsertResult()
     now = now or utcnow()
     hashed = "payload_hash" in table.c
-    stamps = [c for c in _TIMESTAMPS if c in table.c]
+    raw = hashed and _dialect(session) == "sqlite"
+    # The SQLite path binds values itself: give it the timestamps in their stored form.
+    stamp = _sqlite_datetime(now) if raw else now
+    stamps = {c: stamp for c in _TIMESTAMPS if c in table.c}
+    keys, values = _hashed_columns(tuple(rows[0]), links)
+    ident = _getter(identity)
     unique: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
-        prepared = dict(row)
+        prepared = {**row, **stamps}
         if hashed:
-            prepared["payload_hash"] = payload_hash(prepared)
-        for stamp in stamps:
-            prepared[stamp] = now
-        unique[tuple(prepared[k] for k in identity)] = prepared
+            prepared["payload_hash"] = _digest(keys, values(row))
+        unique[ident(prepared)] = prepared
     batch = list(unique.values())
     duplicates = len(rows) - len(batch)
-    if hashed and _dialect(session) == "sqlite":
-        result = await _upsert_sqlite(session, table, batch, identity)
-        result.unchanged += duplicates
-        return result
+    if raw:
+        result = await _upsert_sqlite(session, table, batch, identity, links)
+    else:
+        result = await _upsert_returning(session, table, batch, identity, links, now)
+    result.unchanged += duplicates
+    return result
 
+
+def _statement(
+    insert: Any, table: Table, columns: Sequence[str], identity: Sequence[str], links: Sequence[str]
+) -> Any:
+    """INSERT ... ON CONFLICT (identity) DO UPDATE, only where something really differs:
+    the payload hash where the table keeps one (else every data column, null-safely), or a
+    link newly resolved."""
+    stmt = insert(table)
+    new = stmt.excluded
+    updates: dict[str, Any] = {}
+    for c in columns:
+        if c in identity or c == "created_at":
+            continue
+        updates[c] = func.coalesce(new[c], table.c[c]) if c in links else new[c]
+    data = [c for c in updates if c not in _TIMESTAMPS and c not in links]
+    compared = ["payload_hash"] if "payload_hash" in table.c else data
+    differs = [table.c[c].is_distinct_from(new[c]) for c in compared]
+    relinked = [and_(new[c].is_not(None), table.c[c].is_distinct_from(new[c])) for c in links]
+    return stmt.on_conflict_do_update(
+        index_elements=list(identity), set_=updates, where=or_(*differs, *relinked)
+    )
+
+
+async def _upsert_returning(
+    session: AsyncSession,
+    table: Table,
+    batch: list[dict[str, Any]],
+    identity: tuple[str, ...],
+    links: tuple[str, ...],
+    now: datetime,
+) -> UpsertResult:
+    """One multi-row statement per chunk, counting by `RETURNING created_at`: one round trip
+    per batch matters over a network (PostgreSQL)."""
     columns = list(batch[0])
-    stmt = insert_for(session, table)
-    updates = {c: stmt.excluded[c] for c in columns if c not in identity and c != "created_at"}
-    # Only a real difference updates a row: the payload hash where the table keeps one,
-    # else every data column compared null-safely.
-    compared = ["payload_hash"] if hashed else [c for c in updates if c not in _TIMESTAMPS]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(identity),
-        set_=updates,
-        where=or_(*(table.c[c].is_distinct_from(stmt.excluded[c]) for c in compared)),
-    ).returning(table.c.created_at if "created_at" in table.c else literal(None))
-
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    stmt = _statement(insert, table, columns, identity, links).returning(
+        table.c.created_at if "created_at" in table.c else literal(None)
+    )
     result = UpsertResult()
     chunk = max(1, _MAX_PARAMS // len(columns))
     for start in range(0, len(batch), chunk):
@@ -117,7 +174,6 @@ async def upsert(
         result.inserted += inserted
         result.changed += len(touched) - inserted
         result.unchanged += len(part) - len(touched)
-    result.unchanged += duplicates
     return result
 
 
@@ -125,108 +181,198 @@ async def upsert(
 
 
 async def _upsert_sqlite(
-    session: AsyncSession, table: Table, batch: list[dict[str, Any]], identity: tuple[str, ...]
+    session: AsyncSession,
+    table: Table,
+    batch: list[dict[str, Any]],
+    identity: tuple[str, ...],
+    links: tuple[str, ...],
 ) -> UpsertResult:
-    """Classify rows by their stored payload hash, then write only new and changed ones
-    through the driver's prepared `executemany`.
+    """Insert first, then reconcile what was already stored, through the driver's prepared
+    `executemany`.
 
-    The multi-row `INSERT ... RETURNING` used for PostgreSQL is several times slower on
-    SQLite (one giant statement re-parsed per chunk, plus SQLAlchemy's per-value bind
-    processing); SQLite is in-process, so a second statement costs no round trip.
+    `INSERT ... ON CONFLICT DO NOTHING` costs what a plain INSERT costs, while SQLite's
+    `DO UPDATE` form costs ~60 % more per row, and SQLAlchemy's multi-row statement (used
+    for PostgreSQL, where it saves round trips) more still. So: insert every row, skipping
+    identities already stored; when all were new (a first sync) that is the whole write.
+    Otherwise read the stored hashes and links and update only the rows that differ.
     """
-    stored = await _stored_hashes(session, table, identity, batch)
-    fresh: list[dict[str, Any]] = []
-    moved: list[dict[str, Any]] = []
-    for row in batch:
-        known = stored.get(tuple(row[k] for k in identity))
-        if known is None:
-            fresh.append(row)
-        elif known != row["payload_hash"]:
-            moved.append(row)
-    writes = fresh + moved
-    if writes:
-        sql, columns, converters = _sqlite_upsert_sql(table, tuple(writes[0]), identity)
-        params = [
-            tuple(convert(row[c]) for c, convert in zip(columns, converters, strict=True))
-            for row in writes
-        ]
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        await raw.driver_connection.executemany(sql, params)  # type: ignore[union-attr]
-    return UpsertResult(inserted=len(fresh), changed=len(moved), unchanged=len(batch) - len(writes))
+    driver = await _driver(session)
+    sql = _sqlite_sql(table, tuple(batch[0]), identity, links)
+    params = _bound(batch, sql.columns, sql.typed)
+    inserted = (await driver.executemany(sql.insert, params)).rowcount
+    if inserted == len(batch):
+        return UpsertResult(inserted=inserted)
+    stored = await _stored(session, table, identity, links, batch)
+    ident = _getter(identity)
+    current = _getter(("payload_hash", *links))
+    # Rows inserted a moment ago match what is stored, so they are not picked again.
+    moved = [i for i, row in enumerate(batch) if _differs(stored[ident(row)], current(row))]
+    if moved:
+        await driver.executemany(sql.update, [params[i] for i in moved])
+    return UpsertResult(
+        inserted=inserted, changed=len(moved), unchanged=len(batch) - inserted - len(moved)
+    )
 
 
-async def _stored_hashes(
-    session: AsyncSession, table: Table, identity: tuple[str, ...], batch: list[dict[str, Any]]
-) -> dict[tuple[Any, ...], str]:
-    """Stored payload hashes of the batch's identities, read through the unique index.
+def _differs(stored: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+    """Hash differs, or a link is resolved now that is not stored."""
+    if stored[0] != new[0]:
+        return True
+    return any(n is not None and n != s for s, n in zip(stored[1:], new[1:], strict=True))
 
-    With the usual (connection_id, external_id) identity and one connection per batch the
-    query is `connection_id = ? AND external_id IN (...)`, which SQLite answers from the
-    unique index; a general row-value IN it may scan.
-    """
-    cols = [table.c[k] for k in identity]
+
+async def _stored(
+    session: AsyncSession,
+    table: Table,
+    identity: tuple[str, ...],
+    links: tuple[str, ...],
+    batch: list[dict[str, Any]],
+) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """identity -> (payload hash, *links) of the batch's rows already stored."""
     *head, last = identity
-    prefixes = {tuple(row[k] for k in head) for row in batch}
-    stored: dict[tuple[Any, ...], str] = {}
-    for prefix in prefixes:
-        lasts = [row[last] for row in batch if tuple(row[k] for k in head) == prefix]
-        for start in range(0, len(lasts), _MAX_PARAMS):
-            found = await session.execute(
-                select(*cols, table.c.payload_hash).where(
-                    *(table.c[k] == v for k, v in zip(head, prefix, strict=True)),
-                    table.c[last].in_(lasts[start : start + _MAX_PARAMS]),
-                )
-            )
-            for row in found:
-                stored[tuple(row[:-1])] = row[-1]
+    lead = _getter(head) if head else (lambda row: ())
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for row in batch:
+        groups.setdefault(lead(row), []).append(row[last])
+    stored: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for prefix, lasts in groups.items():
+        found = await lookup(
+            session,
+            table,
+            dict(zip(head, prefix, strict=True)),
+            last,
+            lasts,
+            ("payload_hash", *links),
+        )
+        stored.update(((*prefix, key), values) for key, values in found.items())
     return stored
 
 
-def _sqlite_text(value: Any) -> Any:
-    return value
+async def lookup(
+    session: AsyncSession,
+    table: Table,
+    equal: Mapping[str, Any],
+    key: str,
+    keys: Sequence[Any],
+    wanted: tuple[str, ...],
+) -> dict[Any, tuple[Any, ...]]:
+    """`key -> wanted columns` of the rows matching `equal` whose `key` is among `keys`.
+
+    Shaped for a unique index such as (connection_id, external_id): `connection_id = ?
+    AND external_id IN (...)`. On SQLite the statement goes straight to the driver (compiled
+    once per length): SQLAlchemy's expanding IN and row objects cost more than the lookup.
+    """
+    found: dict[Any, tuple[Any, ...]] = {}
+    names = tuple(equal)
+    sqlite_driver = await _driver(session) if _dialect(session) == "sqlite" else None
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        part = list(keys[start : start + _LOOKUP_CHUNK])
+        # Padded with NULLs (which match nothing) to a power of two, so a handful of
+        # statements serve every length instead of one compiled per length.
+        part += [None] * ((1 << (len(part) - 1).bit_length()) - len(part))
+        query = _lookup_query(table, names, key, wanted, len(part))
+        if sqlite_driver is not None:
+            sql = _sqlite_text(query)
+            rows = await sqlite_driver.execute_fetchall(sql, (*equal.values(), *part))
+        else:
+            params = {**equal, **{f"{key}_{i}": v for i, v in enumerate(part)}}
+            rows = (await session.execute(query, params)).all()
+        found.update((row[0], tuple(row[1:])) for row in rows)
+    return found
 
 
-@lru_cache(maxsize=4096)  # a batch shares its created_at/updated_at: format it once
+@lru_cache(maxsize=128)
+def _lookup_query(
+    table: Table, equal: tuple[str, ...], key: str, wanted: tuple[str, ...], count: int
+) -> Any:
+    return select(table.c[key], *(table.c[c] for c in wanted)).where(
+        *(table.c[c] == bindparam(c) for c in equal),
+        table.c[key].in_([bindparam(f"{key}_{i}") for i in range(count)]),
+    )
+
+
+@lru_cache(maxsize=128)
+def _sqlite_text(query: Any) -> str:
+    return str(query.compile(dialect=sqlite.dialect(paramstyle="qmark")))
+
+
+def _bound(
+    rows: list[dict[str, Any]],
+    columns: tuple[str, ...],
+    typed: tuple[tuple[int, Callable[[Any], Any]], ...],
+) -> list[list[Any]]:
+    """Each row's values in statement order, converted as SQLAlchemy's bind processors
+    would, touching only the columns that need it."""
+    values = _getter(columns)
+    params = []
+    for row in rows:
+        bound = list(values(row))
+        for index, convert in typed:
+            bound[index] = convert(bound[index])
+        params.append(bound)
+    return params
+
+
+async def _driver(session: AsyncSession) -> Any:
+    """The aiosqlite connection under the session's connection (same transaction)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
 def _sqlite_datetime(value: datetime | None) -> str | None:
     # SQLAlchemy's SQLite DATETIME storage format, in UTC (as UTCDateTime binds it).
     if value is None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 def _sqlite_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _sqlite_bool(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _SqliteSql:
+    insert: str  # INSERT ... ON CONFLICT (identity) DO NOTHING
+    update: str  # INSERT ... ON CONFLICT (identity) DO UPDATE ... WHERE something differs
+    columns: tuple[str, ...]  # the parameters' order, the same in both
+    typed: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, converter) where needed
+
+
 @lru_cache(maxsize=64)
-def _sqlite_upsert_sql(
-    table: Table, columns: tuple[str, ...], identity: tuple[str, ...]
-) -> tuple[str, tuple[str, ...], tuple[Callable[[Any], Any], ...]]:
-    """The upsert as SQLite SQL with positional parameters, the column order they follow,
-    and how each value is bound (what SQLAlchemy's bind processors would do)."""
-    stmt = sqlite.insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(identity),
-        set_={c: stmt.excluded[c] for c in columns if c not in identity and c != "created_at"},
-        where=table.c.payload_hash != stmt.excluded.payload_hash,
-    )
-    compiled = stmt.compile(dialect=sqlite.dialect(paramstyle="qmark"), column_keys=list(columns))
-    order = tuple(compiled.positiontup or ())
-    converters: list[Callable[[Any], Any]] = []
-    for name in order:
+def _sqlite_sql(
+    table: Table, columns: tuple[str, ...], identity: tuple[str, ...], links: tuple[str, ...]
+) -> _SqliteSql:
+    """Both statements as SQLite SQL with positional parameters, and how to bind values
+    (what SQLAlchemy's bind processors would do)."""
+    dialect = sqlite.dialect(paramstyle="qmark")
+    keys = list(columns)
+    insert = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(identity))
+    compiled_insert = insert.compile(dialect=dialect, column_keys=keys)
+    update = _statement(sqlite.insert, table, columns, identity, links)
+    compiled_update = update.compile(dialect=dialect, column_keys=keys)
+    order = tuple(compiled_insert.positiontup or ())
+    assert order == tuple(compiled_update.positiontup or ()), "one parameter list for both"
+    typed: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, name in enumerate(order):
         kind = table.c[name].type
+        if name in _TIMESTAMPS:
+            continue  # the batch's own, already in stored form (see `upsert`)
         if isinstance(kind, UTCDateTime):
-            converters.append(_sqlite_datetime)
+            typed.append((index, _sqlite_datetime))
         elif isinstance(kind, Date):
-            converters.append(_sqlite_date)
+            typed.append((index, _sqlite_date))
         elif isinstance(kind, Boolean):
-            converters.append(lambda v: None if v is None else int(v))
-        else:
-            converters.append(_sqlite_text)
-    return str(compiled), order, tuple(converters)
+            typed.append((index, _sqlite_bool))
+    return _SqliteSql(str(compiled_insert), str(compiled_update), order, tuple(typed))
 
 
 def _dialect(session: AsyncSession) -> str:

@@ -1,18 +1,20 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ledger.models import Transaction
+from ledger.models import Card, Transaction
 from ledger.money import Money, format_minor
 from ledger.queries import sum_minor
-from ledger.writes import upsert
+from ledger.writes import lookup, upsert
 
 from .factories import connected_account
 
 TABLE = Transaction.__table__
+LINK = ("card_id",)
 
 
 def _rows(conn: int, account: int, n: int, *, amount: str = "-12.50") -> list[dict]:
@@ -122,3 +124,97 @@ async def test_a_naive_timestamp_is_refused(sessions: async_sessionmaker[AsyncSe
         rows[0]["booked_at"] = datetime(2026, 1, 1, 12, 0)  # no time zone: ambiguous
         with pytest.raises((ValueError, StatementError), match="naive datetime"):
             await upsert(s, TABLE, rows)
+
+
+async def _card(session: AsyncSession, conn: int) -> int:
+    result = await session.execute(
+        insert(Card)
+        .values(
+            connection_id=conn,
+            external_id="card-1",
+            scheme="VISA",
+            pan_masked="4169 73•• •••• 1234",
+            status="ACTIVE",
+            payload_hash="-",
+        )
+        .returning(Card.id)
+    )
+    return int(result.scalar_one())
+
+
+async def test_a_link_resolved_later_is_filled_in_and_never_erased(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+        rows = [r | {"card_id": None} for r in _rows(conn, account, 3)]
+        await upsert(s, TABLE, rows, links=LINK)
+        card = await _card(s, conn)
+    # The card is stored now: the same payload with the link resolved fills it in.
+    relinked = [r | {"card_id": card if i == 1 else None} for i, r in enumerate(rows)]
+    async with sessions.begin() as s:
+        filled = await upsert(s, TABLE, relinked, links=LINK)
+    # A later delivery that cannot resolve the link leaves the stored one alone.
+    async with sessions.begin() as s:
+        again = await upsert(s, TABLE, rows, links=LINK)
+    async with sessions() as s:
+        stored = dict((await s.execute(select(Transaction.external_id, Transaction.card_id))).all())
+
+    assert (filled.inserted, filled.changed, filled.unchanged) == (0, 1, 2)
+    assert (again.inserted, again.changed, again.unchanged) == (0, 0, 3)
+    assert stored == {"tx-0": None, "tx-1": card, "tx-2": None}
+
+
+async def test_links_stay_out_of_the_payload_hash(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+        card = await _card(s, conn)
+        linked = [r | {"card_id": card} for r in _rows(conn, account, 2)]
+        await upsert(s, TABLE, linked, links=LINK)
+    async with sessions() as s:
+        hashes = (await s.execute(select(Transaction.payload_hash))).scalars().all()
+    unlinked = [r | {"card_id": None} for r in _rows(conn, account, 2)]
+    async with sessions.begin() as s:
+        await s.execute(Transaction.__table__.delete())
+        await upsert(s, TABLE, unlinked, links=LINK)
+    async with sessions() as s:
+        assert (await s.execute(select(Transaction.payload_hash))).scalars().all() == hashes
+
+
+async def test_timestamps_are_stored_as_utc_instants(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    dushanbe = ZoneInfo("Asia/Dushanbe")  # UTC+5
+    moment = datetime(2026, 3, 21, 17, 30, 5, 123456, tzinfo=dushanbe)
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+        rows = _rows(conn, account, 2)
+        rows[0]["booked_at"] = moment
+        rows[1]["booked_at"] = moment.replace(microsecond=0)
+        await upsert(s, TABLE, rows)
+    async with sessions() as s:
+        stored = (
+            (await s.execute(select(Transaction.booked_at).order_by(Transaction.external_id)))
+            .scalars()
+            .all()
+        )
+    assert stored == [moment, moment.replace(microsecond=0)]
+    assert all(value.utcoffset() == timedelta(0) for value in stored)
+
+
+@pytest.mark.parametrize("count", [1, 3, 1000, 20_000])
+async def test_lookup_finds_exactly_the_stored_keys(
+    sessions: async_sessionmaker[AsyncSession], count: int
+) -> None:
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+        await upsert(s, TABLE, _rows(conn, account, 40))
+    wanted = [f"tx-{i}" for i in range(0, 80, 2)] + [f"absent-{i}" for i in range(count)]
+    async with sessions() as s:
+        found = await lookup(
+            s, TABLE, {"connection_id": conn}, "external_id", wanted, ("amount_minor",)
+        )
+    assert set(found) == {f"tx-{i}" for i in range(0, 40, 2)}
+    assert found["tx-4"] == (Money.parse("-12.50", "TJS").minor - 4,)
