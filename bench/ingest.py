@@ -156,11 +156,11 @@ def _groups(db: sqlite3.Connection, name: str) -> Iterator[tuple[str, list[tuple
 def run_one(n: int, page_size: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         result = asyncio.run(_sync(n, page_size, Path(tmp)))
+        # The sync's peak, before the floor runs (ru_maxrss is in KiB on Linux).
+        result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         floor = _floor(Path(tmp))
     result["floor_seconds"] = round(floor, 3)
     result["write_vs_floor"] = round(result["write_seconds"] / floor, 2)
-    # ru_maxrss is in KiB on Linux.
-    result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return result
 
 

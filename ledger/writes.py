@@ -31,7 +31,7 @@ IDENTITY = ("connection_id", "external_id")
 _TIMESTAMPS = ("created_at", "updated_at")
 # PostgreSQL and SQLite both cap bound parameters near 32k per statement.
 _MAX_PARAMS = 30_000
-_LOOKUP_CHUNK = 1 << 14  # a power of two: padded lookups stay under the cap
+_LOOKUP_CHUNK = 16 * 4**5  # 16384, one of the padded sizes, under the parameter cap
 
 
 @dataclass(slots=True)
@@ -100,11 +100,10 @@ async def upsert(
     if not rows:
         return UpsertResult()
     now = now or utcnow()
+    if "payload_hash" in table.c and _dialect(session) == "sqlite":
+        return await _upsert_sqlite(session, table, rows, identity, links, now)
     hashed = "payload_hash" in table.c
-    raw = hashed and _dialect(session) == "sqlite"
-    # The SQLite path binds values itself: give it the timestamps in their stored form.
-    stamp = _sqlite_datetime(now) if raw else now
-    stamps = {c: stamp for c in _TIMESTAMPS if c in table.c}
+    stamps = {c: now for c in _TIMESTAMPS if c in table.c}
     keys, values = _hashed_columns(tuple(rows[0]), links)
     ident = _getter(identity)
     unique: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -114,12 +113,8 @@ async def upsert(
             prepared["payload_hash"] = _digest(keys, values(row))
         unique[ident(prepared)] = prepared
     batch = list(unique.values())
-    duplicates = len(rows) - len(batch)
-    if raw:
-        result = await _upsert_sqlite(session, table, batch, identity, links)
-    else:
-        result = await _upsert_returning(session, table, batch, identity, links, now)
-    result.unchanged += duplicates
+    result = await _upsert_returning(session, table, batch, identity, links, now)
+    result.unchanged += len(rows) - len(batch)
     return result
 
 
@@ -183,9 +178,10 @@ async def _upsert_returning(
 async def _upsert_sqlite(
     session: AsyncSession,
     table: Table,
-    batch: list[dict[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     identity: tuple[str, ...],
     links: tuple[str, ...],
+    now: datetime,
 ) -> UpsertResult:
     """Insert first, then reconcile what was already stored, through the driver's prepared
     `executemany`.
@@ -195,23 +191,35 @@ async def _upsert_sqlite(
     for PostgreSQL, where it saves round trips) more still. So: insert every row, skipping
     identities already stored; when all were new (a first sync) that is the whole write.
     Otherwise read the stored hashes and links and update only the rows that differ.
+    Each row is hashed and bound in one pass, straight from the caller's mapping.
     """
-    driver = await _driver(session)
-    sql = _sqlite_sql(table, tuple(batch[0]), identity, links)
-    params = _bound(batch, sql.columns, sql.typed)
-    inserted = (await driver.executemany(sql.insert, params)).rowcount
-    if inserted == len(batch):
-        return UpsertResult(inserted=inserted)
-    stored = await _stored(session, table, identity, links, batch)
+    columns = tuple(rows[0])
+    sql = _sqlite_sql(table, columns, identity, links)
+    keys, values = _hashed_columns(columns, links)
     ident = _getter(identity)
-    current = _getter(("payload_hash", *links))
+    stamp = _sqlite_datetime(now)
+    unique: dict[tuple[Any, ...], tuple[Mapping[str, Any], str, list[Any]]] = {}
+    for row in rows:
+        digest = _digest(keys, values(row))
+        unique[ident(row)] = (row, digest, sql.bind(row, digest, stamp))
+    batch = list(unique.values())
+    duplicates = len(rows) - len(batch)
+    driver = await _driver(session)
+    inserted = (await driver.executemany(sql.insert, [bound for *_, bound in batch])).rowcount
+    if inserted == len(batch):
+        return UpsertResult(inserted=inserted, unchanged=duplicates)
+    stored = await _stored(session, table, identity, links, [row for row, *_ in batch])
+    linked = _getter(links) if links else (lambda row: ())
     # Rows inserted a moment ago match what is stored, so they are not picked again.
-    moved = [i for i, row in enumerate(batch) if _differs(stored[ident(row)], current(row))]
+    moved = [
+        bound
+        for row, digest, bound in batch
+        if _differs(stored[ident(row)], (digest, *linked(row)))
+    ]
     if moved:
-        await driver.executemany(sql.update, [params[i] for i in moved])
-    return UpsertResult(
-        inserted=inserted, changed=len(moved), unchanged=len(batch) - inserted - len(moved)
-    )
+        await driver.executemany(sql.update, moved)
+    unchanged = len(batch) - inserted - len(moved) + duplicates
+    return UpsertResult(inserted=inserted, changed=len(moved), unchanged=unchanged)
 
 
 def _differs(stored: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
@@ -226,7 +234,7 @@ async def _stored(
     table: Table,
     identity: tuple[str, ...],
     links: tuple[str, ...],
-    batch: list[dict[str, Any]],
+    batch: Sequence[Mapping[str, Any]],
 ) -> dict[tuple[Any, ...], tuple[Any, ...]]:
     """identity -> (payload hash, *links) of the batch's rows already stored."""
     *head, last = identity
@@ -267,9 +275,12 @@ async def lookup(
     sqlite_driver = await _driver(session) if _dialect(session) == "sqlite" else None
     for start in range(0, len(keys), _LOOKUP_CHUNK):
         part = list(keys[start : start + _LOOKUP_CHUNK])
-        # Padded with NULLs (which match nothing) to a power of two, so a handful of
-        # statements serve every length instead of one compiled per length.
-        part += [None] * ((1 << (len(part) - 1).bit_length()) - len(part))
+        # Padded with NULLs (which match nothing) to 16, 64, 256, ... entries, so a handful
+        # of statements serve every length instead of one compiled (~2 ms) per length.
+        size = 16
+        while size < len(part):
+            size *= 4
+        part += [None] * (size - len(part))
         query = _lookup_query(table, names, key, wanted, len(part))
         if sqlite_driver is not None:
             sql = _sqlite_text(query)
@@ -294,23 +305,6 @@ def _lookup_query(
 @lru_cache(maxsize=128)
 def _sqlite_text(query: Any) -> str:
     return str(query.compile(dialect=sqlite.dialect(paramstyle="qmark")))
-
-
-def _bound(
-    rows: list[dict[str, Any]],
-    columns: tuple[str, ...],
-    typed: tuple[tuple[int, Callable[[Any], Any]], ...],
-) -> list[list[Any]]:
-    """Each row's values in statement order, converted as SQLAlchemy's bind processors
-    would, touching only the columns that need it."""
-    values = _getter(columns)
-    params = []
-    for row in rows:
-        bound = list(values(row))
-        for index, convert in typed:
-            bound[index] = convert(bound[index])
-        params.append(bound)
-    return params
 
 
 async def _driver(session: AsyncSession) -> Any:
@@ -339,40 +333,55 @@ def _sqlite_bool(value: bool | None) -> int | None:
     return None if value is None else int(value)
 
 
+_EXTRAS = ("payload_hash", *_TIMESTAMPS)  # values `upsert` adds to the caller's columns
+
+
 @dataclass(frozen=True, slots=True)
 class _SqliteSql:
     insert: str  # INSERT ... ON CONFLICT (identity) DO NOTHING
     update: str  # INSERT ... ON CONFLICT (identity) DO UPDATE ... WHERE something differs
-    columns: tuple[str, ...]  # the parameters' order, the same in both
+    values: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # the row's own parameters, in order
     typed: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, converter) where needed
+    extras: tuple[tuple[int, bool], ...]  # (position, is the hash) of the hash and timestamps
+
+    def bind(self, row: Mapping[str, Any], digest: str, stamp: str | None) -> list[Any]:
+        """The row's parameters, converted as SQLAlchemy's bind processors would, touching
+        only the columns that need it."""
+        bound = list(self.values(row))
+        for index, convert in self.typed:
+            bound[index] = convert(bound[index])
+        for index, is_hash in self.extras:  # ascending: each lands where it belongs
+            bound.insert(index, digest if is_hash else stamp)
+        return bound
 
 
 @lru_cache(maxsize=64)
 def _sqlite_sql(
     table: Table, columns: tuple[str, ...], identity: tuple[str, ...], links: tuple[str, ...]
 ) -> _SqliteSql:
-    """Both statements as SQLite SQL with positional parameters, and how to bind values
-    (what SQLAlchemy's bind processors would do)."""
+    """Both statements as SQLite SQL with positional parameters, and how to bind a row."""
     dialect = sqlite.dialect(paramstyle="qmark")
-    keys = list(columns)
+    keys = [*columns, *(c for c in _EXTRAS if c in table.c)]
     insert = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(identity))
     compiled_insert = insert.compile(dialect=dialect, column_keys=keys)
-    update = _statement(sqlite.insert, table, columns, identity, links)
+    update = _statement(sqlite.insert, table, keys, identity, links)
     compiled_update = update.compile(dialect=dialect, column_keys=keys)
     order = tuple(compiled_insert.positiontup or ())
     assert order == tuple(compiled_update.positiontup or ()), "one parameter list for both"
+    own = tuple(c for c in order if c not in _EXTRAS)
+    extras = tuple((i, c == "payload_hash") for i, c in enumerate(order) if c in _EXTRAS)
     typed: list[tuple[int, Callable[[Any], Any]]] = []
-    for index, name in enumerate(order):
+    for index, name in enumerate(own):
         kind = table.c[name].type
-        if name in _TIMESTAMPS:
-            continue  # the batch's own, already in stored form (see `upsert`)
         if isinstance(kind, UTCDateTime):
             typed.append((index, _sqlite_datetime))
         elif isinstance(kind, Date):
             typed.append((index, _sqlite_date))
         elif isinstance(kind, Boolean):
             typed.append((index, _sqlite_bool))
-    return _SqliteSql(str(compiled_insert), str(compiled_update), order, tuple(typed))
+    return _SqliteSql(
+        str(compiled_insert), str(compiled_update), _getter(own), tuple(typed), extras
+    )
 
 
 def _dialect(session: AsyncSession) -> str:
