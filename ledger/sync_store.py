@@ -258,7 +258,7 @@ async def resolve_references(
         wanted = {row[external] for row in rows if row[external]}
         ids = await ids_of(session, target, connection_id, wanted) if wanted else {}
         for row in rows:
-            row[link] = ids.get(row[external]) if row[external] else None
+            row[link] = ids.get(row[external])  # None for no reference
 
 
 async def link_replacements(

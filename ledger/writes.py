@@ -51,20 +51,22 @@ class UpsertResult:
         return self.inserted + self.changed + self.unchanged
 
 
-def _digest(keys: tuple[str, ...], values: tuple[Any, ...]) -> str:
-    # The keys are sorted, so this is the bytes of the row as a key-sorted JSON object.
-    # Not strict: both come from one getter, and the check costs a third of the dict.
-    encoded = orjson.dumps(dict(zip(keys, values, strict=False)), default=str)
+def _digest(row: Mapping[str, Any], skipped: tuple[str, ...]) -> str:
+    """sha256 of the row's data columns as a key-sorted JSON object."""
+    data: Mapping[str, Any] = row
+    if skipped:
+        copy = dict(row)  # a copy without the skipped keys costs less than a filtered one
+        for key in skipped:
+            del copy[key]
+        data = copy
+    encoded = orjson.dumps(data, option=orjson.OPT_SORT_KEYS, default=str)
     return hashlib.sha256(encoded).hexdigest()
 
 
 @lru_cache(maxsize=256)
-def _hashed_columns(
-    columns: tuple[str, ...], links: tuple[str, ...]
-) -> tuple[tuple[str, ...], Callable[[Mapping[str, Any]], tuple[Any, ...]]]:
-    skipped = {*_TIMESTAMPS, "payload_hash", *links}
-    keys = tuple(sorted(c for c in columns if c not in skipped))
-    return keys, _getter(keys)
+def _skipped(columns: tuple[str, ...], links: tuple[str, ...]) -> tuple[str, ...]:
+    """The row's keys that are not hashed: timestamps, the hash itself and links."""
+    return tuple(c for c in columns if c in {*_TIMESTAMPS, "payload_hash", *links})
 
 
 def _getter(keys: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
@@ -104,13 +106,13 @@ async def upsert(
         return await _upsert_sqlite(session, table, rows, identity, links, now)
     hashed = "payload_hash" in table.c
     stamps = {c: now for c in _TIMESTAMPS if c in table.c}
-    keys, values = _hashed_columns(tuple(rows[0]), links)
+    skipped = _skipped(tuple(rows[0]), links)
     ident = _getter(identity)
     unique: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         prepared = {**row, **stamps}
         if hashed:
-            prepared["payload_hash"] = _digest(keys, values(row))
+            prepared["payload_hash"] = _digest(row, skipped)
         unique[ident(prepared)] = prepared
     batch = list(unique.values())
     result = await _upsert_returning(session, table, batch, identity, links, now)
@@ -195,12 +197,12 @@ async def _upsert_sqlite(
     """
     columns = tuple(rows[0])
     sql = _sqlite_sql(table, columns, identity, links)
-    keys, values = _hashed_columns(columns, links)
+    skipped = _skipped(columns, links)
     ident = _getter(identity)
     stamp = _sqlite_datetime(now)
     unique: dict[tuple[Any, ...], tuple[Mapping[str, Any], str, list[Any]]] = {}
     for row in rows:
-        digest = _digest(keys, values(row))
+        digest = _digest(row, skipped)
         unique[ident(row)] = (row, digest, sql.bind(row, digest, stamp))
     batch = list(unique.values())
     duplicates = len(rows) - len(batch)

@@ -218,3 +218,30 @@ async def test_lookup_finds_exactly_the_stored_keys(
         )
     assert set(found) == {f"tx-{i}" for i in range(0, 40, 2)}
     assert found["tx-4"] == (Money.parse("-12.50", "TJS").minor - 4,)
+
+
+async def test_the_payload_hash_format_does_not_drift(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Stored hashes decide what a re-sync rewrites: a new format would make every stored
+    row look changed once. This is sha256 of the data columns as key-sorted JSON."""
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+        row = {
+            "connection_id": conn,
+            "external_id": "tx-0",
+            "account_id": account,
+            "status": "BOOKED",
+            "booking_date": date(2026, 1, 1),
+            "booked_at": datetime(2026, 1, 1, 9, 30, tzinfo=ZoneInfo("UTC")),
+            "amount_minor": -1250,
+            "currency": "TJS",
+            "type": "CARD_PAYMENT",
+            "description": "Бозори Шоҳмансур",
+            "card_id": None,
+        }
+        await upsert(s, TABLE, [row], links=LINK)
+    async with sessions() as s:
+        stored = (await s.execute(select(Transaction.payload_hash))).scalar_one()
+    assert (conn, account) == (1, 1)  # the ids are part of the hashed payload
+    assert stored == "83c2222f6c370de76a35e8bc8384d5617d05977149d4a416c896e98dd483a84a"
