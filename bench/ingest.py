@@ -14,6 +14,7 @@ import asyncio
 import json
 import resource
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,7 @@ import sqlalchemy
 from connectors.alif.constants import ALIF_INSTITUTION
 from connectors.credentials import Credentials
 from connectors.factory import open_connector
+from connectors.heap import freeze_startup_heap
 from connectors.sandbox.app import create_app
 from connectors.sandbox.config import SandboxConfig
 from connectors.sync import SyncEngine
@@ -78,6 +80,7 @@ async def _sync(n: int, page_size: int, workdir: Path) -> dict[str, Any]:
         page_size=page_size,
     )
     sync = SyncEngine(sessions)
+    freeze_startup_heap()  # as `alif-graph sync` does before it starts
     started = time.perf_counter()
     report = await sync.sync(connection_id, connector)
     elapsed = time.perf_counter() - started
@@ -168,6 +171,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ns", default="10000,100000", help="comma-separated sizes")
     parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size; medians are reported")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -175,25 +179,46 @@ def main() -> None:
         return
     results = []
     for n in (int(x) for x in args.ns.split(",")):
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.ingest",
-                "--one",
-                str(n),
-                "--page-size",
-                str(args.page_size),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        result = json.loads(out.strip().splitlines()[-1])
+        runs = [_run_process(n, args.page_size) for _ in range(args.repeat)]
+        result = _summary(runs)
         results.append(result)
         print(json.dumps(result))
+    _save(results)
+
+
+def _save(results: list[dict[str, Any]]) -> None:
+    """Merge into the results file by size, so sizes can be run (and repeated) apart."""
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ingest.json").write_text(json.dumps(results, indent=2) + "\n")
+    path = RESULTS / "ingest.json"
+    saved = json.loads(path.read_text()) if path.exists() else []
+    by_size = {r["transactions"]: r for r in saved if "runs" in r}
+    by_size.update((r["transactions"], r) for r in results)
+    path.write_text(json.dumps([by_size[n] for n in sorted(by_size)], indent=2) + "\n")
+
+
+def _run_process(n: int, page_size: int) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.ingest", f"--one={n}", f"--page-size={page_size}"]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians over the runs (a shared machine varies by ±20 % from run to run), the
+    highest peak memory, and every run's ratio."""
+    medians = {
+        key: statistics.median(run[key] for run in runs)
+        for key in ("seconds", "transactions_per_second", "write_seconds", "floor_seconds")
+    }
+    return {
+        "transactions": runs[0]["transactions"],
+        "runs": len(runs),
+        **medians,
+        "write_vs_floor": statistics.median(run["write_vs_floor"] for run in runs),
+        "write_vs_floor_each": [run["write_vs_floor"] for run in runs],
+        "peak_rss_mib": max(run["peak_rss_mib"] for run in runs),
+        "status": sorted({run["status"] for run in runs}),
+    }
 
 
 if __name__ == "__main__":
