@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from connectors import credentials
 from connectors.alif.constants import ALIF_BANK_ID, ALIF_INSTITUTION
 from connectors.factory import PROVIDERS, open_connector
-from connectors.heap import freeze_startup_heap
+from connectors.heap import tune_for_sync
 from connectors.sync import SyncAlreadyRunning, SyncEngine, SyncReport
 from graph.secrets import server_secret
 from graph.settings import get_settings
@@ -106,7 +106,7 @@ async def sync_connections(
     try:
         async with sessions() as s:
             ids = connection_ids or await connections.connection_ids(s)
-        freeze_startup_heap()
+        tune_for_sync()
         with _progress() as progress:
             engine_ = SyncEngine(sessions, progress=progress)
             for connection_id in ids:
