@@ -156,9 +156,6 @@ class SandboxBank:
         """All transfers of the account, newest first (generates the whole history)."""
         return list(self._histories[account_id].transfers())
 
-    def iter_transfers(self, account_id: str) -> Iterator[Transfer]:
-        return self._histories[account_id].transfers()
-
     def transfers_page(self, account_id: str, offset: int, limit: int | None) -> list[Transfer]:
         """`transfers_of(account_id)[offset : offset + limit]`, skipping whole blocks."""
         return self._histories[account_id].transfers_page(offset, limit)
