@@ -9,12 +9,12 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.accounts.live import BankAccess
+from graph.audit.trail import Trail
 from graph.auth.principal import Principal
-from graph.dataloaders import RequestDb
-from graph.loaders import Loaders
-from graph.locales import Locale
+from graph.core.dataloaders import RequestDb
+from graph.core.loaders import Loaders
+from graph.core.locales import Locale
 from graph.settings import Settings
-from graph.trail import Trail
 from ledger.queries import visible_account_ids
 
 

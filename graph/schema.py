@@ -24,19 +24,19 @@ from strawberry.types.graphql import OperationType
 
 from graph.accounts.queries import AccountQueries
 from graph.accounts.types import Account, Institution
+from graph.audit.trail import RecordTrail
 from graph.cards.queries import CardQueries
 from graph.cards.types import Card
 from graph.context import Context
-from graph.cost import Admit, QueryCost
-from graph.errors import log_errors, public_error
+from graph.core.errors import log_errors, public_error
+from graph.core.scalars import SCALARS
 from graph.insights.queries import InsightQueries
-from graph.node_queries import NodeQueries
+from graph.limits.cost import Admit, QueryCost
 from graph.payments.queries import PaymentQueries
 from graph.payments.types import ServicePayment
-from graph.scalars import SCALARS
+from graph.relay.queries import NodeQueries
 from graph.settings import Settings
 from graph.statements.queries import StatementQueries
-from graph.trail import RecordTrail
 from graph.transactions.queries import TransactionQueries
 from graph.transactions.types import Transaction
 from graph.transfers.queries import TransferQueries

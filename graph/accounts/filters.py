@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import strawberry
 
 from graph.accounts.types import AccountType
-from graph.ids import pks_of
-from graph.inputs import check_list
+from graph.core.inputs import check_list
+from graph.relay.ids import pks_of
 from ledger.queries.pages import AccountCriteria
 
 

@@ -21,8 +21,8 @@ from connectors.base import BalanceRecord
 from connectors.credentials import CredentialsError, decrypt
 from connectors.factory import open_connector
 from connectors.obp.errors import UpstreamError
-from graph.dataloaders import Reader
-from graph.errors import UpstreamUnavailable
+from graph.core.dataloaders import Reader
+from graph.core.errors import UpstreamUnavailable
 from ledger.queries import rows
 
 log = logging.getLogger(__name__)

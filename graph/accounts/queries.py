@@ -8,8 +8,8 @@ from graph.accounts.filters import AccountFilter, account_criteria
 from graph.accounts.types import Account, Institution
 from graph.auth.scopes import ACCOUNTS_READ
 from graph.context import Info
-from graph.pagination import Connection, Ordering, PageRequest
-from graph.permissions import scoped
+from graph.core.pagination import Connection, Ordering, PageRequest
+from graph.core.permissions import scoped
 from ledger.queries import pages, rows
 from ledger.queries.pages import ACCOUNT_KEYS
 

@@ -12,12 +12,12 @@ from sqlalchemy import RowMapping
 from connectors.base import BalanceRecord
 from graph.auth.scopes import BALANCES_READ, CARDS_READ, STATEMENTS_READ, TRANSACTIONS_READ
 from graph.context import Info
-from graph.ids import to_global_id
-from graph.inputs import within
-from graph.node import Node
-from graph.pagination import Connection
-from graph.permissions import scoped
-from graph.scalars import Money
+from graph.core.inputs import within
+from graph.core.pagination import Connection
+from graph.core.permissions import scoped
+from graph.core.scalars import Money
+from graph.relay.ids import to_global_id
+from graph.relay.node import Node
 from graph.statements.queries import statement_of
 from graph.statements.types import Statement
 from graph.transactions.filters import TransactionFilter, TransactionOrder, transaction_criteria

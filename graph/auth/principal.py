@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import RowMapping, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.auth.tokens import InvalidToken, verify_access_token
-from graph.errors import Unauthenticated
+from graph.auth.oauth.tokens import InvalidToken, verify_access_token
+from graph.core.errors import Unauthenticated
 from ledger.models import AuthorizationGrant, Client, Consent, User, table
 
 log = logging.getLogger("graph.auth")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from graph.auth.authorize import AuthorizeFlow
-from graph.auth.manage import ManageConsents
-from graph.auth.oauth import OAuthEndpoints
+from graph.auth.consent.authorize import AuthorizeFlow
+from graph.auth.consent.manage import ManageConsents
+from graph.auth.oauth.endpoints import OAuthEndpoints
 from graph.auth.runtime import Auth, AuthConfig
-from graph.services import Services
+from graph.server.services import Services
 
 
 def auth_routes(services: Services, config: AuthConfig | None = None) -> list[BaseRoute]:

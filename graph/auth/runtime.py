@@ -16,10 +16,10 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from graph.auth.bank_link import BankLinker
-from graph.auth.flows import CookieSigner, FlowStore, store_from_url
-from graph.auth.sms import CodeSender, sender_for
-from graph.ratelimit import (
+from graph.auth.consent.bank_link import BankLinker
+from graph.auth.consent.flows import CookieSigner, FlowStore, store_from_url
+from graph.auth.consent.sms import CodeSender, sender_for
+from graph.limits.buckets import (
     BucketPolicy,
     Decision,
     RateLimiter,
@@ -27,7 +27,7 @@ from graph.ratelimit import (
     limiter_from_url,
     take_all,
 )
-from graph.services import Services, client_ip, request_id
+from graph.server.services import Services, client_ip, request_id
 from ledger import audit
 from ledger.types import utcnow
 

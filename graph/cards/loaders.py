@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from aiodataloader import DataLoader
 from sqlalchemy import RowMapping
 
-from graph.dataloaders import OwnedRowById, Reader, group_rows
+from graph.core.dataloaders import OwnedRowById, Reader, group_rows
 from ledger.queries import rows
 
 

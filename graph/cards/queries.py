@@ -7,8 +7,8 @@ import strawberry
 from graph.auth.scopes import CARDS_READ
 from graph.cards.types import Card
 from graph.context import Info
-from graph.pagination import Connection, Ordering, PageRequest
-from graph.permissions import scoped
+from graph.core.pagination import Connection, Ordering, PageRequest
+from graph.core.permissions import scoped
 from ledger.queries import pages
 from ledger.queries.pages import CARD_KEYS
 

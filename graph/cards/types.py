@@ -10,11 +10,11 @@ from sqlalchemy import RowMapping
 
 from graph.auth.scopes import ACCOUNTS_READ, TRANSACTIONS_READ
 from graph.context import Info
-from graph.ids import to_global_id
-from graph.inputs import within
-from graph.node import Node
-from graph.pagination import Connection
-from graph.permissions import scoped
+from graph.core.inputs import within
+from graph.core.pagination import Connection
+from graph.core.permissions import scoped
+from graph.relay.ids import to_global_id
+from graph.relay.node import Node
 from graph.transactions.filters import TransactionOrder
 from graph.transactions.queries import transaction_connection, transaction_page_request
 from graph.transactions.types import Transaction

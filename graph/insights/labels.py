@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph.locales import Locale
+from graph.core.locales import Locale
 from graph.transactions.categories import category_label
 
 _L = Locale

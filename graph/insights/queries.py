@@ -9,12 +9,12 @@ import strawberry
 
 from graph.auth.scopes import TRANSACTIONS_READ
 from graph.context import Info
-from graph.errors import BadUserInput
-from graph.ids import pks_of
-from graph.inputs import check_list, check_period, within
+from graph.core.errors import BadUserInput
+from graph.core.inputs import check_list, check_period, within
+from graph.core.locales import Locale
+from graph.core.permissions import scoped
 from graph.insights.types import InsightGrouping, SpendingInsights
-from graph.locales import Locale
-from graph.permissions import scoped
+from graph.relay.ids import pks_of
 from ledger.money import CURRENCY_EXPONENTS
 from ledger.queries import spending
 

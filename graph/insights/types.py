@@ -8,9 +8,9 @@ from enum import Enum
 
 import strawberry
 
+from graph.core.locales import Locale
+from graph.core.scalars import Money
 from graph.insights.labels import group_label
-from graph.locales import Locale
-from graph.scalars import Money
 from ledger.queries.spending import AppliedRate, SpendingSummary
 
 

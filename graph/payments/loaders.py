@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph.dataloaders import OwnedRowById, Reader
+from graph.core.dataloaders import OwnedRowById, Reader
 from ledger.queries import rows
 
 

@@ -6,10 +6,10 @@ import strawberry
 
 from graph.auth.scopes import PAYMENTS_READ
 from graph.context import Info
-from graph.pagination import Connection, Ordering, PageRequest
+from graph.core.pagination import Connection, Ordering, PageRequest
+from graph.core.permissions import scoped
 from graph.payments.filters import ServicePaymentFilter, payment_criteria
 from graph.payments.types import ServicePayment
-from graph.permissions import scoped
 from ledger.queries import pages
 from ledger.queries.pages import SERVICE_PAYMENT_KEYS
 

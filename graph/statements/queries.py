@@ -9,10 +9,10 @@ import strawberry
 
 from graph.auth.scopes import STATEMENTS_READ
 from graph.context import Info
-from graph.errors import NotFound
-from graph.ids import pk_of
-from graph.inputs import check_period
-from graph.permissions import scoped
+from graph.core.errors import NotFound
+from graph.core.inputs import check_period
+from graph.core.permissions import scoped
+from graph.relay.ids import pk_of
 from graph.statements.types import Statement
 from ledger.queries import statements
 

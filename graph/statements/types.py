@@ -9,9 +9,9 @@ import strawberry
 
 from graph.auth.scopes import ACCOUNTS_READ
 from graph.context import Info
-from graph.pagination import Connection
-from graph.permissions import scoped
-from graph.scalars import Money
+from graph.core.pagination import Connection
+from graph.core.permissions import scoped
+from graph.core.scalars import Money
 from graph.transactions.filters import TransactionOrder
 from graph.transactions.queries import transaction_connection, transaction_page_request
 from graph.transactions.types import Transaction

@@ -8,7 +8,7 @@ translation still need a native speaker's review. Uzbek uses the official letter
 
 from __future__ import annotations
 
-from graph.locales import Locale
+from graph.core.locales import Locale
 
 _L = Locale
 LABELS: dict[str, dict[Locale, str]] = {

@@ -9,9 +9,9 @@ from enum import Enum
 
 import strawberry
 
-from graph.errors import BadUserInput
-from graph.ids import pks_of
-from graph.inputs import check_list, check_period, within
+from graph.core.errors import BadUserInput
+from graph.core.inputs import check_list, check_period, within
+from graph.relay.ids import pks_of
 from graph.transactions.types import BookingStatus, TransactionType
 from ledger.queries.pages import TransactionCriteria
 

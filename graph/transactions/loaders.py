@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from aiodataloader import DataLoader
 from sqlalchemy import RowMapping
 
-from graph.dataloaders import OwnedRowById, Reader
+from graph.core.dataloaders import OwnedRowById, Reader
 from ledger.queries import rows
 
 

@@ -6,8 +6,8 @@ import strawberry
 
 from graph.auth.scopes import TRANSACTIONS_READ
 from graph.context import Info
-from graph.pagination import Connection, Ordering, PageRequest
-from graph.permissions import scoped
+from graph.core.pagination import Connection, Ordering, PageRequest
+from graph.core.permissions import scoped
 from graph.transactions.filters import TransactionFilter, TransactionOrder, transaction_criteria
 from graph.transactions.types import Transaction
 from ledger.queries import pages

@@ -12,11 +12,11 @@ from sqlalchemy import RowMapping
 
 from graph.auth.scopes import ACCOUNTS_READ, CARDS_READ, PAYMENTS_READ, TRANSFERS_READ
 from graph.context import Info
-from graph.ids import to_global_id
-from graph.locales import Locale
-from graph.node import Node
-from graph.permissions import scoped
-from graph.scalars import Money
+from graph.core.locales import Locale
+from graph.core.permissions import scoped
+from graph.core.scalars import Money
+from graph.relay.ids import to_global_id
+from graph.relay.node import Node
 from graph.transactions.categories import category_label
 
 if TYPE_CHECKING:

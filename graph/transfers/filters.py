@@ -7,8 +7,8 @@ from datetime import date
 
 import strawberry
 
-from graph.ids import pks_of
-from graph.inputs import check_list, check_period, within
+from graph.core.inputs import check_list, check_period, within
+from graph.relay.ids import pks_of
 from graph.transfers.types import Direction, TransferRail, TransferStatus
 from ledger.queries.pages import TransferCriteria
 

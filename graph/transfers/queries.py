@@ -6,8 +6,8 @@ import strawberry
 
 from graph.auth.scopes import TRANSFERS_READ
 from graph.context import Info
-from graph.pagination import Connection, Ordering, PageRequest
-from graph.permissions import scoped
+from graph.core.pagination import Connection, Ordering, PageRequest
+from graph.core.permissions import scoped
 from graph.transfers.filters import TransferFilter, transfer_criteria
 from graph.transfers.types import Transfer
 from ledger.queries import pages

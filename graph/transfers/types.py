@@ -12,10 +12,10 @@ from sqlalchemy import RowMapping
 
 from graph.auth.scopes import ACCOUNTS_READ
 from graph.context import Info
-from graph.ids import to_global_id
-from graph.node import Node
-from graph.permissions import scoped
-from graph.scalars import Money
+from graph.core.permissions import scoped
+from graph.core.scalars import Money
+from graph.relay.ids import to_global_id
+from graph.relay.node import Node
 from graph.transactions.types import Counterparty
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.auth.principal import DEVELOPMENT_CLIENT
 from graph.context import Info
-from graph.ids import pk_of
+from graph.relay.ids import pk_of
 from graph.viewer.types import Consent
 from ledger import audit, consents
 from ledger.models import Client, table

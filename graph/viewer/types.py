@@ -10,9 +10,9 @@ from typing import Protocol
 import strawberry
 
 from graph.auth.principal import Principal
-from graph.ids import to_global_id
-from graph.locales import Locale
-from graph.node import Node
+from graph.core.locales import Locale
+from graph.relay.ids import to_global_id
+from graph.relay.node import Node
 
 
 @strawberry.enum

@@ -23,7 +23,7 @@ from connectors.obp.connector import ObpConnector
 from connectors.sandbox.app import create_app
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sync import SyncAlreadyRunning, SyncEngine
-from graph.demo import serving
+from graph.cli.dev.demo import serving
 from ledger import connections
 from ledger.models import (
     Account,

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from graph.app import create_app
-from graph.auth import clients
+from graph.auth.consent.sms import DevelopmentSender
+from graph.auth.oauth import clients
 from graph.auth.runtime import AuthConfig
-from graph.auth.sms import DevelopmentSender
-from graph.demo import serving
+from graph.cli.dev.demo import serving
+from graph.server.app import create_app
 from graph.settings import Settings
 
 from ..graph.auth.support import Clock, add_customer

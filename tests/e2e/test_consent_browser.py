@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from graph.auth import pkce
+from graph.auth.oauth import pkce
 
 from .conftest import PHONE, LiveApi
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from graph.app import create_app
+from graph.server.app import create_app
 from graph.settings import Settings
 
 from .helpers import SECRET, Api

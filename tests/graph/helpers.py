@@ -12,9 +12,9 @@ import jwt
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from graph.auth import clients
-from graph.auth.dev_tokens import issue_development_token
+from graph.auth.oauth import clients
 from graph.auth.scopes import ALL_SCOPES
+from graph.cli.dev.tokens import issue_development_token
 from ledger.models import AuditEvent, Consent, table
 from ledger.types import utcnow
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from graph.app import create_app
 from graph.schema import build_schema
+from graph.server.app import create_app
 from graph.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from graph.auth.oauth.tokens import issue_access_token
 from graph.auth.scopes import ALL_SCOPES
-from graph.auth.tokens import issue_access_token
-from graph.ids import to_global_id
+from graph.relay.ids import to_global_id
 from ledger.models import Consent, table
 
 from .helpers import SECRET, Api, codes, counting

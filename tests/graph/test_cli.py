@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
-from graph.cli import app
+from graph.cli.main import app
 from graph.schema import build_schema
 from graph.settings import Settings, get_settings
 from ledger.models import Consent, table

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import update
 
-from graph.ids import to_global_id
+from graph.relay.ids import to_global_id
 
 from .helpers import CONSENTS, Api, codes, consent_of
 from .ledger_data import PHONE_B, LedgerData

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from graph.ids import to_global_id
+from graph.relay.ids import to_global_id
 from ledger.queries import pages
 
 from .helpers import Api, codes
@@ -130,7 +130,7 @@ async def test_an_unexpected_error_is_masked_and_logged_with_the_request_id(
         raise RuntimeError('boom: SELECT pan FROM card -- File "/srv/app/ledger/queries.py"')
 
     monkeypatch.setattr(pages, "transaction_page", broken)
-    caplog.set_level(logging.INFO, logger="graph.errors")
+    caplog.set_level(logging.INFO, logger="graph.core.errors")
 
     response = await api.post(TRANSACTIONS, {"first": 5}, token=await api.token())
 

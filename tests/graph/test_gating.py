@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graph.auth.scopes import ALL_SCOPES
-from graph.ids import to_global_id
+from graph.relay.ids import to_global_id
 
 from .helpers import Api, counting
 from .ledger_data import LedgerData

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph.ids import to_global_id
+from graph.relay.ids import to_global_id
 from ledger.money import format_minor
 from ledger.queries.spending import largest_remainder_percents
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from graph.ids import to_global_id
+from graph.relay.ids import to_global_id
 
 from .helpers import Api, consent_of
 from .ledger_data import PHONE_B, LedgerData

@@ -17,8 +17,8 @@ from connectors.factory import open_connector
 from connectors.sandbox.app import create_app as create_sandbox
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sync import SyncEngine
-from graph.app import create_app
 from graph.auth.runtime import AuthConfig
+from graph.server.app import create_app
 from graph.settings import Settings
 from ledger import connections
 

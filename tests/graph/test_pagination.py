@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graph.ids import to_global_id
+from graph.relay.ids import to_global_id
 
 from .helpers import Api
 from .ledger_data import START, AccountData, LedgerData, add_transaction

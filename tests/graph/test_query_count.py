@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from graph.ids import to_global_id
+from graph.relay.ids import to_global_id
 
 from .helpers import Api, counting
 from .ledger_data import LedgerData

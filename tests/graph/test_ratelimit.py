@@ -20,7 +20,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
-from graph.ratelimit import (
+from graph.limits.buckets import (
     _SCRIPT,
     _SCRIPT_SHA,
     BucketPolicy,

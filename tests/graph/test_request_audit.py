@@ -7,9 +7,9 @@ from graphql import OperationDefinitionNode, parse
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from graph import request_audit
-from graph.ids import to_global_id
-from graph.returned_ids import returned_ids
+from graph.audit import requests as request_audit
+from graph.audit.returned_ids import returned_ids
+from graph.relay.ids import to_global_id
 from ledger.audit import digest
 from ledger.models import AuditEvent
 

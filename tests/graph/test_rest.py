@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from graph.ids import to_global_id
+from graph.relay.ids import to_global_id
 from ledger.money import format_minor
 
 from .helpers import Api

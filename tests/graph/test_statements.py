@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graph.ids import to_global_id
+from graph.relay.ids import to_global_id
 from ledger.models import BalanceSnapshot, Transaction, table
 from ledger.money import format_minor
 

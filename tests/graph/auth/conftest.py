@@ -10,10 +10,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from graph.app import create_app
-from graph.auth import clients
+from graph.auth.consent.sms import DevelopmentSender
+from graph.auth.oauth import clients
 from graph.auth.runtime import AuthConfig
-from graph.auth.sms import DevelopmentSender
+from graph.server.app import create_app
 from graph.settings import Settings
 
 from .support import PHONE_A, PHONE_B, REDIRECT_URI, Clock, Customers, Registered, add_customer

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.auth import pkce
-from graph.auth.sms import DevelopmentSender
-from graph.auth.walkthrough import PageWalker, redirect_params
+from graph.auth.consent.sms import DevelopmentSender
+from graph.auth.oauth import pkce
+from graph.cli.dev.walkthrough import PageWalker, redirect_params
 from ledger import connections
 from ledger.models import Account, table
 from ledger.types import utcnow

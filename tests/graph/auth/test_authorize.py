@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from graph.app import create_app
-from graph.auth.authorize import today
+from graph.auth.consent.authorize import today
+from graph.auth.consent.sms import DevelopmentSender
 from graph.auth.runtime import AuthConfig
-from graph.auth.sms import DevelopmentSender
+from graph.server.app import create_app
 from graph.settings import Settings
 from ledger.models import Consent
 

@@ -15,10 +15,10 @@ from connectors import credentials
 from connectors.sandbox.app import create_app as create_sandbox
 from connectors.sandbox.bank import SandboxBank
 from connectors.sandbox.config import SandboxConfig
-from graph.app import create_app
+from graph.auth.consent.sms import DevelopmentSender
 from graph.auth.runtime import AuthConfig
-from graph.auth.sms import DevelopmentSender
-from graph.cli_sync import sync_connections
+from graph.cli.sync import sync_connections
+from graph.server.app import create_app
 from graph.settings import Settings
 from ledger.models import Account, Connection
 

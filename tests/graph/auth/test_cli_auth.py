@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from graph.cli import app
+from graph.cli.main import app
 from graph.settings import get_settings
 
 runner = CliRunner()

@@ -8,8 +8,8 @@ import uuid
 import pytest
 from redis.asyncio import Redis
 
-from graph.auth import i18n, phones
-from graph.auth.flows import FLOW_TTL_SECONDS, CookieSigner, MemoryFlowStore, RedisFlowStore
+from graph.auth.consent import i18n, phones
+from graph.auth.consent.flows import FLOW_TTL_SECONDS, CookieSigner, MemoryFlowStore, RedisFlowStore
 
 
 async def test_a_memory_flow_expires_after_its_ttl() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph.auth.walkthrough import PageWalker
+from graph.cli.dev.walkthrough import PageWalker
 from ledger import audit
 
 from .conftest import Harness

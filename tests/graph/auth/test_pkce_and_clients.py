@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graph.auth import clients, pkce
+from graph.auth.oauth import clients, pkce
 from ledger.models import Client
 
 from .support import REDIRECT_URI, Registered

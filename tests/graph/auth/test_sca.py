@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graph.auth import sca
-from graph.auth.sms import DevelopmentSender
+from graph.auth.consent import sca
+from graph.auth.consent.sms import DevelopmentSender
 from ledger import connections, consents
 from ledger.models import ScaChallenge
 from ledger.types import utcnow
@@ -187,7 +187,7 @@ async def test_the_production_sender_never_logs_or_keeps_the_code(
     caplog: pytest.LogCaptureFixture, reveal: bool
 ) -> None:
     sender = DevelopmentSender(reveal_codes=reveal)
-    with caplog.at_level(logging.INFO, logger="graph.auth.sms"):
+    with caplog.at_level(logging.INFO, logger="graph.auth.consent.sms"):
         await sender.send(PHONE_A, "493817", lang="ru")
     assert ("493817" in caplog.text) is reveal
     assert (sender.last_code(PHONE_A) == "493817") is reveal

@@ -9,7 +9,7 @@ from typing import Any
 import jwt
 import pytest
 
-from graph.auth.tokens import ALGORITHM, InvalidToken, verify_access_token
+from graph.auth.oauth.tokens import ALGORITHM, InvalidToken, verify_access_token
 
 from ..helpers import SECRET
 from .conftest import Harness

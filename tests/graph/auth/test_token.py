@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from graph.app import create_app
-from graph.auth import clients
+from graph.auth.consent.sms import DevelopmentSender
+from graph.auth.oauth import clients
 from graph.auth.runtime import AuthConfig
-from graph.auth.sms import DevelopmentSender
+from graph.server.app import create_app
 from graph.settings import Settings
 from ledger import consents
 from ledger.models import Consent, User, table

@@ -1,0 +1,468 @@
+"""The authorization pages: GET /auth/authorize, then phone -> code -> consent -> redirect.
+
+The app's request is checked before anything is shown: an unknown client or a redirect URI
+not registered exactly gets an error page and is never redirected to; other faults go back
+to the (now trusted) redirect URI as RFC 6749 errors. The flow's state lives on the server
+(see flows.py); every POST carries its CSRF token; a page never reveals whether a code was
+wrong, expired, used or locked.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from connectors.obp.errors import UpstreamError
+from graph.auth import forms
+from graph.auth.consent import i18n, pages, sca
+from graph.auth.consent.flowkit import Flow, FlowKit, request_language
+from graph.auth.oauth import clients, pkce
+from graph.auth.oauth.grants import create as create_grant
+from graph.auth.runtime import Auth
+from graph.auth.scopes import ALL_SCOPES, parse_scopes
+from ledger import connections, consents
+from ledger.models import Account, table
+
+log = logging.getLogger("graph.auth.bank")
+
+ACCOUNTS = table(Account)
+DUSHANBE = timezone(timedelta(hours=5))
+DEFAULT_DAYS = 90
+MAX_DAYS = 180
+FLOW_PAGE = "/auth/flow"
+MAX_STATE = 500
+
+
+def issuer(request: Request) -> str:
+    """This authorization server's identifier: its base URL."""
+    return str(request.base_url).rstrip("/")
+
+
+def with_query(uri: str, **params: str) -> str:
+    """`uri` with `params` added to its query (a registered URI may already have one)."""
+    parts = urlsplit(uri)
+    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def today(now: datetime) -> date:
+    return now.astimezone(DUSHANBE).date()
+
+
+def consent_end(day: date, now: datetime) -> datetime:
+    """The end of `day` in Dushanbe, never more than MAX_DAYS from now."""
+    end = datetime.combine(day, time(23, 59, 59), DUSHANBE).astimezone(UTC)
+    return min(end, now + timedelta(days=MAX_DAYS))
+
+
+class AuthorizeFlow:
+    def __init__(self, auth: Auth) -> None:
+        self.auth = auth
+        self.kit = FlowKit(auth, auth.flow_cookie, cookie="alif_flow", base=FLOW_PAGE)
+
+    # -- GET /auth/authorize ---------------------------------------------------------------
+
+    async def start(self, request: Request) -> Response:
+        params: forms.Params = {}
+        for key, value in request.query_params.multi_items():
+            params.setdefault(key, []).append(value)
+        lang = i18n.supported(forms.single(params, "lang")) or i18n.negotiate(
+            request.headers.get("accept-language")
+        )
+        client_id = forms.single(params, "client_id")
+        redirect_uri = forms.single(params, "redirect_uri")
+        async with self.auth.sessions() as session:
+            client = await clients.find(session, client_id) if client_id else None
+        if client is None or redirect_uri is None or not client.has_redirect_uri(redirect_uri):
+            return self.kit.error(lang, "unknown_client")
+        state = forms.single(params, "state")
+        problem = self._problem(params, client, state)
+        if problem is not None:
+            back = {"error": problem} | ({"state": state} if state else {})
+            # RFC 9207: the issuer tells the app which server answered (mix-up defence).
+            return pages.see_other(with_query(redirect_uri, **back, iss=issuer(request)))
+        flow, cookie = self.kit.new(
+            {
+                "client_pk": client.id,
+                "client_id": client.client_id,
+                "app": client.name,
+                "redirect_uri": redirect_uri,
+                "state": state,
+                "challenge": forms.single(params, "code_challenge"),
+                "scopes": sorted(parse_scopes(forms.single(params, "scope") or "")),
+                "lang": lang,
+                "step": "phone",
+            }
+        )
+        response = await self.kit.next_page(flow)
+        self.kit.set_cookie(response, cookie)
+        return response
+
+    @staticmethod
+    def _problem(
+        params: forms.Params, client: clients.RegisteredClient, state: str | None
+    ) -> str | None:
+        if forms.repeated(params):
+            return "invalid_request"
+        if forms.single(params, "response_type") != "code":
+            return "unsupported_response_type"
+        if not state or len(state) > MAX_STATE:
+            return "invalid_request"
+        challenge = forms.single(params, "code_challenge") or ""
+        if forms.single(params, "code_challenge_method") != pkce.METHOD:
+            return "invalid_request"
+        if not pkce.valid_challenge(challenge):
+            return "invalid_request"
+        try:
+            scopes = parse_scopes(forms.single(params, "scope") or "")
+        except ValueError:
+            return "invalid_scope"
+        if not scopes or not scopes <= client.allowed_scopes:
+            return "invalid_scope"
+        return None
+
+    # -- GET /auth/flow: the current step's page -----------------------------------------
+
+    async def show(self, request: Request) -> Response:
+        flow = await self.kit.load(request)
+        if flow is None:
+            return self.kit.error(request_language(request), "expired")
+        if self.kit.switch_language(flow, request):
+            return await self.kit.next_page(flow)
+        notice = flow.take_notice()
+        await self.kit.save(flow)
+        step = flow.state["step"]
+        if step == "code":
+            return self._code_page(flow, notice)
+        if step == "consent":
+            return await self._consent_page(flow, notice)
+        if step == "bank_code":
+            return self._bank_code_page(flow, notice)
+        return self._phone_page(flow, notice)
+
+    def _page(self, flow: Flow, template: str, **values: object) -> Response:
+        return pages.page(
+            template,
+            {"csrf": flow.state["csrf"], **values},
+            lang=flow.lang,
+            base=FLOW_PAGE,
+            form_target=flow.state["redirect_uri"],
+        )
+
+    def _phone_page(self, flow: Flow, notice: pages.Markup) -> Response:
+        return self._page(
+            flow,
+            "phone.html",
+            heading=i18n.text(flow.lang, "phone_heading"),
+            intro=pages.msg(flow.lang, "asks", app=flow.state["app"]),
+            message=notice,
+            **self.kit.phone_form(flow),
+        )
+
+    def _code_page(self, flow: Flow, notice: pages.Markup) -> Response:
+        return self._page(flow, "code.html", message=notice, **self.kit.code_form(flow))
+
+    async def _consent_page(self, flow: Flow, notice: pages.Markup) -> Response:
+        lang = flow.lang
+        now = self.auth.clock()
+        async with self.auth.sessions() as session:
+            accounts = await _accounts_of(session, flow.state["user_id"])
+        first = today(now)
+        scopes = "".join(
+            f"<li>{pages.escape(i18n.scope_text(lang, s))}</li>"
+            for s in ALL_SCOPES
+            if s in flow.state["scopes"]
+        )
+        return self._page(
+            flow,
+            "consent.html",
+            heading=i18n.text(lang, "consent_heading"),
+            message=notice,
+            will_be_able=pages.msg(lang, "will_be_able", app=flow.state["app"]),
+            scopes=pages.Markup(scopes),
+            action=f"{FLOW_PAGE}/decide",
+            accounts_heading=i18n.text(lang, "accounts_heading"),
+            accounts=_account_boxes(accounts, lang),
+            expires_label=i18n.text(lang, "expires_label"),
+            expires=(first + timedelta(days=DEFAULT_DAYS)).isoformat(),
+            expires_min=(first + timedelta(days=1)).isoformat(),
+            expires_max=(first + timedelta(days=MAX_DAYS)).isoformat(),
+            expires_hint=i18n.text(lang, "expires_hint"),
+            approve=i18n.text(lang, "approve"),
+            reject=i18n.text(lang, "reject"),
+            bank=self._bank_section(flow),
+        )
+
+    def _bank_section(self, flow: Flow) -> pages.Markup:
+        if self.auth.bank is None:
+            return pages.Markup("")
+        lang = flow.lang
+        return pages.render(
+            "bank_link.html",
+            heading=i18n.text(lang, "bank_heading"),
+            text=i18n.text(lang, "bank_text"),
+            action=f"{FLOW_PAGE}/bank",
+            csrf=flow.state["csrf"],
+            button=i18n.text(lang, "bank_button"),
+        )
+
+    def _bank_code_page(self, flow: Flow, notice: pages.Markup) -> Response:
+        lang = flow.lang
+        return self._page(
+            flow,
+            "bank_code.html",
+            heading=i18n.text(lang, "bank_code_heading"),
+            text=pages.msg(lang, "bank_code_text", phone=flow.state["phone"]),
+            message=notice,
+            action=f"{FLOW_PAGE}/bank-code",
+            label=i18n.text(lang, "code_label"),
+            button=i18n.text(lang, "confirm"),
+        )
+
+    # -- POST steps ------------------------------------------------------------------------
+
+    async def phone(self, request: Request) -> Response:
+        posted = await self.kit.step(request, "phone")
+        if isinstance(posted, Response):
+            return posted
+        flow, form = posted
+        phone = await self.kit.entered_phone(flow, form)
+        if isinstance(phone, Response):
+            return phone
+        now = self.auth.clock()
+        async with self.auth.sessions.begin() as session:
+            user_id = await connections.ensure_user(session, phone, locale=flow.lang)
+            # Pending until approved; it lapses with the flow if the customer walks away.
+            consent_id = await consents.create(
+                session,
+                user_id=user_id,
+                client_id=flow.state["client_pk"],
+                scopes=frozenset(flow.state["scopes"]),
+                expires_at=now + timedelta(minutes=15),
+                now=now,
+            )
+            issued = await sca.issue(
+                session, consent_id, purpose=sca.AUTHORISE, secret=self.auth.secret, now=now
+            )
+        assert isinstance(issued, sca.Issued)  # a new consent has no code to cool down from
+        await self.auth.sender.send(phone, issued.code, lang=flow.lang)
+        flow.state.update(step="code", phone=phone, user_id=user_id, consent_id=consent_id)
+        return await self.kit.next_page(flow)
+
+    async def code(self, request: Request) -> Response:
+        posted = await self.kit.step(request, "code")
+        if isinstance(posted, Response):
+            return posted
+        flow, form = posted
+        consent_id = flow.state["consent_id"]
+        async with self.auth.sessions.begin() as session:
+            # Exactly one `code` field: several (or none) count as one wrong attempt.
+            ok = await sca.verify(
+                session,
+                consent_id,
+                forms.single(form, "code"),
+                purpose=sca.AUTHORISE,
+                secret=self.auth.secret,
+                now=self.auth.clock(),
+            )
+            if not ok:
+                await self._audit(session, request, flow, "auth.sca.verify", "denied")
+        if ok:
+            flow.state["step"] = "consent"
+        else:
+            flow.say("code_error", error=True)
+        return await self.kit.next_page(flow)
+
+    async def resend(self, request: Request) -> Response:
+        return await self.kit.resend(request, self._send)
+
+    async def _send(self, flow: Flow) -> sca.Issued | sca.CoolingDown:
+        """A new code for the flow's consent, texted unless the last one is too recent."""
+        async with self.auth.sessions.begin() as session:
+            issued = await sca.issue(
+                session,
+                flow.state["consent_id"],
+                purpose=sca.AUTHORISE,
+                secret=self.auth.secret,
+                now=self.auth.clock(),
+            )
+        if isinstance(issued, sca.Issued):
+            await self.auth.sender.send(flow.state["phone"], issued.code, lang=flow.lang)
+        return issued
+
+    async def decide(self, request: Request) -> Response:
+        posted = await self.kit.step(request, "consent")
+        if isinstance(posted, Response):
+            return posted
+        flow, form = posted
+        decision = forms.single(form, "decision")
+        if decision == "reject":
+            return await self._finish(request, flow, None, None)
+        if decision != "approve":
+            return self.kit.error(flow.lang, "bad_request")
+        now = self.auth.clock()
+        async with self.auth.sessions() as session:
+            owned = {a["id"] for a in await _accounts_of(session, flow.state["user_id"])}
+        chosen = _chosen_accounts(form.get("accounts", []), owned)
+        if chosen is None:
+            return await self.kit.fail(flow, "accounts_error")
+        expires_at = _chosen_expiry(forms.single(form, "expires"), now)
+        if expires_at is None:
+            return await self.kit.fail(flow, "expiry_error")
+        return await self._finish(request, flow, chosen, expires_at)
+
+    async def _finish(
+        self,
+        request: Request,
+        flow: Flow,
+        accounts: frozenset[int] | None,
+        expires_at: datetime | None,
+    ) -> Response:
+        """Approve (accounts and expiry given) or reject, then send the customer back."""
+        now = self.auth.clock()
+        state = flow.state
+        consent_id = state["consent_id"]
+        try:
+            async with self.auth.sessions.begin() as session:
+                if accounts is None or expires_at is None:
+                    await consents.transition(session, consent_id, consents.REJECTED, now=now)
+                    back = {"error": "access_denied", "state": state["state"]}
+                else:
+                    await consents.authorise(
+                        session, consent_id, account_ids=accounts, expires_at=expires_at, now=now
+                    )
+                    code = await create_grant(
+                        session,
+                        client_id=state["client_pk"],
+                        consent_id=consent_id,
+                        redirect_uri=state["redirect_uri"],
+                        code_challenge=state["challenge"],
+                        now=now,
+                    )
+                    back = {"code": code, "state": state["state"]}
+                operation = "auth.consent.reject" if "error" in back else "auth.consent.approve"
+                await self._audit(session, request, flow, operation, "ok")
+        except consents.IllegalTransition:
+            return await self.kit.end(flow, self.kit.error(flow.lang, "expired"))
+        back["iss"] = issuer(request)  # RFC 9207
+        return await self.kit.end(flow, pages.see_other(with_query(state["redirect_uri"], **back)))
+
+    # -- linking the bank ------------------------------------------------------------------
+
+    async def bank(self, request: Request) -> Response:
+        posted = await self.kit.step(request, "consent")
+        if isinstance(posted, Response):
+            return posted
+        flow, _ = posted
+        if self.auth.bank is None:
+            return self.kit.error(flow.lang, "bad_request")
+        try:
+            flow.state["bank_consent"] = await self.auth.bank.start(flow.state["phone"])
+        except UpstreamError as exc:
+            _log_bank_failure(exc)
+            return await self.kit.fail(flow, "bank_unavailable")
+        flow.state["step"] = "bank_code"
+        return await self.kit.next_page(flow)
+
+    async def bank_code(self, request: Request) -> Response:
+        posted = await self.kit.step(request, "bank_code")
+        if isinstance(posted, Response):
+            return posted
+        flow, form = posted
+        assert self.auth.bank is not None
+        flow.state["step"] = "consent"
+        answer = forms.single(form, "code")
+        bank_consent = flow.state.pop("bank_consent")
+        try:
+            connection_id = (
+                await self.auth.bank.finish(
+                    user_id=flow.state["user_id"], bank_consent_id=bank_consent, answer=answer
+                )
+                if answer
+                else None
+            )
+            if connection_id is not None:
+                await self.auth.bank.sync(connection_id)
+        except UpstreamError as exc:
+            _log_bank_failure(exc)
+            return await self.kit.fail(flow, "bank_unavailable")
+        async with self.auth.sessions.begin() as session:
+            outcome = "ok" if connection_id is not None else "denied"
+            await self._audit(session, request, flow, "auth.bank.link", outcome)
+        flow.say(
+            "bank_linked" if connection_id is not None else "bank_failed",
+            error=connection_id is None,
+        )
+        return await self.kit.next_page(flow)
+
+    async def _audit(
+        self, session: AsyncSession, request: Request, flow: Flow, operation: str, outcome: str
+    ) -> None:
+        state: dict[str, Any] = flow.state
+        await self.auth.audit(
+            session,
+            request,
+            operation,
+            outcome,
+            client_id=state["client_id"],
+            user_id=state.get("user_id"),
+            consent_id=state.get("consent_id"),
+            scopes=state["scopes"],
+        )
+
+
+def _log_bank_failure(exc: UpstreamError) -> None:
+    # The OBP client has already redacted every credential from the message.
+    log.warning("bank link failed: %s", exc)
+
+
+async def _accounts_of(session: AsyncSession, user_id: int) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(ACCOUNTS.c.id, ACCOUNTS.c.name, ACCOUNTS.c.number_masked, ACCOUNTS.c.currency)
+        .where(ACCOUNTS.c.user_id == user_id)
+        .order_by(ACCOUNTS.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+def _account_boxes(accounts: list[dict[str, Any]], lang: str) -> pages.Markup:
+    if not accounts:
+        return pages.notice(pages.msg(lang, "no_accounts"))
+    boxes = (
+        '<label class="account"><input type="checkbox" name="accounts" value="{id}" checked> '
+        "{name} · {number} · {currency}</label>".format(
+            id=int(a["id"]),
+            name=pages.escape(a["name"]),
+            number=pages.escape(a["number_masked"]),
+            currency=pages.escape(a["currency"]),
+        )
+        for a in accounts
+    )
+    return pages.Markup("".join(boxes))
+
+
+def _chosen_accounts(values: list[str], owned: set[int]) -> frozenset[int] | None:
+    """The chosen account ids, or None when none is chosen or one is not the customer's.
+    (An empty list would mean "all accounts" to the API, so it is never stored.)"""
+    if not values or not all(v.isdigit() and len(v) < 19 for v in values):
+        return None
+    chosen = frozenset(int(v) for v in values)
+    return chosen if chosen <= owned else None
+
+
+def _chosen_expiry(value: str | None, now: datetime) -> datetime | None:
+    try:
+        day = date.fromisoformat(value or "")
+    except ValueError:
+        return None
+    first = today(now)
+    if not first < day <= first + timedelta(days=MAX_DAYS):
+        return None
+    return consent_end(day, now)

@@ -1,0 +1,103 @@
+"""`alif-graph serve`, `alif-graph schema` and `alif-graph token`: running the API."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import timedelta
+
+import typer
+import uvicorn
+
+from graph.auth.scopes import ALL_SCOPES, parse_scopes
+from graph.cli.dev.tokens import DevelopmentToken, issue_development_token
+from graph.core.errors import BadUserInput
+from graph.relay.ids import pk_of
+from graph.schema import build_schema
+from graph.server.secrets import server_secret
+from graph.settings import Settings, get_settings
+from ledger.db import create_engine, session_factory
+from ledger.types import utcnow
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(schema)
+    app.command()(token)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="TCP port."),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql in development) and the REST endpoints."""
+    uvicorn.run("graph.server.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def schema() -> None:
+    """Print the GraphQL schema (SDL); `schema.graphql` in the repository is this output."""
+    sys.stdout.write(build_schema(Settings()).as_str() + "\n")
+
+
+def token(
+    phone: str = typer.Option(..., help="The customer's phone number, +992XXXXXXXXX."),
+    scopes: str = typer.Option("", help="Comma-separated scopes; all of them by default."),
+    accounts: str = typer.Option(
+        "", help="Comma-separated account IDs (global or numeric); all accounts by default."
+    ),
+    ttl: int = typer.Option(0, min=0, help="Token lifetime in seconds (default: 10 minutes)."),
+) -> None:
+    """Print a development access token for a customer, backed by a development consent.
+
+    Refused when ALIF_GRAPH_ENV=production. The token goes to stdout alone, so
+    `TOKEN=$(alif-graph token --phone ...)` works; details go to stderr.
+    """
+    settings = get_settings()
+    if settings.is_production:
+        typer.echo("development tokens are refused in production", err=True)
+        raise typer.Exit(2)
+    try:
+        granted = parse_scopes(scopes) if scopes else frozenset(ALL_SCOPES)
+        account_ids = [_account_pk(a) for a in accounts.split(",") if a.strip()]
+        lifetime = timedelta(seconds=ttl or settings.access_token_ttl_seconds)
+        issued = asyncio.run(_issue(settings, phone, granted, account_ids, lifetime))
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"customer {issued.user_id}{' (new)' if issued.created_user else ''}, "
+        f"consent {issued.consent_id}, scopes {' '.join(sorted(granted))}, "
+        f"valid {int(lifetime.total_seconds())} s",
+        err=True,
+    )
+    typer.echo(issued.token)
+
+
+def _account_pk(text: str) -> int:
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        return pk_of(text, "Account")
+    except BadUserInput as exc:
+        raise ValueError(exc.message) from None
+
+
+async def _issue(
+    settings: Settings, phone: str, scopes: frozenset[str], account_ids: list[int], ttl: timedelta
+) -> DevelopmentToken:
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            return await issue_development_token(
+                session,
+                phone=phone,
+                scopes=scopes,
+                account_ids=account_ids,
+                secret=server_secret(settings),
+                now=utcnow(),
+                ttl=ttl,
+            )
+    finally:
+        await engine.dispose()

@@ -1,0 +1,65 @@
+"""The `alif-graph` command line."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+from rich.console import Console
+
+from graph.cli import api as cli_api
+from graph.cli import auth as cli_auth
+from graph.cli import sync as cli_sync
+from graph.settings import get_settings
+from ledger import migrate
+
+app = typer.Typer(help="alif-graph: a consent-gated GraphQL API over an open-banking ledger.")
+db_app = typer.Typer(help="Database schema management.")
+app.add_typer(db_app, name="db")
+cli_sync.register(app)
+cli_api.register(app)
+cli_auth.register(app)
+console = Console()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target Alembic revision.")) -> None:
+    """Apply the ledger migrations to ALIF_GRAPH_DATABASE_URL."""
+    url = get_settings().database_url
+    migrate.upgrade(url, revision)
+    console.print(f"[green]database at {_redacted(url)} is at {revision}[/green]")
+
+
+@app.command()
+def demo(
+    serve: bool = typer.Option(
+        True, help="Keep serving the API after the demo token (--no-serve: stop)."
+    ),
+) -> None:
+    """Start the sandbox bank, link a demo customer, sync, and serve the GraphQL API."""
+    from graph.cli.dev.demo import run_demo
+
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+    console.print(f"[green]ledger ready[/green] at {_redacted(settings.database_url)}")
+    asyncio.run(run_demo(settings, serve_api=serve))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def sandbox(ctx: typer.Context) -> None:
+    """Run the sandbox Alif bank (options: see `python -m connectors.sandbox --help`)."""
+    from connectors.sandbox.__main__ import parse_args
+    from connectors.sandbox.server import run
+
+    config, host, port = parse_args(ctx.args)
+    run(config, host, port)
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

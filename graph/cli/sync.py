@@ -1,0 +1,198 @@
+"""`alif-graph connect` and `alif-graph sync`: linking a bank and pulling its data."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+from connectors import credentials
+from connectors.alif.constants import ALIF_BANK_ID, ALIF_INSTITUTION
+from connectors.factory import PROVIDERS, open_connector
+from connectors.heap import tune_for_sync
+from connectors.sync import SyncAlreadyRunning, SyncEngine, SyncReport
+from graph.server.secrets import server_secret
+from graph.settings import get_settings
+from ledger import connections
+from ledger.db import create_engine, session_factory
+
+console = Console()
+log = logging.getLogger("alif_graph.sync")
+
+
+async def connect_bank(
+    provider: str,
+    *,
+    base_url: str,
+    creds: credentials.Credentials,
+    bank_id: str,
+    phone: str,
+    database_url: str,
+    secret: str,
+) -> int:
+    """Store a Connection with encrypted credentials; returns its id."""
+    institution = (
+        ALIF_INSTITUTION if provider == "alif" else (f"obp:{bank_id}", bank_id, "TJ", None)
+    )
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine).begin() as s:
+            return await connections.link_customer(
+                s,
+                phone=phone,
+                institution=institution,
+                provider=provider,
+                base_url=base_url,
+                bank_id=bank_id,
+                credentials_encrypted=credentials.encrypt(creds, secret),
+            )
+    finally:
+        await engine.dispose()
+
+
+class _RichProgress:
+    """A progress bar on a terminal."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task = progress.add_task("sync", total=None)
+
+    def stage(self, name: str) -> None:
+        self._progress.update(self._task, description=name)
+
+    def advance(self, records: int) -> None:
+        self._progress.advance(self._task, records)
+
+
+class _LogProgress:
+    """Plain log lines when nobody watches a terminal."""
+
+    def stage(self, name: str) -> None:
+        log.info("sync: %s", name)
+
+    def advance(self, records: int) -> None:
+        log.info("sync: +%d records", records)
+
+
+@contextmanager
+def _progress() -> Iterator[_RichProgress | _LogProgress]:
+    if not sys.stdout.isatty():
+        yield _LogProgress()
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        yield _RichProgress(progress)
+
+
+async def sync_connections(
+    connection_ids: list[int] | None,
+    *,
+    full: bool,
+    database_url: str,
+    secret: str,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> list[SyncReport]:
+    """Sync the given connections (None: all), one after another."""
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    reports = []
+    try:
+        async with sessions() as s:
+            ids = connection_ids or await connections.connection_ids(s)
+        tune_for_sync()
+        with _progress() as progress:
+            engine_ = SyncEngine(sessions, progress=progress)
+            for connection_id in ids:
+                async with sessions() as s:
+                    provider, base_url, bank_id, blob = await connections.connection_target(
+                        s, connection_id
+                    )
+                connector = open_connector(
+                    provider,
+                    base_url,
+                    bank_id,
+                    credentials.decrypt(blob, secret),
+                    transport=transport,
+                )
+                try:
+                    reports.append(await engine_.sync(connection_id, connector, full=full))
+                finally:
+                    await connector.aclose()
+    finally:
+        await engine.dispose()
+    return reports
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def connect(
+        provider: str = typer.Argument(..., help="alif (Alif's mapping) or obp (any OBP bank)"),
+        base_url: str = typer.Option(..., help="The bank's OBP base URL."),
+        username: str = typer.Option(..., help="DirectLogin username."),
+        password: str = typer.Option(..., prompt=True, hide_input=True),
+        consumer_key: str = typer.Option(..., help="The OBP consumer key."),
+        bank_id: str = typer.Option(ALIF_BANK_ID, help="The OBP bank id."),
+        phone: str = typer.Option("+992900000000", help="The customer's phone (+992...)."),
+    ) -> None:
+        """Link a bank for a customer; credentials are stored encrypted."""
+        if provider not in PROVIDERS:
+            raise typer.BadParameter(f"provider must be one of {', '.join(PROVIDERS)}")
+        settings = get_settings()
+        creds = credentials.Credentials(
+            consumer_key=consumer_key, username=username, password=password
+        )
+        connection_id = asyncio.run(
+            connect_bank(
+                provider,
+                base_url=base_url,
+                creds=creds,
+                bank_id=bank_id,
+                phone=phone,
+                database_url=settings.database_url,
+                secret=server_secret(settings),
+            )
+        )
+        console.print(f"connection {connection_id}")
+
+    @app.command()
+    def sync(
+        connection: list[int] = typer.Option(None, "--connection", help="Connection id(s)."),
+        all_: bool = typer.Option(False, "--all", help="Sync every connection."),
+        full: bool = typer.Option(False, "--full", help="Re-read all history."),
+    ) -> None:
+        """Pull accounts, balances, cards, transfers and transactions into the ledger."""
+        if not connection and not all_:
+            raise typer.BadParameter("give --connection ID or --all")
+        settings = get_settings()
+        try:
+            reports = asyncio.run(
+                sync_connections(
+                    None if all_ else list(connection),
+                    full=full,
+                    database_url=settings.database_url,
+                    secret=server_secret(settings),
+                )
+            )
+        except SyncAlreadyRunning as exc:
+            console.print(f"[yellow]{exc}[/yellow]")
+            raise typer.Exit(2) from None
+        failed = False
+        for report in reports:
+            s = report.stats
+            console.print(
+                f"run {report.run_id}: {report.status} pages={s.pages} inserted={s.inserted} "
+                f"changed={s.changed} unchanged={s.unchanged} issues={s.issues}"
+                + (f" error={report.error}" if report.error else "")
+            )
+            for issue in report.issues[:20]:
+                console.print(f"  issue {issue.kind} {issue.external_id or '-'}: {issue.reason}")
+            failed = failed or report.status == "FAILED"
+        if failed:
+            raise typer.Exit(1)

@@ -1,0 +1,115 @@
+"""Error codes, the errors whose message a client may see, and the mapping of every other
+exception to a masked error.
+
+A resolver raises a `PublicError` subclass for an expected failure. Anything else raised
+during execution is a bug or an outage: the client gets "Internal error" with the request
+id, and the log gets the full trace under the same id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from enum import StrEnum
+from typing import Any
+
+from graphql import GraphQLError
+
+log = logging.getLogger("graph.core.errors")
+
+
+class ErrorCode(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    RATE_LIMITED = "RATE_LIMITED"
+    UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class PublicError(Exception):
+    """An expected failure; its message and extensions are safe to show to the client."""
+
+    code: ErrorCode = ErrorCode.INTERNAL_SERVER_ERROR
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions = extensions
+
+
+class Unauthenticated(PublicError):
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class Forbidden(PublicError):
+    code = ErrorCode.FORBIDDEN
+
+
+class NotFound(PublicError):
+    code = ErrorCode.NOT_FOUND
+
+
+class BadUserInput(PublicError):
+    code = ErrorCode.BAD_USER_INPUT
+
+
+class RateLimited(PublicError):
+    code = ErrorCode.RATE_LIMITED
+
+
+class UpstreamUnavailable(PublicError):
+    code = ErrorCode.UPSTREAM_UNAVAILABLE
+
+
+INTERNAL_MESSAGE = "Internal error."
+# graphql-core ends messages about unknown fields, arguments, types and enum values with
+# " Did you mean ...?": with introspection off, that would still map the schema.
+_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
+
+
+def is_request_error(error: GraphQLError) -> bool:
+    """Syntax, validation and variable errors: found in the request itself before anything
+    ran. They have no path, and either no original exception or (a value that failed its
+    type's parser) the request's own node. A crash outside the resolvers has neither."""
+    return not error.path and (error.original_error is None or bool(error.nodes))
+
+
+def public_error(
+    error: GraphQLError, request_id: str, *, hide_suggestions: bool = False
+) -> GraphQLError:
+    """The version of `error` a client may see."""
+    original = error.original_error
+    if isinstance(original, PublicError):
+        return _with(error, original.message, {"code": original.code, **original.extensions})
+    if is_request_error(error):
+        message = _SUGGESTION.sub("", error.message) if hide_suggestions else error.message
+        return _with(error, message, {"code": ErrorCode.BAD_USER_INPUT})
+    return _with(
+        error,
+        INTERNAL_MESSAGE,
+        {"code": ErrorCode.INTERNAL_SERVER_ERROR, "requestId": request_id},
+    )
+
+
+def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={k: str(v) if isinstance(v, StrEnum) else v for k, v in extensions.items()},
+    )
+
+
+def log_errors(errors: list[GraphQLError], request_id: str) -> None:
+    """Expected errors briefly; anything else with its full trace, under the request id."""
+    for error in errors:
+        original = error.original_error
+        if isinstance(original, PublicError) or is_request_error(error):
+            log.info("request %s: %s", request_id, error.message)
+        else:
+            trace = (type(original), original, original.__traceback__) if original else None
+            log.error("request %s: unexpected error: %s", request_id, error, exc_info=trace)

@@ -1,0 +1,140 @@
+"""The ASGI application: GraphQL, the seed-compatible REST endpoints, health checks.
+
+`uvicorn --factory graph.server.app:create_app` (or `alif-graph serve`) runs it.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph.accounts.live import BankAccess
+from graph.auth.routes import auth_routes
+from graph.auth.runtime import AuthConfig
+from graph.limits.requests import RequestLimits
+from graph.schema import build_schema
+from graph.server.graphql import GraphQLEndpoint
+from graph.server.rest.openapi import openapi_document
+from graph.server.rest.routes import account_statement, endpoint, list_transactions
+from graph.server.secrets import server_secret
+from graph.server.services import Services
+from graph.settings import Settings, get_settings
+from ledger.db import create_engine, session_factory
+
+_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (the client's X-Request-ID if it is sane), echoed in the
+    response; logs and masked errors quote it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("x-request-id")
+        rid = given if given and _CLIENT_REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("x-request-id", rid)
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def cors(settings: Settings) -> list[Middleware]:
+    """Cross-origin calls from the allowed browser origins only. Tokens travel in the
+    Authorization header, never in cookies, so credentials are not allowed."""
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["POST"] if settings.is_production else ["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+            ],
+            max_age=600,
+        )
+    ]
+
+
+def create_app(
+    settings: Settings | None = None,
+    engine: AsyncEngine | None = None,
+    auth: AuthConfig | None = None,
+) -> Starlette:
+    """`auth` replaces parts of the consent flow (code sender, clock, bank transport)."""
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    engine = engine or create_engine(settings.database_url)
+    secret = server_secret(settings)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        secret=secret,
+        bank=BankAccess(secret, auth.bank_transport if auth else None),
+        limits=RequestLimits.from_settings(settings),
+    )
+    graphql = GraphQLEndpoint(build_schema(settings, services.limits.admit), services)
+    openapi = openapi_document(settings.max_page_size)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # any failure to reach the database means "not ready"
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def openapi_json(request: Request) -> Response:
+        return JSONResponse(openapi)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await services.limits.aclose()
+        if owns_engine:
+            await engine.dispose()
+
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/api/v1/openapi.json", openapi_json),
+        Route("/api/v1/alif/transactions", endpoint(services, list_transactions)),
+        Route(
+            "/api/v1/alif/accounts/{account_id}/statement",
+            endpoint(services, account_statement),
+        ),
+        *auth_routes(services, auth),
+    ]
+    middleware = [Middleware(RequestIdMiddleware), *cors(settings)]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

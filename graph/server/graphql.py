@@ -1,0 +1,120 @@
+"""POST/GET /graphql: authenticate, run the operation, record it, answer.
+
+The bearer token is checked (signature, expiry, consent) before GraphQL runs, so an
+unauthenticated request gets a 401 without touching the schema. Every request that gets
+that far leaves one audit row, allowed or not, written before its answer is sent. The
+GraphiQL page itself needs no token; its requests carry one in the Authorization header
+like any other client.
+
+In production only JSON POSTs are served: a GET puts the query in URLs (logs, caches) and,
+like a form post, can be sent cross-site without a CORS preflight.
+"""
+
+from __future__ import annotations
+
+import orjson
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.schema import BaseSchema
+
+from graph.audit.requests import write_audit
+from graph.audit.trail import Trail
+from graph.auth.principal import ConsentRefused, Party
+from graph.context import Context
+from graph.core.errors import INTERNAL_MESSAGE, ErrorCode, Unauthenticated
+from graph.server.services import Services, request_id
+from ledger.types import utcnow
+
+
+def unauthenticated(error: Unauthenticated) -> Response:
+    body = {
+        "errors": [{"message": error.message, "extensions": {"code": ErrorCode.UNAUTHENTICATED}}]
+    }
+    return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+
+def internal_error(rid: str) -> Response:
+    extensions = {"code": ErrorCode.INTERNAL_SERVER_ERROR, "requestId": rid}
+    return JSONResponse(
+        {"errors": [{"message": INTERNAL_MESSAGE, "extensions": extensions}]}, status_code=500
+    )
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    def __init__(self, schema: BaseSchema, services: Services) -> None:
+        super().__init__(
+            schema, graphql_ide=None if services.settings.is_production else "graphiql"
+        )
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+            response = self._ide_page()
+        else:
+            response = self._transport_refusal(request) or await self._answer(request)
+        await response(scope, receive, send)
+
+    def _ide_page(self) -> Response:
+        if self.graphql_ide is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        return HTMLResponse(self.graphql_ide_html)
+
+    def _transport_refusal(self, request: Request) -> Response | None:
+        if not self.services.settings.is_production:
+            return None
+        if request.method != "POST":
+            return PlainTextResponse(
+                "Method Not Allowed: POST a JSON body.", status_code=405, headers={"Allow": "POST"}
+            )
+        media_type = request.headers.get("content-type", "").partition(";")[0]
+        if media_type.strip().lower() != "application/json":
+            return PlainTextResponse("Send the request as application/json.", status_code=415)
+        return None
+
+    async def _answer(self, request: Request) -> Response:
+        started = utcnow()
+        party, trail = Party(), Trail()
+        async with self.services.sessions() as session:
+            try:
+                principal = await self.services.authenticate(session, request)
+            except Unauthenticated as error:
+                if isinstance(error, ConsentRefused):
+                    party = error.party
+                trail.codes.append(ErrorCode.UNAUTHENTICATED)
+                response = unauthenticated(error)
+            else:
+                party = principal.party
+                context = Context(
+                    request_id=request_id(request),
+                    settings=self.services.settings,
+                    principal=principal,
+                    session=session,
+                    bank=self.services.bank,
+                )
+                trail = context.trail
+                response = await self._execute(request, context)
+        # After the session has closed: the row must not share the fate of its transaction.
+        if not await write_audit(self.services.sessions, request, party, trail, at=started):
+            return internal_error(request_id(request))
+        return response
+
+    async def _execute(self, request: Request, context: Context) -> Response:
+        try:
+            response = await self.run(request, context=context)
+        except HTTPException as error:  # unreadable: not JSON, no query, a mutation by GET
+            context.trail.codes.append(ErrorCode.BAD_USER_INPUT)
+            return PlainTextResponse(error.reason, status_code=error.status_code)
+        decision = context.trail.rate_limit
+        if decision is not None:
+            response.headers.update(decision.headers())
+            # Too costly is answered as BAD_USER_INPUT: waiting would not help.
+            if not decision.allowed and not decision.too_costly:
+                response.status_code = 429
+        return response
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
