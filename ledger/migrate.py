@@ -14,6 +14,7 @@ _ROOT = Path(__file__).resolve().parent
 def alembic_config(url: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(_ROOT / "migrations"))
+    config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     if url:
         config.set_main_option("sqlalchemy.url", url)
     return config
@@ -22,6 +23,12 @@ def alembic_config(url: str | None = None) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at `url` (runs its own event loop: call from sync code)."""
     command.upgrade(alembic_config(url), revision)
+
+
+def revision(url: str, message: str) -> None:
+    """Generate a migration from the difference between the models and the database at
+    `url` (which must be at head); review it before committing."""
+    command.revision(alembic_config(url), message=message, autogenerate=True)
 
 
 def upgrade_connection(connection: Connection, revision: str = "head") -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import typer
+from alembic.util import CommandError
 from rich.console import Console
 
 from graph.cli import api as cli_api
@@ -26,8 +28,25 @@ console = Console()
 def db_upgrade(revision: str = typer.Argument("head", help="Target Alembic revision.")) -> None:
     """Apply the ledger migrations to ALIF_GRAPH_DATABASE_URL."""
     url = get_settings().database_url
-    migrate.upgrade(url, revision)
+    _migration_step(lambda: migrate.upgrade(url, revision))
     console.print(f"[green]database at {_redacted(url)} is at {revision}[/green]")
+
+
+@db_app.command("revision")
+def db_revision(
+    message: str = typer.Option(..., "--message", "-m", help="What the migration changes."),
+) -> None:
+    """Generate a migration from the models against ALIF_GRAPH_DATABASE_URL (at head)."""
+    _migration_step(lambda: migrate.revision(get_settings().database_url, message))
+
+
+def _migration_step(step: Callable[[], None]) -> None:
+    """Alembic's refusals (an unknown revision, a database behind head) are one line."""
+    try:
+        step()
+    except CommandError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
 
 
 @app.command()

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-
-import ledger.types
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

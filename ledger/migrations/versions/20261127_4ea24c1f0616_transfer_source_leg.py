@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import ledger.types
 
 
 revision: str = '4ea24c1f0616'

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import ledger.types
 
 
 revision: str = '51ca166dced0'
@@ -27,7 +26,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('sync_run', schema=None) as batch_op:
         # Existing rows get "now" so the NOT NULL column can be added to a populated table.
-        batch_op.add_column(sa.Column('heartbeat_at', ledger.types.UTCDateTime(timezone=True), nullable=False, server_default=sa.text('CURRENT_TIMESTAMP')))
+        batch_op.add_column(sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=False, server_default=sa.text('CURRENT_TIMESTAMP')))
         batch_op.create_index('uq_sync_run_one_running', ['connection_id'], unique=True, sqlite_where=sa.text("status = 'RUNNING'"), postgresql_where=sa.text("status = 'RUNNING'"))
 
     # ### end Alembic commands ###

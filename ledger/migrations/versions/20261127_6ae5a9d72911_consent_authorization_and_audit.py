@@ -11,14 +11,25 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import ledger.types
-from ledger.audit import POSTGRES_TRIGGERS, SQLITE_TRIGGERS
 
 
 revision: str = '6ae5a9d72911'
 down_revision: str | None = '51ca166dced0'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+SQLITE_TRIGGERS = [
+    "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
+    "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
+]
+POSTGRES_TRIGGERS = [
+    "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit_event is append-only'; END $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
+    "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+]
 
 
 def upgrade() -> None:
@@ -30,10 +41,10 @@ def upgrade() -> None:
     sa.Column('consent_id', sa.Integer(), nullable=False),
     sa.Column('redirect_uri', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('code_challenge', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-    sa.Column('created_at', ledger.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('code_expires_at', ledger.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('code_used_at', ledger.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', ledger.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('code_expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('code_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], ),
     sa.ForeignKeyConstraint(['consent_id'], ['consent.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -48,10 +59,10 @@ def upgrade() -> None:
     sa.Column('consent_id', sa.Integer(), nullable=False),
     sa.Column('code_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('created_at', ledger.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', ledger.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', ledger.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('locked_at', ledger.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('locked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['consent_id'], ['consent.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -62,9 +73,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('grant_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', ledger.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', ledger.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', ledger.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['grant_id'], ['authorization_grant.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')
@@ -73,7 +84,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_refresh_token_grant_id'), ['grant_id'], unique=False)
 
     # ### end Alembic commands ###
-    # The audit trail is append-only, enforced by the database itself.
+    # The audit trail is append-only, enforced by the database itself. The DDL is written
+    # out here, not imported: a migration is frozen at the day it was made.
     triggers = SQLITE_TRIGGERS if op.get_bind().dialect.name == "sqlite" else POSTGRES_TRIGGERS
     for statement in triggers:
         op.execute(statement)

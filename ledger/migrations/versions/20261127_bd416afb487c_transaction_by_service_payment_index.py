@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import ledger.types
 
 
 revision: str = 'bd416afb487c'
