@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -16,7 +16,7 @@ from ledger.types import UTCDateTime
 config = context.config
 
 
-def _render_item(kind: str, obj: Any, autogen: AutogenContext) -> str | bool:
+def _render_item(kind: str, obj: Any, autogen: AutogenContext) -> str | Literal[False]:
     """Write ledger column types as the plain SQLAlchemy types they are in DDL, so a
     generated migration is frozen: it must import no live code that may change later."""
     if kind == "type" and isinstance(obj, UTCDateTime):
