@@ -65,13 +65,6 @@ NBT_RATES: dict[str, tuple[tuple[date, Decimal], ...]] = {
 BANK_BUYS = Decimal("0.995")
 BANK_SELLS = Decimal("1.005")
 
-OTHER_TJ_BANKS = {
-    "EJSATJ22XXX": "Eskhata",
-    "OTJKTJ22XXX": "Orienbank",
-    "ASSETJ22XXX": "Amonatbonk",
-    "SPRBTJ22XXX": "Spitamen Bank",
-    "HUMOTJ22XXX": "Humo",
-}
 MONEY_TRANSFER_SYSTEMS = ("Золотая Корона", "Unistream", "Contact", "Western Union")
 
 
