@@ -27,6 +27,7 @@ class Context:
         principal: Principal,
         session: AsyncSession,
         bank: BankAccess,
+        trail: Trail | None = None,
     ) -> None:
         self.request_id = request_id
         self.settings = settings
@@ -34,7 +35,7 @@ class Context:
         self.locale = Locale.of(principal.locale)
         self.db = RequestDb(session)
         self.loaders = Loaders(self, bank)
-        self.trail = Trail()
+        self.trail = Trail() if trail is None else trail
         self._account_ids: asyncio.Future[list[int]] | None = None
 
     def may(self, scope: str) -> bool:

@@ -14,26 +14,27 @@ from __future__ import annotations
 
 import orjson
 from cross_web import HTTPException
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
 
-from graph.audit.requests import write_audit
 from graph.audit.trail import Trail
-from graph.auth.principal import ConsentRefused, Party
+from graph.auth.principal import Principal
 from graph.context import Context
-from graph.core.errors import INTERNAL_MESSAGE, ErrorCode, Unauthenticated
+from graph.core.errors import INTERNAL_MESSAGE, ErrorCode, PublicError
+from graph.server.pipeline import handle
 from graph.server.services import Services, request_id
-from ledger.types import utcnow
 
 
-def unauthenticated(error: Unauthenticated) -> Response:
-    body = {
-        "errors": [{"message": error.message, "extensions": {"code": ErrorCode.UNAUTHENTICATED}}]
-    }
-    return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+def public_error(error: PublicError, rid: str) -> Response:
+    """A request refused before GraphQL ran: only authentication can do that."""
+    body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+    if error.code == ErrorCode.UNAUTHENTICATED:
+        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    return JSONResponse(body, status_code=400)
 
 
 def internal_error(rid: str) -> Response:
@@ -76,31 +77,22 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return None
 
     async def _answer(self, request: Request) -> Response:
-        started = utcnow()
-        party, trail = Party(), Trail()
-        async with self.services.sessions() as session:
-            try:
-                principal = await self.services.authenticate(session, request)
-            except Unauthenticated as error:
-                if isinstance(error, ConsentRefused):
-                    party = error.party
-                trail.codes.append(ErrorCode.UNAUTHENTICATED)
-                response = unauthenticated(error)
-            else:
-                party = principal.party
-                context = Context(
-                    request_id=request_id(request),
-                    settings=self.services.settings,
-                    principal=principal,
-                    session=session,
-                    bank=self.services.bank,
-                )
-                trail = context.trail
-                response = await self._execute(request, context)
-        # After the session has closed: the row must not share the fate of its transaction.
-        if not await write_audit(self.services.sessions, request, party, trail, at=started):
-            return internal_error(request_id(request))
-        return response
+        trail = Trail()
+
+        async def run(session: AsyncSession, principal: Principal) -> Response:
+            context = Context(
+                request_id=request_id(request),
+                settings=self.services.settings,
+                principal=principal,
+                session=session,
+                bank=self.services.bank,
+                trail=trail,
+            )
+            return await self._execute(request, context)
+
+        return await handle(
+            self.services, request, trail, run, refused=public_error, failed=internal_error
+        )
 
     async def _execute(self, request: Request, context: Context) -> Response:
         try:
@@ -109,11 +101,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             context.trail.codes.append(ErrorCode.BAD_USER_INPUT)
             return PlainTextResponse(error.reason, status_code=error.status_code)
         decision = context.trail.rate_limit
-        if decision is not None:
-            response.headers.update(decision.headers())
-            # Too costly is answered as BAD_USER_INPUT: waiting would not help.
-            if not decision.allowed and not decision.too_costly:
-                response.status_code = 429
+        # Too costly is answered as BAD_USER_INPUT: waiting would not help.
+        if decision is not None and not decision.allowed and not decision.too_costly:
+            response.status_code = 429
         return response
 
     def encode_json(self, data: object) -> bytes:

@@ -14,7 +14,6 @@ as GraphQL counts one per field) and leaves one audit row.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -23,21 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from graph.audit.requests import write_audit
 from graph.audit.trail import Trail
-from graph.auth.principal import ConsentRefused, Party, Principal
+from graph.auth.principal import Principal
 from graph.auth.scopes import STATEMENTS_READ, TRANSACTIONS_READ
 from graph.core.errors import BadUserInput, ErrorCode, Forbidden, NotFound, PublicError
 from graph.core.inputs import check_period
 from graph.relay.ids import pk_of, to_global_id
+from graph.server.pipeline import handle
 from graph.server.rest.encoding import ExactJSONResponse, amount, maybe_amount
-from graph.server.services import Services, request_id
+from graph.server.services import Services
 from graph.transactions.types import TransactionType
 from ledger.queries import pages, rows, statements, visible_account_ids
 from ledger.queries.pages import TransactionCriteria
-from ledger.types import utcnow
 
-log = logging.getLogger("graph.server.rest")
 
 DEFAULT_LIMIT = 20
 # OFFSET reads and skips rows: bound how deep a client can make the database dig.
@@ -82,31 +79,17 @@ Handler = Callable[[Call], Awaitable[Response]]
 
 
 def endpoint(services: Services, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Wraps a handler with authentication, one session, error responses, the rate-limit
-    headers and the request's audit row (written once the session has closed)."""
+    """A handler served through the request pipeline (graph/server/pipeline.py)."""
 
     async def serve(request: Request) -> Response:
-        rid, started = request_id(request), utcnow()
-        party, trail = Party(), Trail(operation=f"rest.{handler.__name__}")
-        try:
-            async with services.sessions() as session:
-                principal = await services.authenticate(session, request)
-                party = principal.party
-                response = await handler(Call(request, session, principal, services, trail))
-        except PublicError as error:
-            if isinstance(error, ConsentRefused):
-                party = error.party
-            trail.codes.append(error.code)
-            response = _error_response(error, rid)
-        except Exception:
-            log.exception("request %s: unexpected error", rid)
-            trail.codes.append(ErrorCode.INTERNAL_SERVER_ERROR)
-            response = _internal_error(rid)
-        if trail.rate_limit is not None:
-            response.headers.update(trail.rate_limit.headers())
-        if not await write_audit(services.sessions, request, party, trail, at=started):
-            return _internal_error(rid)
-        return response
+        trail = Trail(operation=f"rest.{handler.__name__}")
+
+        async def run(session: AsyncSession, principal: Principal) -> Response:
+            return await handler(Call(request, session, principal, services, trail))
+
+        return await handle(
+            services, request, trail, run, refused=_error_response, failed=_internal_error
+        )
 
     return serve
 
