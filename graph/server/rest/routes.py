@@ -35,7 +35,6 @@ from graph.transactions.types import TransactionType
 from ledger.queries import pages, rows, statements, visible_account_ids
 from ledger.queries.pages import TransactionCriteria
 
-
 DEFAULT_LIMIT = 20
 # OFFSET reads and skips rows: bound how deep a client can make the database dig.
 MAX_OFFSET = 100_000
