@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Generic, Protocol, TypeVar
 
 from ledger.money import Money
 
@@ -130,15 +130,22 @@ class ServicePaymentRecord:
     autopay: bool = False
 
 
+R = TypeVar("R")
+
+
 @dataclass(slots=True)
-class Page:
+class Page(Generic[R]):
     """One upstream page: mapped records plus the issues found while mapping it."""
 
-    records: list[Any] = field(default_factory=list)
+    records: list[R] = field(default_factory=list)
     issues: list[SyncIssue] = field(default_factory=list)
     # The upstream position this page was read from; the sync cursor stores it.
     offset: int = 0
     raw_count: int = 0
+
+
+# A transactions page lists each service payment right after the transaction it paid.
+TransactionPageRecord = TransactionRecord | ServicePaymentRecord
 
 
 class Connector(Protocol):
@@ -147,16 +154,16 @@ class Connector(Protocol):
     # Records per transactions page; an unreadable page is skipped by this many.
     page_size: int
 
-    async def accounts(self) -> Page: ...
+    async def accounts(self) -> Page[AccountRecord]: ...
 
-    async def balances(self, account_external_ids: list[str]) -> Page: ...
+    async def balances(self, account_external_ids: list[str]) -> Page[BalanceRecord]: ...
 
-    async def cards(self) -> Page: ...
+    async def cards(self) -> Page[CardRecord]: ...
 
     def transaction_pages(
         self, account_external_id: str, since: datetime | None, offset: int = 0
-    ) -> AsyncIterator[Page]: ...
+    ) -> AsyncIterator[Page[TransactionPageRecord]]: ...
 
-    def transfer_pages(self, account_external_id: str) -> AsyncIterator[Page]: ...
+    def transfer_pages(self, account_external_id: str) -> AsyncIterator[Page[TransferRecord]]: ...
 
     async def aclose(self) -> None: ...

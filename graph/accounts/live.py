@@ -19,8 +19,8 @@ from sqlalchemy import RowMapping
 
 from connectors.base import BalanceRecord
 from connectors.credentials import CredentialsError, decrypt
+from connectors.errors import UpstreamError
 from connectors.factory import open_connector
-from connectors.obp.errors import UpstreamError
 from graph.core.dataloaders import Reader
 from graph.core.errors import UpstreamUnavailable
 from ledger.queries import rows

@@ -103,7 +103,7 @@ class BankLinker:
 
     async def start(self, phone: str) -> str:
         """Ask the bank for a consent; it texts its code to `phone`. Returns the consent id.
-        Raises connectors.obp.errors.UpstreamError when the bank refuses or is down."""
+        Raises connectors.errors.UpstreamError when the bank refuses or is down."""
         async with self._client() as obp:
             info = await obp.create_consent(
                 self.target.bank_id, "SMS", everything=True, phone_number=phone
