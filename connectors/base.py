@@ -1,7 +1,9 @@
 """The provider-neutral connector interface and the normalized records it yields.
 
 A connector turns one upstream bank's wire format into these records; the sync engine
-writes them into the ledger without knowing which bank they came from. Money is already
+writes them into the ledger without knowing which bank they came from. A consent broker is
+the bank's side of linking: the bank challenges the customer, and the right answer turns
+into credentials a connector can sync with. Money is already
 exact (`ledger.money.Money`), card numbers are already masked, and a record that could
 not be mapped arrives as a `SyncIssue` instead of an exception, so its siblings survive.
 """
@@ -14,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Generic, Protocol, TypeVar
 
+from connectors.credentials import Credentials
 from ledger.money import Money
 
 
@@ -165,5 +168,27 @@ class Connector(Protocol):
     ) -> AsyncIterator[Page[TransactionPageRecord]]: ...
 
     def transfer_pages(self, account_external_id: str) -> AsyncIterator[Page[TransferRecord]]: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BankConsent:
+    """What a bank's consent flow hands back: credentials to sync with, and their expiry."""
+
+    credentials: Credentials
+    expires_at: datetime | None
+
+
+class ConsentBroker(Protocol):
+    """Asks a bank for the customer's consent; the bank challenges the customer itself."""
+
+    async def start(self, phone: str) -> str:
+        """Ask for a consent; the bank sends its challenge to `phone`. Returns the consent id."""
+        ...
+
+    async def finish(self, consent_id: str, answer: str) -> BankConsent | None:
+        """Answer the challenge: the consent when the bank accepted, else None (it is spent)."""
+        ...
 
     async def aclose(self) -> None: ...
