@@ -34,7 +34,7 @@ import orjson
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from graph.accounts.live import BankAccess
+from connectors.bank_access import BankAccess
 from graph.auth.principal import ConsentGrant, Principal
 from graph.auth.scopes import ALL_SCOPES
 from graph.context import Context

@@ -1,7 +1,9 @@
 """The provider-neutral connector interface and the normalized records it yields.
 
 A connector turns one upstream bank's wire format into these records; the sync engine
-writes them into the ledger without knowing which bank they came from. Money is already
+writes them into the ledger without knowing which bank they came from. A consent broker is
+the bank's side of linking: the bank challenges the customer, and the right answer turns
+into credentials a connector can sync with. Money is already
 exact (`ledger.money.Money`), card numbers are already masked, and a record that could
 not be mapped arrives as a `SyncIssue` instead of an exception, so its siblings survive.
 """
@@ -12,8 +14,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Generic, Protocol, TypeVar
 
+from connectors.credentials import Credentials
 from ledger.money import Money
 
 
@@ -130,15 +133,22 @@ class ServicePaymentRecord:
     autopay: bool = False
 
 
+R = TypeVar("R")
+
+
 @dataclass(slots=True)
-class Page:
+class Page(Generic[R]):
     """One upstream page: mapped records plus the issues found while mapping it."""
 
-    records: list[Any] = field(default_factory=list)
+    records: list[R] = field(default_factory=list)
     issues: list[SyncIssue] = field(default_factory=list)
     # The upstream position this page was read from; the sync cursor stores it.
     offset: int = 0
     raw_count: int = 0
+
+
+# A transactions page lists each service payment right after the transaction it paid.
+TransactionPageRecord = TransactionRecord | ServicePaymentRecord
 
 
 class Connector(Protocol):
@@ -147,16 +157,38 @@ class Connector(Protocol):
     # Records per transactions page; an unreadable page is skipped by this many.
     page_size: int
 
-    async def accounts(self) -> Page: ...
+    async def accounts(self) -> Page[AccountRecord]: ...
 
-    async def balances(self, account_external_ids: list[str]) -> Page: ...
+    async def balances(self, account_external_ids: list[str]) -> Page[BalanceRecord]: ...
 
-    async def cards(self) -> Page: ...
+    async def cards(self) -> Page[CardRecord]: ...
 
     def transaction_pages(
         self, account_external_id: str, since: datetime | None, offset: int = 0
-    ) -> AsyncIterator[Page]: ...
+    ) -> AsyncIterator[Page[TransactionPageRecord]]: ...
 
-    def transfer_pages(self, account_external_id: str) -> AsyncIterator[Page]: ...
+    def transfer_pages(self, account_external_id: str) -> AsyncIterator[Page[TransferRecord]]: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BankConsent:
+    """What a bank's consent flow hands back: credentials to sync with, and their expiry."""
+
+    credentials: Credentials
+    expires_at: datetime | None
+
+
+class ConsentBroker(Protocol):
+    """Asks a bank for the customer's consent; the bank challenges the customer itself."""
+
+    async def start(self, phone: str) -> str:
+        """Ask for a consent; the bank sends its challenge to `phone`. Returns the consent id."""
+        ...
+
+    async def finish(self, consent_id: str, answer: str) -> BankConsent | None:
+        """Answer the challenge: the consent when the bank accepted, else None (it is spent)."""
+        ...
 
     async def aclose(self) -> None: ...

@@ -1,4 +1,9 @@
-"""Build the connector for a stored connection: the one place that picks a provider."""
+"""The one place that picks a provider: connectors, consent brokers and institution rows.
+
+Everything above this module (the sync engine, the graph, the command line) names a
+provider by its string (`alif`, `obp`) and receives the provider-neutral interfaces of
+`connectors.base`; only this module imports the provider packages.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,27 @@ from typing import Any
 
 import httpx
 
+from connectors.alif.constants import ALIF_BANK_ID, ALIF_INSTITUTION
 from connectors.alif.mapping import AlifMapper
+from connectors.base import Connector, ConsentBroker
 from connectors.credentials import Credentials
 from connectors.obp.auth import Auth, ConsentAuth, DirectLogin
 from connectors.obp.client import ObpClient
 from connectors.obp.connector import DEFAULT_PAGE_SIZE, ObpConnector
+from connectors.obp.consent_broker import ObpConsentBroker
 from connectors.obp.mapping import ObpMapper
 
 PROVIDERS = ("alif", "obp")
+# The bank a connection is made to when none is named.
+DEFAULT_BANK_ID = ALIF_BANK_ID
+
+# An institution row: code, name, country, BIC.
+Institution = tuple[str, str, str, str | None]
+
+
+def _check(provider: str) -> None:
+    if provider not in PROVIDERS:
+        raise ValueError(f"unknown provider {provider!r}; expected one of {PROVIDERS}")
 
 
 def _auth(credentials: Credentials) -> Auth:
@@ -37,10 +55,31 @@ def open_connector(
     transport: httpx.AsyncBaseTransport | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     **client_options: Any,
-) -> ObpConnector:
+) -> Connector:
     """`alif` applies Alif's attribute vocabulary and catalogue; `obp` reads plain OBP only."""
-    if provider not in PROVIDERS:
-        raise ValueError(f"unknown provider {provider!r}; expected one of {PROVIDERS}")
+    _check(provider)
     client = ObpClient(base_url, _auth(credentials), transport=transport, **client_options)
     mapper = AlifMapper() if provider == "alif" else ObpMapper()
     return ObpConnector(client, mapper, bank_id, page_size=page_size)
+
+
+def open_consent_broker(
+    provider: str,
+    base_url: str,
+    bank_id: str,
+    operator: Credentials,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    **client_options: Any,
+) -> ConsentBroker:
+    """The bank side of linking, logged in with the operator's own `operator` credentials
+    (username, password and consumer key); both providers speak OBP consents."""
+    _check(provider)
+    client = ObpClient(base_url, _auth(operator), transport=transport, **client_options)
+    return ObpConsentBroker(client, bank_id, operator.consumer_key)
+
+
+def institution_of(provider: str, bank_id: str) -> Institution:
+    """The ledger's institution row for a connection: Alif's own, or one per OBP bank."""
+    _check(provider)
+    return ALIF_INSTITUTION if provider == "alif" else (f"obp:{bank_id}", bank_id, "TJ", None)

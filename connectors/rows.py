@@ -18,7 +18,7 @@ from connectors.base import (
     TransactionRecord,
     TransferRecord,
 )
-from connectors.obp.masking import mask_account
+from connectors.masking import mask_account
 from ledger.money import Money
 
 

@@ -21,16 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors import rows
 from connectors.base import (
-    BalanceRecord,
-    CardRecord,
     Connector,
     Page,
     ServicePaymentRecord,
     SyncIssue,
+    TransactionPageRecord,
     TransactionRecord,
-    TransferRecord,
 )
-from connectors.obp.errors import ReauthRequired, UpstreamError, UpstreamMalformed
+from connectors.errors import ReauthRequired, UpstreamError, UpstreamMalformed
 from ledger import sync_store as store
 from ledger.models import Account, Card, Connection, ServicePayment, Transaction, Transfer, table
 from ledger.types import utcnow
@@ -160,7 +158,6 @@ class SyncEngine:
             latest = await store.latest_balances(s, ctx.accounts.values())
             snapshots = []
             for record in page.records:
-                assert isinstance(record, BalanceRecord)
                 account_id = ctx.accounts.get(record.account_external_id)
                 if account_id is None:
                     continue
@@ -186,7 +183,6 @@ class SyncEngine:
         page = await connector.cards()
         card_rows = []
         for record in page.records:
-            assert isinstance(record, CardRecord)
             account_id = ctx.accounts.get(record.account_external_id or "")
             card_rows.append(
                 rows.card_row(record, connection_id=ctx.connection_id, account_id=account_id)
@@ -198,7 +194,7 @@ class SyncEngine:
         self.progress.stage(f"transfers {account_ext}")
         account_id = ctx.accounts[account_ext]
         async for page in connector.transfer_pages(account_ext):
-            records = [r for r in page.records if isinstance(r, TransferRecord)]
+            records = page.records
             transfer_rows = [
                 rows.transfer_row(r, connection_id=ctx.connection_id, account_id=account_id)
                 for r in records
@@ -263,7 +259,12 @@ class SyncEngine:
         await self._close_stream(ctx, account_id, stream, cursor, seen_pending, whole_window, gap)
 
     async def _transaction_page(
-        self, ctx: _Context, account_id: int, stream: str, cursor: store.Cursor, page: Page
+        self,
+        ctx: _Context,
+        account_id: int,
+        stream: str,
+        cursor: store.Cursor,
+        page: Page[TransactionPageRecord],
     ) -> None:
         tx_rows = []
         payment_rows = []

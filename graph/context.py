@@ -8,7 +8,7 @@ import asyncio
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.accounts.live import BankAccess
+from connectors.bank_access import BankAccess
 from graph.audit.trail import Trail
 from graph.auth.principal import Principal
 from graph.core.dataloaders import RequestDb

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.models import Connection, Institution, User, table
@@ -49,6 +51,7 @@ async def add_connection(
     base_url: str,
     bank_id: str,
     credentials_encrypted: bytes,
+    upstream_consent_expires_at: datetime | None = None,
 ) -> int:
     result = await session.execute(
         CONNECTIONS.insert()
@@ -59,6 +62,7 @@ async def add_connection(
             base_url=base_url,
             bank_id=bank_id,
             credentials_encrypted=credentials_encrypted,
+            upstream_consent_expires_at=upstream_consent_expires_at,
         )
         .returning(CONNECTIONS.c.id)
     )
@@ -87,6 +91,77 @@ async def link_customer(
         base_url=base_url,
         bank_id=bank_id,
         credentials_encrypted=credentials_encrypted,
+    )
+
+
+async def connection_to(
+    session: AsyncSession, *, user_id: int, base_url: str, bank_id: str
+) -> int | None:
+    """The customer's connection to this bank, when they linked it before."""
+    found = await session.execute(
+        select(CONNECTIONS.c.id).where(
+            CONNECTIONS.c.user_id == user_id,
+            CONNECTIONS.c.base_url == base_url,
+            CONNECTIONS.c.bank_id == bank_id,
+        )
+    )
+    connection_id = found.scalar_one_or_none()
+    return None if connection_id is None else int(connection_id)
+
+
+async def renew_credentials(
+    session: AsyncSession,
+    connection_id: int,
+    *,
+    credentials_encrypted: bytes,
+    upstream_consent_expires_at: datetime | None,
+) -> None:
+    """Fresh credentials (a new bank consent) for a connection, which is usable again."""
+    await session.execute(
+        update(CONNECTIONS)
+        .where(CONNECTIONS.c.id == connection_id)
+        .values(
+            credentials_encrypted=credentials_encrypted,
+            upstream_consent_expires_at=upstream_consent_expires_at,
+            status="ACTIVE",
+            updated_at=utcnow(),
+        )
+    )
+
+
+async def link_bank(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    institution: tuple[str, str, str, str | None],
+    provider: str,
+    base_url: str,
+    bank_id: str,
+    credentials_encrypted: bytes,
+    upstream_consent_expires_at: datetime | None,
+) -> int:
+    """A customer's bank consent, stored; returns the connection id. Re-linking the same
+    bank replaces the connection's credentials instead of adding a second connection
+    (which would duplicate every account)."""
+    existing = await connection_to(session, user_id=user_id, base_url=base_url, bank_id=bank_id)
+    if existing is not None:
+        await renew_credentials(
+            session,
+            existing,
+            credentials_encrypted=credentials_encrypted,
+            upstream_consent_expires_at=upstream_consent_expires_at,
+        )
+        return existing
+    institution_id = await ensure_institution(session, *institution)
+    return await add_connection(
+        session,
+        user_id=user_id,
+        institution_id=institution_id,
+        provider=provider,
+        base_url=base_url,
+        bank_id=bank_id,
+        credentials_encrypted=credentials_encrypted,
+        upstream_consent_expires_at=upstream_consent_expires_at,
     )
 
 

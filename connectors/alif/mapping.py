@@ -10,10 +10,15 @@ from connectors.alif.attributes import AlifAttributes, read_attributes
 from connectors.alif.catalogue import find_provider
 from connectors.alif.constants import PRODUCT_ACCOUNT_TYPES
 from connectors.alif.transfers import apply_alif_details
-from connectors.base import ServicePaymentRecord, TransactionRecord, TransferRecord
+from connectors.base import (
+    ServicePaymentRecord,
+    TransactionPageRecord,
+    TransactionRecord,
+    TransferRecord,
+)
+from connectors.masking import mask_account
 from connectors.obp.fields import MappingError, obj, opt_list, opt_str
 from connectors.obp.mapping import ObpMapper
-from connectors.obp.masking import mask_account
 
 # Category of a service payment whose provider is not in the catalogue and that came
 # without a CATEGORY attribute.
@@ -32,7 +37,9 @@ class AlifMapper(ObpMapper):
             return PRODUCT_ACCOUNT_TYPES[code.upper()]
         return super().account_type(raw)
 
-    def transaction(self, raw: dict[str, Any], account_external_id: str) -> list[Any]:
+    def transaction(
+        self, raw: dict[str, Any], account_external_id: str
+    ) -> list[TransactionPageRecord]:
         base = self.base_transaction(raw, account_external_id)
         attrs = read_attributes(opt_list(raw, "transaction_attributes"))
         provider = find_provider(attrs.service_provider) if attrs.service_provider else None

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from connectors.base import TransferEventRecord, TransferRecord
+from connectors.masking import mask_account
 from connectors.obp.fields import (
     MappingError,
     decimal,
@@ -25,7 +26,6 @@ from connectors.obp.fields import (
     req_str,
     timestamp,
 )
-from connectors.obp.masking import mask_account
 
 DIRECTIONS = frozenset({"INBOUND", "OUTBOUND"})
 RAILS = frozenset(

@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
-from connectors.obp.errors import UpstreamMalformed
+from connectors.errors import UpstreamMalformed
 
 DIRECT_LOGIN_PATH = "/my/logins/direct"
 

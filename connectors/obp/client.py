@@ -20,20 +20,19 @@ from typing import Any, TypeVar
 
 import httpx
 
-from connectors.obp.auth import Auth
-from connectors.obp.consent import ConsentInfo, ConsentView, consent_body
-from connectors.obp.dates import format_filter_date
-from connectors.obp.errors import (
+from connectors.errors import (
     ReauthRequired,
     UpstreamAuthError,
     UpstreamError,
     UpstreamMalformed,
     UpstreamRateLimited,
     UpstreamUnavailable,
-    error_class,
-    parse_obp_code,
 )
-from connectors.obp.masking import redact
+from connectors.masking import redact
+from connectors.obp.auth import Auth
+from connectors.obp.consent import ConsentInfo, ConsentView, consent_body
+from connectors.obp.dates import format_filter_date
+from connectors.obp.error_codes import error_class, parse_obp_code
 from connectors.obp.retry import RetryPolicy, retry_after_seconds
 
 API_PREFIX = "/obp/v5.1.0"

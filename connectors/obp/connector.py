@@ -11,9 +11,17 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import Page, SyncIssue
+from connectors.base import (
+    AccountRecord,
+    BalanceRecord,
+    CardRecord,
+    Page,
+    SyncIssue,
+    TransactionPageRecord,
+    TransferRecord,
+)
+from connectors.errors import UpstreamForbidden, UpstreamNotFound
 from connectors.obp.client import ObpClient
-from connectors.obp.errors import UpstreamForbidden, UpstreamNotFound
 from connectors.obp.mapping import ObpMapper
 
 DEFAULT_PAGE_SIZE = 100
@@ -47,7 +55,7 @@ class ObpConnector:
         self.page_size = page_size
         self._clock = clock
 
-    async def accounts(self) -> Page:
+    async def accounts(self) -> Page[AccountRecord]:
         """`/my/accounts` at this bank, then each account's details (currency, product)."""
         summaries = [
             a
@@ -75,7 +83,7 @@ class ObpConnector:
         page.raw_count = len(summaries)
         return page
 
-    async def balances(self, account_external_ids: list[str]) -> Page:
+    async def balances(self, account_external_ids: list[str]) -> Page[BalanceRecord]:
         """All requested balances from ONE `/banks/ID/balances` call."""
         as_of = self._clock()
         wanted = set(account_external_ids)
@@ -93,7 +101,7 @@ class ObpConnector:
         )
         return page
 
-    async def cards(self) -> Page:
+    async def cards(self) -> Page[CardRecord]:
         """`/cards` lists cards at every bank; keep this bank's (and those that do not say)."""
         raw = [
             c
@@ -104,7 +112,7 @@ class ObpConnector:
 
     async def transaction_pages(
         self, account_external_id: str, since: datetime | None, offset: int = 0
-    ) -> AsyncIterator[Page]:
+    ) -> AsyncIterator[Page[TransactionPageRecord]]:
         """Oldest first from `since`; resume with `offset = page.offset + page.raw_count`
         and the same `since` (the offset counts within that date window)."""
         async for page_offset, raw in self._client.iter_transaction_pages(
@@ -117,7 +125,7 @@ class ObpConnector:
         ):
             yield self._mapper.map_transactions(raw, account_external_id, page_offset)
 
-    async def transfer_pages(self, account_external_id: str) -> AsyncIterator[Page]:
+    async def transfer_pages(self, account_external_id: str) -> AsyncIterator[Page[TransferRecord]]:
         """Transaction requests in pages where the bank pages them (the sandbox does), else
         the whole list as one page: a bank that ignores `limit` answers with more than asked
         or repeats the first page, and either ends the loop."""

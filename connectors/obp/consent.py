@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from connectors.errors import UpstreamMalformed
 from connectors.obp.dates import format_timestamp
-from connectors.obp.errors import UpstreamMalformed
 
 SCA_METHODS = ("SMS", "EMAIL", "IMPLICIT")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from connectors.base import (
     AccountRecord,
@@ -19,9 +19,18 @@ from connectors.base import (
     CardRecord,
     Page,
     SyncIssue,
+    TransactionPageRecord,
     TransactionRecord,
     TransferEventRecord,
     TransferRecord,
+)
+from connectors.masking import (
+    PanFormatError,
+    excerpt,
+    mask_account,
+    mask_pan,
+    pan_prefix,
+    redact,
 )
 from connectors.obp.cards import card_fingerprint, card_scheme, card_status, expiry_text
 from connectors.obp.fields import (
@@ -37,14 +46,6 @@ from connectors.obp.fields import (
     opt_timestamp,
     req_str,
     timestamp,
-)
-from connectors.obp.masking import (
-    PanFormatError,
-    excerpt,
-    mask_account,
-    mask_pan,
-    pan_prefix,
-    redact,
 )
 from connectors.obp.vocabulary import (
     FINAL_TRANSFER_STATUSES,
@@ -82,17 +83,20 @@ def _issue_id(raw: Any, id_keys: tuple[str, ...]) -> str | None:
     return None
 
 
+R = TypeVar("R")
+
+
 def map_page(
     kind: str,
     raw: list[Any],
-    map_one: Callable[[dict[str, Any]], list[Any]],
+    map_one: Callable[[dict[str, Any]], list[R]],
     *,
     id_keys: tuple[str, ...] = ("id",),
     offset: int = 0,
-) -> Page:
+) -> Page[R]:
     """Map each raw item; a MappingError (or money arithmetic out of range, such as the
     absolute value of the most negative amount) quarantines that item only."""
-    page = Page(offset=offset, raw_count=len(raw))
+    page: Page[R] = Page(offset=offset, raw_count=len(raw))
     for item in raw:
         try:
             page.records.extend(map_one(obj(item, kind)))
@@ -112,20 +116,22 @@ class ObpMapper:
 
     # -- pages ---------------------------------------------------------------------
 
-    def map_accounts(self, raw: list[Any]) -> Page:
+    def map_accounts(self, raw: list[Any]) -> Page[AccountRecord]:
         """Account detail objects (`GET .../accounts/ID/views/owner`), one per account."""
         return map_page("account", raw, lambda item: [self.account(item)])
 
-    def map_balances(self, raw: list[Any], as_of: datetime) -> Page:
+    def map_balances(self, raw: list[Any], as_of: datetime) -> Page[BalanceRecord]:
         """Entries of `GET /banks/ID/balances` (or one `.../balances` answer each)."""
         return map_page(
             "balance", raw, lambda item: self.balances(item, as_of), id_keys=("account_id", "id")
         )
 
-    def map_cards(self, raw: list[Any]) -> Page:
+    def map_cards(self, raw: list[Any]) -> Page[CardRecord]:
         return map_page("card", raw, lambda item: [self.card(item)], id_keys=("card_id",))
 
-    def map_transactions(self, raw: list[Any], account_external_id: str, offset: int = 0) -> Page:
+    def map_transactions(
+        self, raw: list[Any], account_external_id: str, offset: int = 0
+    ) -> Page[TransactionPageRecord]:
         return map_page(
             "transaction",
             raw,
@@ -133,7 +139,7 @@ class ObpMapper:
             offset=offset,
         )
 
-    def map_transfers(self, raw: list[Any], account_external_id: str) -> Page:
+    def map_transfers(self, raw: list[Any], account_external_id: str) -> Page[TransferRecord]:
         """`transaction_requests_with_charges` entries."""
         return map_page("transfer", raw, lambda item: [self.transfer(item, account_external_id)])
 
@@ -210,7 +216,9 @@ class ObpMapper:
             ),
         )
 
-    def transaction(self, raw: dict[str, Any], account_external_id: str) -> list[Any]:
+    def transaction(
+        self, raw: dict[str, Any], account_external_id: str
+    ) -> list[TransactionPageRecord]:
         """The records one upstream transaction yields (Alif adds a service payment)."""
         return [self.base_transaction(raw, account_external_id)]
 

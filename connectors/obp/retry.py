@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from connectors.obp.errors import UpstreamError, UpstreamRateLimited
+from connectors.errors import UpstreamError, UpstreamRateLimited
 
 BASE_DELAY = 0.5
 MAX_DELAY = 5.0

@@ -13,50 +13,18 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 
-import httpx
 from aiodataloader import DataLoader
 from sqlalchemy import RowMapping
 
+from connectors.bank_access import BankAccess
 from connectors.base import BalanceRecord
-from connectors.credentials import CredentialsError, decrypt
-from connectors.factory import open_connector
-from connectors.obp.errors import UpstreamError
+from connectors.credentials import CredentialsError
+from connectors.errors import UpstreamError
 from graph.core.dataloaders import Reader
 from graph.core.errors import UpstreamUnavailable
 from ledger.queries import rows
 
 log = logging.getLogger(__name__)
-
-
-class BankAccess:
-    """How the API reaches banks: the server secret (to decrypt credentials) and, in tests
-    and the demo, a transport to the sandbox."""
-
-    def __init__(self, secret: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.secret = secret
-        self.transport = transport
-
-    async def balances(self, upstream: Sequence[RowMapping]) -> dict[int, list[BalanceRecord]]:
-        """Balances of accounts that share one connection, from one upstream call."""
-        first = upstream[0]
-        by_external = {row["external_id"]: row["id"] for row in upstream}
-        connector = open_connector(
-            first["provider"],
-            first["base_url"],
-            first["bank_id"],
-            decrypt(first["credentials_encrypted"], self.secret),
-            transport=self.transport,
-            max_retries=1,
-        )
-        try:
-            page = await connector.balances(list(by_external))
-        finally:
-            await connector.aclose()
-        found: dict[int, list[BalanceRecord]] = defaultdict(list)
-        for record in page.records:
-            if isinstance(record, BalanceRecord) and record.account_external_id in by_external:
-                found[by_external[record.account_external_id]].append(record)
-        return found
 
 
 class LiveBalancesByAccountLoader(DataLoader[int, list[BalanceRecord]]):

@@ -14,8 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from connectors import credentials
-from connectors.alif.constants import ALIF_BANK_ID, ALIF_INSTITUTION
-from connectors.factory import PROVIDERS, open_connector
+from connectors.factory import DEFAULT_BANK_ID, PROVIDERS, institution_of, open_connector
 from connectors.heap import tune_for_sync
 from connectors.sync import SyncAlreadyRunning, SyncEngine, SyncReport
 from graph.server.secrets import server_secret
@@ -38,9 +37,7 @@ async def connect_bank(
     secret: str,
 ) -> int:
     """Store a Connection with encrypted credentials; returns its id."""
-    institution = (
-        ALIF_INSTITUTION if provider == "alif" else (f"obp:{bank_id}", bank_id, "TJ", None)
-    )
+    institution = institution_of(provider, bank_id)
     engine = create_engine(database_url)
     try:
         async with session_factory(engine).begin() as s:
@@ -138,7 +135,7 @@ def register(app: typer.Typer) -> None:
         username: str = typer.Option(..., help="DirectLogin username."),
         password: str = typer.Option(..., prompt=True, hide_input=True),
         consumer_key: str = typer.Option(..., help="The OBP consumer key."),
-        bank_id: str = typer.Option(ALIF_BANK_ID, help="The OBP bank id."),
+        bank_id: str = typer.Option(DEFAULT_BANK_ID, help="The OBP bank id."),
         phone: str = typer.Option("+992900000000", help="The customer's phone (+992...)."),
     ) -> None:
         """Link a bank for a customer; credentials are stored encrypted."""

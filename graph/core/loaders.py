@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from graph.accounts.live import BankAccess, LiveBalancesByAccountLoader
+from connectors.bank_access import BankAccess
+from graph.accounts.live import LiveBalancesByAccountLoader
 from graph.accounts.loaders import AccountByIdLoader, BalancesByAccountLoader, InstitutionByIdLoader
 from graph.cards.loaders import CardByIdLoader, CardsByAccountLoader
 from graph.core.dataloaders import Reader

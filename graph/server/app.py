@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graph.accounts.live import BankAccess
+from connectors.bank_access import BankAccess
 from graph.auth.routes import auth_routes
 from graph.auth.runtime import AuthConfig
 from graph.limits.requests import RequestLimits

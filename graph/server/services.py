@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
-from graph.accounts.live import BankAccess
+from connectors.bank_access import BankAccess
 from graph.auth.principal import Principal, authenticate
 from graph.core.errors import Unauthenticated
 from graph.limits.requests import RequestLimits

@@ -15,11 +15,9 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors.alif.constants import ALIF_INSTITUTION
-from connectors.base import Page
+from connectors.base import Connector, Page
 from connectors.credentials import Credentials, decrypt, encrypt
-from connectors.factory import open_connector
-from connectors.obp.connector import ObpConnector
+from connectors.factory import institution_of, open_connector
 from connectors.sandbox.app import create_app
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sync import SyncAlreadyRunning, SyncEngine
@@ -92,7 +90,7 @@ async def _connect(
         connection_id = await connections.link_customer(
             s,
             phone=customer.phone,
-            institution=ALIF_INSTITUTION,
+            institution=institution_of("alif", "alif.tj"),
             provider=provider,
             base_url="http://sandbox",
             bank_id="alif.tj",
@@ -101,7 +99,7 @@ async def _connect(
     return connection_id, creds
 
 
-def _connector(bank: Bank, provider: str, creds: Credentials, **options: Any) -> ObpConnector:
+def _connector(bank: Bank, provider: str, creds: Credentials, **options: Any) -> Connector:
     return open_connector(
         provider,
         "http://sandbox",
@@ -292,7 +290,7 @@ class _Killed(Exception):
 class _DiesAfter:
     """A connector that dies after `pages` transaction pages."""
 
-    def __init__(self, inner: ObpConnector, pages: int) -> None:
+    def __init__(self, inner: Connector, pages: int) -> None:
         self._inner = inner
         self._left = pages
         self.page_size = inner.page_size
@@ -430,7 +428,7 @@ def test_credentials_are_encrypted_at_rest() -> None:
 class _Reordered:
     """A bank that ignores the requested sort: each stream's records arrive in reverse."""
 
-    def __init__(self, inner: ObpConnector) -> None:
+    def __init__(self, inner: Connector) -> None:
         self._inner = inner
         self.page_size = inner.page_size
 

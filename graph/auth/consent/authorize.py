@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from connectors.obp.errors import UpstreamError
+from connectors.errors import UpstreamError
 from graph.auth import forms
 from graph.auth.consent import i18n, pages, sca
 from graph.auth.consent.flowkit import Flow, FlowKit, request_language

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from connectors.errors import ReauthRequired, UpstreamAuthError, UpstreamMalformed
 from connectors.obp.auth import BearerAuth, ConsentAuth, DirectLogin
 from connectors.obp.consent import ConsentInfo, ConsentView
-from connectors.obp.errors import ReauthRequired, UpstreamAuthError, UpstreamMalformed
 
 BANKS = "/obp/v5.1.0/banks"
 ACCOUNTS = "/obp/v5.1.0/my/accounts"

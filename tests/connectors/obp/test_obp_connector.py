@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from connectors.base import Connector, Page, TransactionRecord
+from connectors.errors import UpstreamUnavailable
 from connectors.obp.connector import ObpConnector
-from connectors.obp.errors import UpstreamUnavailable
 from connectors.obp.mapping import ObpMapper
 
 BANK = "alif.tj"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import httpx
 import pytest
 
-from connectors.obp.errors import UpstreamMalformed
+from connectors.errors import UpstreamMalformed
 
 BANK = "alif.tj"
 ACC = "8ca8a7e4-6d02-40e3-a129-0b2bf89de9f0"

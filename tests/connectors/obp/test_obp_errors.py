@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.obp.errors import (
+from connectors.errors import (
     UpstreamBadRequest,
     UpstreamError,
     UpstreamForbidden,
@@ -13,9 +13,8 @@ from connectors.obp.errors import (
     UpstreamNotFound,
     UpstreamRateLimited,
     UpstreamUnavailable,
-    error_class,
-    parse_obp_code,
 )
+from connectors.obp.error_codes import error_class, parse_obp_code
 
 ACCOUNTS = "/obp/v5.1.0/my/accounts"
 

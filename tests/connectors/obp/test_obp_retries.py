@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from connectors.obp.errors import (
+from connectors.errors import (
     UpstreamBadRequest,
     UpstreamMalformed,
     UpstreamNotFound,

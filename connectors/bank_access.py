@@ -1,0 +1,54 @@
+"""Live reads from banks for the API, whatever the provider.
+
+One per process. Each call opens a connector through the factory and closes it again, so
+no connection to a bank outlives the request that needed it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from connectors.base import BalanceRecord
+from connectors.credentials import decrypt
+from connectors.factory import open_connector
+
+
+class BankAccess:
+    """How the API reaches banks: the server secret (to decrypt credentials) and, in tests
+    and the demo, a transport to the sandbox."""
+
+    def __init__(self, secret: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.secret = secret
+        self.transport = transport
+
+    async def balances(
+        self, upstream: Sequence[Mapping[Any, Any]]
+    ) -> dict[int, list[BalanceRecord]]:
+        """Balances of accounts that share one connection, from one upstream call.
+
+        `upstream` are the accounts' ledger rows with their connection's target: `id`,
+        `external_id`, `provider`, `base_url`, `bank_id` and `credentials_encrypted`.
+        Raises connectors.errors.UpstreamError or CredentialsError."""
+        first = upstream[0]
+        by_external = {row["external_id"]: row["id"] for row in upstream}
+        connector = open_connector(
+            first["provider"],
+            first["base_url"],
+            first["bank_id"],
+            decrypt(first["credentials_encrypted"], self.secret),
+            transport=self.transport,
+            max_retries=1,
+        )
+        try:
+            page = await connector.balances(list(by_external))
+        finally:
+            await connector.aclose()
+        found: dict[int, list[BalanceRecord]] = defaultdict(list)
+        for record in page.records:
+            if record.account_external_id in by_external:
+                found[by_external[record.account_external_id]].append(record)
+        return found

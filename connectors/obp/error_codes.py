@@ -1,0 +1,74 @@
+"""OBP's error answers mapped onto the provider-neutral tree in `connectors/errors.py`.
+
+The HTTP status decides the error type; for a 400 the `OBP-NNNNN` prefix of the envelope's
+message refines it, because OBP answers 400 for many errors that have a more precise meaning.
+"""
+
+from __future__ import annotations
+
+import re
+
+from connectors.errors import (
+    UpstreamAuthError,
+    UpstreamBadRequest,
+    UpstreamError,
+    UpstreamForbidden,
+    UpstreamNotFound,
+    UpstreamRateLimited,
+    UpstreamUnavailable,
+)
+
+_OBP_CODE_RE = re.compile(r"^\s*(OBP-\d{5})\b")
+
+# Codes from obp-protocol.md section 3 (ErrorMessages.scala).
+_AUTH_CODES = frozenset(
+    {
+        "OBP-20001",  # not logged in
+        "OBP-20003",  # DirectLogin token invalid or expired
+        "OBP-20004",  # bad credentials
+        "OBP-20013",  # account locked
+        "OBP-20202",  # OAuth2 token cannot be verified
+        "OBP-20204",
+        "OBP-20205",
+        "OBP-20206",  # OAuth2 token invalid or expired
+        "OBP-35001",  # consent not found
+        "OBP-35003",  # consent expired
+        "OBP-35004",  # consent signature bad
+        "OBP-35005",  # consent not ACCEPTED (revoked, rejected)
+        "OBP-35032",  # consent header neither a JWT nor a known id
+    }
+)
+_FORBIDDEN_CODES = frozenset({"OBP-20006", "OBP-20017", "OBP-30022"})
+_NOT_FOUND_CODES = frozenset(
+    {"OBP-30001", "OBP-30003", "OBP-30017", "OBP-30018", "OBP-30067", "OBP-30076"}
+)
+
+
+def parse_obp_code(message: str | None) -> str | None:
+    """`"OBP-10018: Too Many Requests..."` -> `"OBP-10018"`; match the prefix, not the text."""
+    if not message:
+        return None
+    match = _OBP_CODE_RE.match(message)
+    return match.group(1) if match else None
+
+
+def error_class(status: int, code: str | None) -> type[UpstreamError]:
+    """The error type for a non-2xx status, refined by the OBP code when the status is 400."""
+    if status == 401:
+        return UpstreamAuthError
+    if status == 403:
+        return UpstreamForbidden
+    if status == 404:
+        return UpstreamNotFound
+    if status == 429:
+        return UpstreamRateLimited
+    if status == 409 or status >= 500:
+        return UpstreamUnavailable
+    if status == 400 and code is not None:
+        if code in _AUTH_CODES:
+            return UpstreamAuthError
+        if code in _FORBIDDEN_CODES:
+            return UpstreamForbidden
+        if code in _NOT_FOUND_CODES:
+            return UpstreamNotFound
+    return UpstreamBadRequest
