@@ -12,7 +12,7 @@ from graph.accounts.live import BankAccess
 from graph.audit.trail import Trail
 from graph.auth.principal import Principal
 from graph.core.dataloaders import RequestDb
-from graph.core.loaders import Loaders
+from graph.core.loaders import RequestLoaders
 from graph.core.locales import Locale
 from graph.settings import Settings
 from ledger.queries import visible_account_ids
@@ -33,7 +33,8 @@ class Context:
         self.principal = principal
         self.locale = Locale.of(principal.locale)
         self.db = RequestDb(session)
-        self.loaders = Loaders(self, bank)
+        self.bank = bank
+        self.loaders = RequestLoaders(self)
         self.trail = Trail()
         self._account_ids: asyncio.Future[list[int]] | None = None
 
