@@ -12,7 +12,7 @@ from connectors.bank_access import BankAccess
 from graph.audit.trail import Trail
 from graph.auth.principal import Principal
 from graph.core.dataloaders import RequestDb
-from graph.core.loaders import Loaders
+from graph.core.loaders import RequestLoaders
 from graph.core.locales import Locale
 from graph.settings import Settings
 from ledger.queries import visible_account_ids
@@ -34,7 +34,8 @@ class Context:
         self.principal = principal
         self.locale = Locale.of(principal.locale)
         self.db = RequestDb(session)
-        self.loaders = Loaders(self, bank)
+        self.bank = bank
+        self.loaders = RequestLoaders(self)
         self.trail = Trail() if trail is None else trail
         self._account_ids: asyncio.Future[list[int]] | None = None
 

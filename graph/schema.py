@@ -23,27 +23,22 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from graph.accounts.queries import AccountQueries
-from graph.accounts.types import Account, Institution
 from graph.audit.trail import RecordTrail
 from graph.cards.queries import CardQueries
-from graph.cards.types import Card
 from graph.context import Context
 from graph.core.errors import log_errors, public_error
 from graph.core.scalars import SCALARS
 from graph.insights.queries import InsightQueries
 from graph.limits.cost import Admit, QueryCost
 from graph.payments.queries import PaymentQueries
-from graph.payments.types import ServicePayment
+from graph.relay.node import node_classes
 from graph.relay.queries import NodeQueries
 from graph.settings import Settings
 from graph.statements.queries import StatementQueries
 from graph.transactions.queries import TransactionQueries
-from graph.transactions.types import Transaction
 from graph.transfers.queries import TransferQueries
-from graph.transfers.types import Transfer
 from graph.viewer.mutations import ConsentMutations
 from graph.viewer.queries import ViewerQueries
-from graph.viewer.types import Consent, Customer
 
 
 @strawberry.type(description="Read access to a customer's consented bank data.")
@@ -64,9 +59,6 @@ class Query(
 @strawberry.type(description="What a customer may change through a token.")
 class Mutation(ConsentMutations):
     pass
-
-
-NODE_TYPES = [Account, Card, Consent, Customer, Institution, ServicePayment, Transaction, Transfer]
 
 
 class LedgerSchema(strawberry.Schema):
@@ -136,7 +128,8 @@ def build_schema(settings: Settings, admit: Admit | None = None) -> strawberry.S
     return LedgerSchema(
         query=Query,
         mutation=Mutation,
-        types=NODE_TYPES,
+        # Every registered Node: the mixins above import each domain's types.
+        types=node_classes(),
         config=StrawberryConfig(scalar_map=SCALARS),
         hide_suggestions=settings.is_production,
         extensions=[

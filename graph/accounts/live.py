@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Protocol
 
 from aiodataloader import DataLoader
 from sqlalchemy import RowMapping
@@ -27,11 +28,17 @@ from ledger.queries import rows
 log = logging.getLogger(__name__)
 
 
+class BankReader(Reader, Protocol):
+    """A request that also reaches the banks."""
+
+    bank: BankAccess
+
+
 class LiveBalancesByAccountLoader(DataLoader[int, list[BalanceRecord]]):
-    def __init__(self, reader: Reader, bank: BankAccess) -> None:
+    def __init__(self, reader: BankReader) -> None:
         super().__init__()
         self.reader = reader
-        self.bank = bank
+        self.bank = reader.bank
 
     # An exception in the result list fails just that key: aiodataloader raises it from
     # `load`, which the stub's return type does not describe.

@@ -8,7 +8,7 @@ from graph.accounts.filters import AccountFilter, account_criteria
 from graph.accounts.types import Account, Institution
 from graph.auth.scopes import ACCOUNTS_READ
 from graph.context import Info
-from graph.core.pagination import Connection, Ordering, PageRequest
+from graph.core.pagination import Connection, Ordering, connection
 from graph.core.permissions import scoped
 from ledger.queries import pages, rows
 from ledger.queries.pages import ACCOUNT_KEYS
@@ -34,16 +34,15 @@ class AccountQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Account] | None:
-        context = info.context
-        request = PageRequest.parse(
-            ORDERING, context.settings, first=first, after=after, last=last, before=before
+        criteria = account_criteria(filter, await info.context.account_ids())
+        return await connection(
+            info,
+            ORDERING,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            page=lambda session, window: pages.account_page(session, criteria, window),
+            count=lambda session: pages.account_count(session, criteria),
+            to_node=Account.from_row,
         )
-        criteria = account_criteria(filter, await context.account_ids())
-        async with context.db.session() as session:
-            found = await pages.account_page(session, criteria, request.window)
-
-        async def count_all() -> int:
-            async with context.db.session() as session:
-                return await pages.account_count(session, criteria)
-
-        return request.connection(found, Account.from_row, count_all)

@@ -10,18 +10,27 @@ import strawberry
 from sqlalchemy import RowMapping
 
 from connectors.base import BalanceRecord
-from graph.auth.scopes import BALANCES_READ, CARDS_READ, STATEMENTS_READ, TRANSACTIONS_READ
+from graph.accounts.live import LiveBalancesByAccountLoader
+from graph.accounts.loaders import AccountByIdLoader, BalancesByAccountLoader, InstitutionByIdLoader
+from graph.auth.scopes import (
+    ACCOUNTS_READ,
+    BALANCES_READ,
+    CARDS_READ,
+    STATEMENTS_READ,
+    TRANSACTIONS_READ,
+)
+from graph.cards.loaders import CardsByAccountLoader
 from graph.context import Info
 from graph.core.inputs import within
 from graph.core.pagination import Connection
 from graph.core.permissions import scoped
 from graph.core.scalars import Money
 from graph.relay.ids import to_global_id
-from graph.relay.node import Node
+from graph.relay.node import Node, node
 from graph.statements.queries import statement_of
 from graph.statements.types import Statement
 from graph.transactions.filters import TransactionFilter, TransactionOrder, transaction_criteria
-from graph.transactions.queries import transaction_connection, transaction_page_request
+from graph.transactions.queries import transaction_connection
 from graph.transactions.types import Transaction
 
 if TYPE_CHECKING:
@@ -44,12 +53,18 @@ class BalanceType(Enum):
     AVAILABLE = "AVAILABLE"
 
 
+@node(scope=None)  # public reference data
 @strawberry.type(description="A bank or other provider of accounts.")
 class Institution(Node):
     code: str
     name: str
     country: str = strawberry.field(description="ISO 3166 alpha-2 code.")
     bic: str | None
+
+    @classmethod
+    async def resolve_node(cls, info: Info, pk: int) -> Institution | None:
+        found = await info.context.loaders.get(InstitutionByIdLoader).load(pk)
+        return cls.from_row(found) if found is not None else None
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Institution:
@@ -85,6 +100,7 @@ class Balance:
         )
 
 
+@node(scope=ACCOUNTS_READ)
 @strawberry.type(description="An account of the customer at an institution.")
 class Account(Node):
     type: AccountType
@@ -93,6 +109,10 @@ class Account(Node):
     currency: str
     pk: strawberry.Private[int]
     institution_pk: strawberry.Private[int]
+
+    @classmethod
+    async def resolve_node(cls, info: Info, pk: int) -> Account | None:
+        return cls.maybe(await info.context.loaders.get(AccountByIdLoader).load(pk))
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Account:
@@ -112,14 +132,14 @@ class Account(Node):
 
     @strawberry.field
     async def institution(self, info: Info) -> Institution:
-        row = await info.context.loaders.institution_by_id.load(self.institution_pk)
+        row = await info.context.loaders.get(InstitutionByIdLoader).load(self.institution_pk)
         if row is None:
             raise LookupError(f"institution {self.institution_pk} of account {self.pk} missing")
         return Institution.from_row(row)
 
     @scoped("The latest booked and available balances.", BALANCES_READ)
     async def balances(self, info: Info) -> list[Balance] | None:
-        found = await info.context.loaders.balances_by_account.load(self.pk)
+        found = await info.context.loaders.get(BalancesByAccountLoader).load(self.pk)
         return [Balance.from_row(row) for row in found]
 
     @scoped(
@@ -129,7 +149,7 @@ class Account(Node):
         BALANCES_READ,
     )
     async def live_balances(self, info: Info) -> list[Balance] | None:
-        found = await info.context.loaders.live_balances_by_account.load(self.pk)
+        found = await info.context.loaders.get(LiveBalancesByAccountLoader).load(self.pk)
         return [Balance.from_record(record) for record in found]
 
     @scoped("Cards linked to this account.", CARDS_READ)
@@ -138,7 +158,7 @@ class Account(Node):
     ) -> list[Annotated[Card, strawberry.lazy("graph.cards.types")]] | None:
         from graph.cards.types import Card
 
-        found = await info.context.loaders.cards_by_account.load(self.pk)
+        found = await info.context.loaders.get(CardsByAccountLoader).load(self.pk)
         return [Card.from_row(row) for row in found]
 
     @scoped("This account's transactions.", TRANSACTIONS_READ)
@@ -152,9 +172,11 @@ class Account(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Transaction] | None:
-        request = transaction_page_request(info, order_by, first, after, last, before)
         readable = within(await info.context.account_ids(), [self.pk])
-        return await transaction_connection(info, transaction_criteria(filter, readable), request)
+        criteria = transaction_criteria(filter, readable)
+        return await transaction_connection(
+            info, criteria, order_by, first=first, after=after, last=last, before=before
+        )
 
     @scoped("This account's statement of a period.", STATEMENTS_READ)
     async def statement(

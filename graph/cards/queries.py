@@ -7,7 +7,7 @@ import strawberry
 from graph.auth.scopes import CARDS_READ
 from graph.cards.types import Card
 from graph.context import Info
-from graph.core.pagination import Connection, Ordering, PageRequest
+from graph.core.pagination import Connection, Ordering, connection
 from graph.core.permissions import scoped
 from ledger.queries import pages
 from ledger.queries.pages import CARD_KEYS
@@ -26,16 +26,15 @@ class CardQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Card] | None:
-        context = info.context
-        request = PageRequest.parse(
-            ORDERING, context.settings, first=first, after=after, last=last, before=before
+        readable = await info.context.account_ids()
+        return await connection(
+            info,
+            ORDERING,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            page=lambda session, window: pages.card_page(session, readable, window),
+            count=lambda session: pages.card_count(session, readable),
+            to_node=Card.from_row,
         )
-        readable = await context.account_ids()
-        async with context.db.session() as session:
-            found = await pages.card_page(session, readable, request.window)
-
-        async def count_all() -> int:
-            async with context.db.session() as session:
-                return await pages.card_count(session, readable)
-
-        return request.connection(found, Card.from_row, count_all)

@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from sqlalchemy import RowMapping
 
-from graph.auth.scopes import ACCOUNTS_READ, TRANSACTIONS_READ
+from graph.accounts.loaders import AccountByIdLoader
+from graph.auth.scopes import ACCOUNTS_READ, CARDS_READ, TRANSACTIONS_READ
+from graph.cards.loaders import CardByIdLoader
 from graph.context import Info
 from graph.core.inputs import within
 from graph.core.pagination import Connection
 from graph.core.permissions import scoped
 from graph.relay.ids import to_global_id
-from graph.relay.node import Node
+from graph.relay.node import Node, node
 from graph.transactions.filters import TransactionOrder
-from graph.transactions.queries import transaction_connection, transaction_page_request
+from graph.transactions.queries import transaction_connection
 from graph.transactions.types import Transaction
 from ledger.queries.pages import TransactionCriteria
 
@@ -45,6 +47,7 @@ class CardStatus(Enum):
     CANCELLED = "CANCELLED"
 
 
+@node(scope=CARDS_READ)
 @strawberry.type(description="A payment card.")
 class Card(Node):
     scheme: CardScheme
@@ -54,6 +57,10 @@ class Card(Node):
     status: CardStatus
     pk: strawberry.Private[int]
     account_pk: strawberry.Private[int]
+
+    @classmethod
+    async def resolve_node(cls, info: Info, pk: int) -> Card | None:
+        return cls.maybe(await info.context.loaders.get(CardByIdLoader).load(pk))
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Card:
@@ -78,7 +85,9 @@ class Card(Node):
     ) -> Annotated[Account, strawberry.lazy("graph.accounts.types")] | None:
         from graph.accounts.types import Account
 
-        return Account.maybe(await info.context.loaders.account_by_id.load(self.account_pk))
+        return Account.maybe(
+            await info.context.loaders.get(AccountByIdLoader).load(self.account_pk)
+        )
 
     @scoped("Transactions paid with this card, newest first.", TRANSACTIONS_READ)
     async def transactions(
@@ -89,8 +98,9 @@ class Card(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Transaction] | None:
-        order = TransactionOrder.BOOKING_DATE_DESC
-        request = transaction_page_request(info, order, first, after, last, before)
         readable = within(await info.context.account_ids(), [self.account_pk])
         criteria = TransactionCriteria(account_ids=readable, card_ids=[self.pk])
-        return await transaction_connection(info, criteria, request)
+        order = TransactionOrder.BOOKING_DATE_DESC
+        return await transaction_connection(
+            info, criteria, order, first=first, after=after, last=last, before=before
+        )

@@ -1,27 +1,34 @@
-"""All dataloaders of one request, created with its context."""
+"""The dataloaders of one request, each made on first use."""
 
 from __future__ import annotations
 
-from connectors.bank_access import BankAccess
-from graph.accounts.live import LiveBalancesByAccountLoader
-from graph.accounts.loaders import AccountByIdLoader, BalancesByAccountLoader, InstitutionByIdLoader
-from graph.cards.loaders import CardByIdLoader, CardsByAccountLoader
-from graph.core.dataloaders import Reader
-from graph.payments.loaders import ServicePaymentByIdLoader
-from graph.transactions.loaders import TransactionByIdLoader, TransactionByServicePaymentLoader
-from graph.transfers.loaders import TransferByIdLoader, TransferEventsByTransferLoader
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from aiodataloader import DataLoader
+
+if TYPE_CHECKING:
+    from graph.context import Context
+
+LoaderT = TypeVar("LoaderT", bound=DataLoader[Any, Any])
 
 
-class Loaders:
-    def __init__(self, reader: Reader, bank: BankAccess) -> None:
-        self.account_by_id = AccountByIdLoader(reader)
-        self.institution_by_id = InstitutionByIdLoader(reader)
-        self.balances_by_account = BalancesByAccountLoader(reader)
-        self.live_balances_by_account = LiveBalancesByAccountLoader(reader, bank)
-        self.card_by_id = CardByIdLoader(reader)
-        self.cards_by_account = CardsByAccountLoader(reader)
-        self.transfer_by_id = TransferByIdLoader(reader)
-        self.transfer_events_by_transfer = TransferEventsByTransferLoader(reader)
-        self.service_payment_by_id = ServicePaymentByIdLoader(reader)
-        self.transaction_by_id = TransactionByIdLoader(reader)
-        self.transaction_by_service_payment = TransactionByServicePaymentLoader(reader)
+class RequestLoaders:
+    """The request's dataloaders, keyed by class: `loaders.get(AccountByIdLoader)` makes
+    the loader from the request's context the first time it is asked for, and returns that
+    same one (with its batch and its cache) for the rest of the request.
+
+    They live with the request and die with it: a loader kept longer would serve one
+    customer's rows to the next. A new loader needs no entry here; its constructor takes
+    the context (or a protocol of it, such as `graph.core.dataloaders.Reader`).
+    """
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self._made: dict[Callable[[Context], Any], Any] = {}
+
+    def get(self, kind: Callable[[Context], LoaderT]) -> LoaderT:
+        loader = self._made.get(kind)
+        if loader is None:
+            loader = self._made[kind] = kind(self._context)
+        return cast("LoaderT", loader)

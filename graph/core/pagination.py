@@ -4,6 +4,8 @@ A cursor is an opaque base64 of the row's position in its list, `(sort key, id)`
 with the kind of list it belongs to. `after`/`before` turn into bounds on that position, so
 every page is an index range read: page 10,000 costs what page 1 costs. `totalCount` is a
 separate COUNT, run only when a client selects it.
+
+Every list is built by `connection`, the one place that parses `first/after/last/before`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.core.errors import BadUserInput
 from graph.settings import Settings
 from ledger.queries.windows import Position, Window
+
+if TYPE_CHECKING:
+    from graph.context import Info
 
 NodeT = TypeVar("NodeT")
 
@@ -165,3 +171,32 @@ class PageRequest:
             ),
             count_all=count_all,
         )
+
+
+async def connection(
+    info: Info,
+    ordering: Ordering,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    page: Callable[[AsyncSession, Window], Awaitable[Sequence[RowMapping]]],
+    count: Callable[[AsyncSession], Awaitable[int]],
+    to_node: Callable[[RowMapping], NodeT],
+) -> Connection[NodeT]:
+    """One page of a list: `page` reads the rows of a keyset window, `count` counts the
+    whole list (only if `totalCount` is selected), `to_node` maps a row to its type. Both
+    queries run on the request's session, one statement at a time."""
+    context = info.context
+    request = PageRequest.parse(
+        ordering, context.settings, first=first, after=after, last=last, before=before
+    )
+    async with context.db.session() as session:
+        found = await page(session, request.window)
+
+    async def count_all() -> int:
+        async with context.db.session() as session:
+            return await count(session)
+
+    return request.connection(found, to_node, count_all)

@@ -6,7 +6,7 @@ import strawberry
 
 from graph.auth.scopes import PAYMENTS_READ
 from graph.context import Info
-from graph.core.pagination import Connection, Ordering, PageRequest
+from graph.core.pagination import Connection, Ordering, connection
 from graph.core.permissions import scoped
 from graph.payments.filters import ServicePaymentFilter, payment_criteria
 from graph.payments.types import ServicePayment
@@ -29,18 +29,16 @@ class PaymentQueries:
         before: str | None = None,
     ) -> Connection[ServicePayment] | None:
         context = info.context
-        request = PageRequest.parse(
-            ORDERING, context.settings, first=first, after=after, last=last, before=before
-        )
         criteria = payment_criteria(filter, await context.account_ids())
-        async with context.db.session() as session:
-            found = await pages.service_payment_page(session, criteria, request.window)
-
-        async def count_all() -> int:
-            async with context.db.session() as session:
-                return await pages.service_payment_count(session, criteria)
-
         locale = context.locale
-        return request.connection(
-            found, lambda row: ServicePayment.from_row(row, locale), count_all
+        return await connection(
+            info,
+            ORDERING,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            page=lambda session, window: pages.service_payment_page(session, criteria, window),
+            count=lambda session: pages.service_payment_count(session, criteria),
+            to_node=lambda row: ServicePayment.from_row(row, locale),
         )

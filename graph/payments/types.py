@@ -8,19 +8,23 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from sqlalchemy import RowMapping
 
-from graph.auth.scopes import ACCOUNTS_READ, TRANSACTIONS_READ
+from graph.accounts.loaders import AccountByIdLoader
+from graph.auth.scopes import ACCOUNTS_READ, PAYMENTS_READ, TRANSACTIONS_READ
 from graph.context import Info
 from graph.core.locales import Locale
 from graph.core.permissions import scoped
 from graph.core.scalars import Money
+from graph.payments.loaders import ServicePaymentByIdLoader
 from graph.relay.ids import to_global_id
-from graph.relay.node import Node
+from graph.relay.node import Node, node
+from graph.transactions.loaders import TransactionByServicePaymentLoader
 from graph.transactions.types import Category, CategorySource, Transaction
 
 if TYPE_CHECKING:
     from graph.accounts.types import Account
 
 
+@node(scope=PAYMENTS_READ)
 @strawberry.type(description="A payment to a service provider.")
 class ServicePayment(Node):
     provider: str
@@ -33,6 +37,11 @@ class ServicePayment(Node):
     autopay: bool
     pk: strawberry.Private[int]
     account_pk: strawberry.Private[int]
+
+    @classmethod
+    async def resolve_node(cls, info: Info, pk: int) -> ServicePayment | None:
+        row = await info.context.loaders.get(ServicePaymentByIdLoader).load(pk)
+        return cls.maybe(row, info.context.locale)
 
     @classmethod
     def from_row(cls, row: RowMapping, locale: Locale) -> ServicePayment:
@@ -54,7 +63,7 @@ class ServicePayment(Node):
 
     @scoped("The transaction that paid it.", TRANSACTIONS_READ)
     async def transaction(self, info: Info) -> Transaction | None:
-        row = await info.context.loaders.transaction_by_service_payment.load(self.pk)
+        row = await info.context.loaders.get(TransactionByServicePaymentLoader).load(self.pk)
         return Transaction.maybe(row, info)
 
     @scoped("The account it was paid from.", ACCOUNTS_READ)
@@ -63,4 +72,6 @@ class ServicePayment(Node):
     ) -> Annotated[Account, strawberry.lazy("graph.accounts.types")] | None:
         from graph.accounts.types import Account
 
-        return Account.maybe(await info.context.loaders.account_by_id.load(self.account_pk))
+        return Account.maybe(
+            await info.context.loaders.get(AccountByIdLoader).load(self.account_pk)
+        )

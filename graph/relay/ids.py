@@ -1,7 +1,7 @@
 """Opaque global ids: base64 of "TypeName:id", as Relay clients expect.
 
-Decoding is strict: anything that is not exactly such a value of a known type is a
-BAD_USER_INPUT error, never a 500 and never a lookup.
+Decoding is strict: anything that is not exactly such a value of a registered node type
+(graph.relay.node) is a BAD_USER_INPUT error, never a 500 and never a lookup.
 """
 
 from __future__ import annotations
@@ -12,19 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from graph.core.errors import BadUserInput
+from graph.relay.node import NODE_TYPES
 
-NODE_TYPES = frozenset(
-    {
-        "Account",
-        "Card",
-        "Consent",
-        "Customer",
-        "Institution",
-        "ServicePayment",
-        "Transaction",
-        "Transfer",
-    }
-)
 _DECODED = re.compile(r"^([A-Za-z]+):([1-9][0-9]{0,18})$")
 _MAX_ID_LENGTH = 80
 

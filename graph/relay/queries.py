@@ -11,66 +11,18 @@ from typing import cast
 
 import strawberry
 
-from graph.accounts.types import Account, Institution
-from graph.auth.scopes import (
-    ACCOUNTS_READ,
-    CARDS_READ,
-    PAYMENTS_READ,
-    TRANSACTIONS_READ,
-    TRANSFERS_READ,
-)
-from graph.cards.types import Card
 from graph.context import Info
 from graph.core.errors import BadUserInput, Forbidden
-from graph.payments.types import ServicePayment
 from graph.relay.ids import from_global_id
-from graph.relay.node import Node
-from graph.transactions.types import Transaction
-from graph.transfers.types import Transfer
-from graph.viewer.types import Consent, Customer
-from ledger.types import utcnow
-
-# The scope each type needs; None: any valid token may read it.
-NODE_SCOPES: dict[str, str | None] = {
-    "Account": ACCOUNTS_READ,
-    "Card": CARDS_READ,
-    "Consent": None,
-    "Customer": None,
-    "Institution": None,
-    "ServicePayment": PAYMENTS_READ,
-    "Transaction": TRANSACTIONS_READ,
-    "Transfer": TRANSFERS_READ,
-}
+from graph.relay.node import NODE_TYPES, Node
 
 
 async def load_node(info: Info, type_name: str, pk: int) -> Node | None:
-    context = info.context
-    scope = NODE_SCOPES[type_name]
-    if scope is not None and not context.may(scope):
+    node_type = NODE_TYPES[type_name]  # from_global_id let only registered names through
+    scope = node_type.scope
+    if scope is not None and not info.context.may(scope):
         raise Forbidden(f"This needs the consent scope {scope}.", scope=scope)
-    loaders = context.loaders
-    match type_name:
-        case "Account":
-            return Account.maybe(await loaders.account_by_id.load(pk))
-        case "Card":
-            return Card.maybe(await loaders.card_by_id.load(pk))
-        case "Transaction":
-            return Transaction.maybe(await loaders.transaction_by_id.load(pk), info)
-        case "Transfer":
-            return Transfer.maybe(await loaders.transfer_by_id.load(pk))
-        case "ServicePayment":
-            row = await loaders.service_payment_by_id.load(pk)
-            return ServicePayment.maybe(row, context.locale)
-        case "Institution":
-            found = await loaders.institution_by_id.load(pk)
-            return Institution.from_row(found) if found is not None else None
-        case "Customer":
-            principal = context.principal
-            return Customer.of(principal) if pk == principal.user_id else None
-        case "Consent":
-            principal = context.principal
-            return Consent.of(principal, utcnow()) if pk == principal.consent.id else None
-    return None
+    return await node_type.cls.resolve_node(info, pk)
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from graph.accounts.loaders import AccountByIdLoader
 from graph.auth.scopes import STATEMENTS_READ
 from graph.context import Info
 from graph.core.errors import NotFound
@@ -21,7 +22,7 @@ async def statement_of(
     info: Info, account_pk: int, date_from: date, date_to: date, booked_only: bool
 ) -> Statement:
     check_period(date_from, date_to)
-    account = await info.context.loaders.account_by_id.load(account_pk)
+    account = await info.context.loaders.get(AccountByIdLoader).load(account_pk)
     if account is None:
         # Missing and not consented look the same.
         raise NotFound("No account with this ID.")

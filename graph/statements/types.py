@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from graph.accounts.loaders import AccountByIdLoader
 from graph.auth.scopes import ACCOUNTS_READ
 from graph.context import Info
 from graph.core.pagination import Connection
 from graph.core.permissions import scoped
 from graph.core.scalars import Money
 from graph.transactions.filters import TransactionOrder
-from graph.transactions.queries import transaction_connection, transaction_page_request
+from graph.transactions.queries import transaction_connection
 from graph.transactions.types import Transaction
 from ledger.queries.pages import TransactionCriteria
 from ledger.queries.statements import StatementFigures
@@ -83,7 +84,9 @@ class Statement:
     ) -> Annotated[Account, strawberry.lazy("graph.accounts.types")] | None:
         from graph.accounts.types import Account
 
-        return Account.maybe(await info.context.loaders.account_by_id.load(self.account_pk))
+        return Account.maybe(
+            await info.context.loaders.get(AccountByIdLoader).load(self.account_pk)
+        )
 
     @strawberry.field(description="The period's transactions, oldest first.")
     async def transactions(
@@ -94,12 +97,13 @@ class Statement:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Transaction]:
-        order = TransactionOrder.BOOKING_DATE_ASC
-        request = transaction_page_request(info, order, first, after, last, before)
         criteria = TransactionCriteria(
             account_ids=[self.account_pk],
             date_from=self.from_,
             date_to=self.to,
             status="BOOKED" if self.booked_only else None,
         )
-        return await transaction_connection(info, criteria, request)
+        order = TransactionOrder.BOOKING_DATE_ASC
+        return await transaction_connection(
+            info, criteria, order, first=first, after=after, last=last, before=before
+        )

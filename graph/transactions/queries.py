@@ -6,7 +6,7 @@ import strawberry
 
 from graph.auth.scopes import TRANSACTIONS_READ
 from graph.context import Info
-from graph.core.pagination import Connection, Ordering, PageRequest
+from graph.core.pagination import Connection, Ordering, connection
 from graph.core.permissions import scoped
 from graph.transactions.filters import TransactionFilter, TransactionOrder, transaction_criteria
 from graph.transactions.types import Transaction
@@ -19,33 +19,29 @@ ORDERINGS = {
 }
 
 
-def transaction_page_request(
+async def transaction_connection(
     info: Info,
+    criteria: TransactionCriteria,
     order: TransactionOrder,
+    *,
     first: int | None,
     after: str | None,
     last: int | None,
     before: str | None,
-) -> PageRequest:
-    return PageRequest.parse(
-        ORDERINGS[order], info.context.settings, first=first, after=after, last=last, before=before
-    )
-
-
-async def transaction_connection(
-    info: Info, criteria: TransactionCriteria, request: PageRequest
 ) -> Connection[Transaction]:
     """One page of transactions: one statement, whatever the page size."""
-    context = info.context
-    async with context.db.session() as session:
-        found = await pages.transaction_page(session, criteria, request.window)
-
-    async def count_all() -> int:
-        async with context.db.session() as session:
-            return await pages.transaction_count(session, criteria)
-
-    locale = context.locale
-    return request.connection(found, lambda row: Transaction.from_row(row, locale), count_all)
+    locale = info.context.locale
+    return await connection(
+        info,
+        ORDERINGS[order],
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        page=lambda session, window: pages.transaction_page(session, criteria, window),
+        count=lambda session: pages.transaction_count(session, criteria),
+        to_node=lambda row: Transaction.from_row(row, locale),
+    )
 
 
 @strawberry.type
@@ -65,6 +61,7 @@ class TransactionQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Transaction] | None:
-        request = transaction_page_request(info, order_by, first, after, last, before)
         criteria = transaction_criteria(filter, await info.context.account_ids())
-        return await transaction_connection(info, criteria, request)
+        return await transaction_connection(
+            info, criteria, order_by, first=first, after=after, last=last, before=before
+        )

@@ -10,14 +10,25 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from sqlalchemy import RowMapping
 
-from graph.auth.scopes import ACCOUNTS_READ, CARDS_READ, PAYMENTS_READ, TRANSFERS_READ
+from graph.accounts.loaders import AccountByIdLoader
+from graph.auth.scopes import (
+    ACCOUNTS_READ,
+    CARDS_READ,
+    PAYMENTS_READ,
+    TRANSACTIONS_READ,
+    TRANSFERS_READ,
+)
+from graph.cards.loaders import CardByIdLoader
 from graph.context import Info
 from graph.core.locales import Locale
 from graph.core.permissions import scoped
 from graph.core.scalars import Money
+from graph.payments.loaders import ServicePaymentByIdLoader
 from graph.relay.ids import to_global_id
-from graph.relay.node import Node
+from graph.relay.node import Node, node
 from graph.transactions.categories import category_label
+from graph.transactions.loaders import TransactionByIdLoader
+from graph.transfers.loaders import TransferByIdLoader
 
 if TYPE_CHECKING:
     from graph.accounts.types import Account
@@ -114,6 +125,7 @@ class Category:
         return None
 
 
+@node(scope=TRANSACTIONS_READ)
 @strawberry.type(description="A booked or pending movement of money on an account.")
 class Transaction(Node):
     status: BookingStatus
@@ -143,6 +155,10 @@ class Transaction(Node):
     transfer_pk: strawberry.Private[int | None]
     service_payment_pk: strawberry.Private[int | None]
     replaces_pk: strawberry.Private[int | None]
+
+    @classmethod
+    async def resolve_node(cls, info: Info, pk: int) -> Transaction | None:
+        return cls.maybe(await info.context.loaders.get(TransactionByIdLoader).load(pk), info)
 
     @classmethod
     def from_row(cls, row: RowMapping, locale: Locale) -> Transaction:
@@ -178,7 +194,9 @@ class Transaction(Node):
     ) -> Annotated[Account, strawberry.lazy("graph.accounts.types")] | None:
         from graph.accounts.types import Account
 
-        return Account.maybe(await info.context.loaders.account_by_id.load(self.account_pk))
+        return Account.maybe(
+            await info.context.loaders.get(AccountByIdLoader).load(self.account_pk)
+        )
 
     @scoped("The card it was paid with.", CARDS_READ)
     async def card(
@@ -188,7 +206,7 @@ class Transaction(Node):
 
         if self.card_pk is None:
             return None
-        return Card.maybe(await info.context.loaders.card_by_id.load(self.card_pk))
+        return Card.maybe(await info.context.loaders.get(CardByIdLoader).load(self.card_pk))
 
     @scoped("The transfer it belongs to.", TRANSFERS_READ)
     async def transfer(
@@ -198,7 +216,9 @@ class Transaction(Node):
 
         if self.transfer_pk is None:
             return None
-        return Transfer.maybe(await info.context.loaders.transfer_by_id.load(self.transfer_pk))
+        return Transfer.maybe(
+            await info.context.loaders.get(TransferByIdLoader).load(self.transfer_pk)
+        )
 
     @scoped("The service payment it paid.", PAYMENTS_READ)
     async def service_payment(
@@ -208,14 +228,14 @@ class Transaction(Node):
 
         if self.service_payment_pk is None:
             return None
-        row = await info.context.loaders.service_payment_by_id.load(self.service_payment_pk)
+        row = await info.context.loaders.get(ServicePaymentByIdLoader).load(self.service_payment_pk)
         return ServicePayment.maybe(row, info.context.locale)
 
     @strawberry.field(description="The pending transaction this booked one replaced.")
     async def replaces_pending(self, info: Info) -> Transaction | None:
         if self.replaces_pk is None:
             return None
-        row = await info.context.loaders.transaction_by_id.load(self.replaces_pk)
+        row = await info.context.loaders.get(TransactionByIdLoader).load(self.replaces_pk)
         return Transaction.maybe(row, info)
 
     @classmethod

@@ -6,7 +6,7 @@ import strawberry
 
 from graph.auth.scopes import TRANSFERS_READ
 from graph.context import Info
-from graph.core.pagination import Connection, Ordering, PageRequest
+from graph.core.pagination import Connection, Ordering, connection
 from graph.core.permissions import scoped
 from graph.transfers.filters import TransferFilter, transfer_criteria
 from graph.transfers.types import Transfer
@@ -28,16 +28,15 @@ class TransferQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Transfer] | None:
-        context = info.context
-        request = PageRequest.parse(
-            ORDERING, context.settings, first=first, after=after, last=last, before=before
+        criteria = transfer_criteria(filter, await info.context.account_ids())
+        return await connection(
+            info,
+            ORDERING,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            page=lambda session, window: pages.transfer_page(session, criteria, window),
+            count=lambda session: pages.transfer_count(session, criteria),
+            to_node=Transfer.from_row,
         )
-        criteria = transfer_criteria(filter, await context.account_ids())
-        async with context.db.session() as session:
-            found = await pages.transfer_page(session, criteria, request.window)
-
-        async def count_all() -> int:
-            async with context.db.session() as session:
-                return await pages.transfer_count(session, criteria)
-
-        return request.connection(found, Transfer.from_row, count_all)

@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from sqlalchemy import RowMapping
 
-from graph.auth.scopes import ACCOUNTS_READ
+from graph.accounts.loaders import AccountByIdLoader
+from graph.auth.scopes import ACCOUNTS_READ, TRANSFERS_READ
 from graph.context import Info
 from graph.core.permissions import scoped
 from graph.core.scalars import Money
 from graph.relay.ids import to_global_id
-from graph.relay.node import Node
+from graph.relay.node import Node, node
 from graph.transactions.types import Counterparty
+from graph.transfers.loaders import TransferByIdLoader, TransferEventsByTransferLoader
 
 if TYPE_CHECKING:
     from graph.accounts.types import Account
@@ -62,6 +64,7 @@ class TransferEvent:
     note: str | None
 
 
+@node(scope=TRANSFERS_READ)
 @strawberry.type(description="A transfer of money, domestic or cross-border.")
 class Transfer(Node):
     direction: Direction
@@ -88,6 +91,10 @@ class Transfer(Node):
     completed_at: datetime | None
     pk: strawberry.Private[int]
     account_pk: strawberry.Private[int]
+
+    @classmethod
+    async def resolve_node(cls, info: Info, pk: int) -> Transfer | None:
+        return cls.maybe(await info.context.loaders.get(TransferByIdLoader).load(pk))
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Transfer:
@@ -123,7 +130,7 @@ class Transfer(Node):
 
     @strawberry.field(description="Every status the transfer went through, oldest first.")
     async def history(self, info: Info) -> list[TransferEvent]:
-        found = await info.context.loaders.transfer_events_by_transfer.load(self.pk)
+        found = await info.context.loaders.get(TransferEventsByTransferLoader).load(self.pk)
         return [
             TransferEvent(status=TransferStatus(r["status"]), at=r["at"], note=r["note"])
             for r in found
@@ -135,4 +142,6 @@ class Transfer(Node):
     ) -> Annotated[Account, strawberry.lazy("graph.accounts.types")] | None:
         from graph.accounts.types import Account
 
-        return Account.maybe(await info.context.loaders.account_by_id.load(self.account_pk))
+        return Account.maybe(
+            await info.context.loaders.get(AccountByIdLoader).load(self.account_pk)
+        )

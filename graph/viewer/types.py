@@ -10,9 +10,11 @@ from typing import Protocol
 import strawberry
 
 from graph.auth.principal import Principal
+from graph.context import Info
 from graph.core.locales import Locale
 from graph.relay.ids import to_global_id
-from graph.relay.node import Node
+from graph.relay.node import Node, node
+from ledger.types import utcnow
 
 
 @strawberry.enum
@@ -31,10 +33,16 @@ def mask_phone(phone: str) -> str:
     return phone[:6] + "•" * (len(phone) - 8) + phone[-2:]
 
 
+@node(scope=None)  # the token's own customer
 @strawberry.type(description="The bank customer who granted the consent.")
 class Customer(Node):
     phone_masked: str
     locale: Locale
+
+    @classmethod
+    async def resolve_node(cls, info: Info, pk: int) -> Customer | None:
+        principal = info.context.principal
+        return cls.of(principal) if pk == principal.user_id else None
 
     @classmethod
     def of(cls, principal: Principal) -> Customer:
@@ -62,6 +70,7 @@ class ConsentRecord(Protocol):
     def expires_at(self) -> datetime: ...
 
 
+@node(scope=None)  # the token's own consent
 @strawberry.type(description="What the customer allowed this app to read, and until when.")
 class Consent(Node):
     client: str = strawberry.field(description='The app; "development" for development tokens.')
@@ -73,6 +82,11 @@ class Consent(Node):
     created_at: datetime
     expires_at: datetime
     days_left: int = strawberry.field(description="Whole days until it expires.")
+
+    @classmethod
+    async def resolve_node(cls, info: Info, pk: int) -> Consent | None:
+        principal = info.context.principal
+        return cls.of(principal, utcnow()) if pk == principal.consent.id else None
 
     @classmethod
     def of(cls, principal: Principal, now: datetime) -> Consent:
