@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.models import Consent, table
+from ledger.models import AuthorizationGrant, Client, Consent, User, table
 
 CONSENTS = table(Consent)
+CUSTOMERS = table(User)
+CLIENTS = table(Client)
+GRANTS = table(AuthorizationGrant)
 
 AWAITING = "AWAITING_AUTHORISATION"
 AUTHORISED = "AUTHORISED"
@@ -56,7 +60,21 @@ class ConsentState:
         return self.effective_status(now) == AUTHORISED
 
 
-def _state(row: Consent) -> ConsentState:
+@dataclass(frozen=True, slots=True)
+class PresentedConsent:
+    """A consent as an access token presents it, with what the token check needs besides:
+    the customer, the app (None for a development consent) and the token's grant."""
+
+    consent: ConsentState
+    phone: str
+    locale: str
+    client_name: str | None
+    public_client_id: str | None
+    grant_found: bool  # the token's grant exists and was issued for this consent
+    grant_revoked: bool
+
+
+def _state(row: Consent | Row[Any]) -> ConsentState:
     return ConsentState(
         id=int(row.id or 0),
         user_id=row.user_id,
@@ -155,6 +173,48 @@ async def of_user(session: AsyncSession, user_id: int) -> list[ConsentState]:
         select(Consent).where(CONSENTS.c.user_id == user_id).order_by(CONSENTS.c.id.desc())
     )
     return [_state(r) for r in rows.scalars()]
+
+
+async def usable_of_user(
+    session: AsyncSession, user_id: int, *, now: datetime
+) -> list[ConsentState]:
+    """The customer's consents usable now, newest first (what a sync may act on)."""
+    return [c for c in await of_user(session, user_id) if c.usable(now)]
+
+
+async def presented(
+    session: AsyncSession, consent_id: int, *, grant_id: int | None
+) -> PresentedConsent | None:
+    """The consent an access token names, in one query (it runs on every request)."""
+    stmt = (
+        select(
+            CONSENTS,
+            CUSTOMERS.c.phone,
+            CUSTOMERS.c.locale,
+            CLIENTS.c.name.label("client_name"),
+            CLIENTS.c.client_id.label("public_client_id"),
+            GRANTS.c.id.label("grant_id"),
+            GRANTS.c.revoked_at.label("grant_revoked_at"),
+        )
+        .join(CUSTOMERS, CUSTOMERS.c.id == CONSENTS.c.user_id)
+        .outerjoin(CLIENTS, CLIENTS.c.id == CONSENTS.c.client_id)
+        # An OAuth token's grant: revoking it (code replay, refresh reuse, /auth/revoke)
+        # revokes every access token it issued.
+        .outerjoin(GRANTS, (GRANTS.c.id == grant_id) & (GRANTS.c.consent_id == CONSENTS.c.id))
+        .where(CONSENTS.c.id == consent_id)
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    return PresentedConsent(
+        consent=_state(row),
+        phone=row.phone,
+        locale=row.locale,
+        client_name=row.client_name,
+        public_client_id=row.public_client_id,
+        grant_found=row.grant_id is not None,
+        grant_revoked=row.grant_revoked_at is not None,
+    )
 
 
 async def expire_due(session: AsyncSession, *, now: datetime) -> int:

@@ -1,9 +1,9 @@
 """The principal of a request: the customer, and the consent their token carries.
 
 Checked on every request: the token's signature and expiry, then the consent itself
-(AUTHORISED, not expired, the token's customer; in production also an app's, not a
-development consent). Any failure is the same UNAUTHENTICATED to the client; the precise
-reason goes to the log only.
+(usable by the ledger's one rule, `ConsentState.usable`; the token's customer's; in
+production also an app's, not a development consent). Any failure is the same
+UNAUTHENTICATED to the client; the precise reason goes to the log only.
 """
 
 from __future__ import annotations
@@ -12,19 +12,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import RowMapping, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.auth.oauth.tokens import InvalidToken, verify_access_token
 from graph.core.errors import Unauthenticated
-from ledger.models import AuthorizationGrant, Client, Consent, User, table
+from ledger import consents
+from ledger.consents import PresentedConsent
 
 log = logging.getLogger("graph.auth")
-
-CONSENTS = table(Consent)
-CUSTOMERS = table(User)
-CLIENTS = table(Client)
-GRANTS = table(AuthorizationGrant)
 
 DEVELOPMENT_CLIENT = "development"
 _MAX_TOKEN_LENGTH = 4096
@@ -107,76 +102,56 @@ async def authenticate(
     except InvalidToken as exc:
         log.info("refused access token: %s", exc)
         raise Unauthenticated(_REFUSED) from None
-    stmt = (
-        select(
-            CONSENTS,
-            CUSTOMERS.c.phone,
-            CUSTOMERS.c.locale,
-            CLIENTS.c.name.label("client_name"),
-            CLIENTS.c.client_id.label("public_client_id"),
-            GRANTS.c.id.label("grant_id"),
-            GRANTS.c.revoked_at.label("grant_revoked_at"),
-        )
-        .join(CUSTOMERS, CUSTOMERS.c.id == CONSENTS.c.user_id)
-        .outerjoin(CLIENTS, CLIENTS.c.id == CONSENTS.c.client_id)
-        # An OAuth token's grant: revoking it (code replay, refresh reuse, /auth/revoke)
-        # revokes every access token it issued.
-        .outerjoin(
-            GRANTS, (GRANTS.c.id == claims.grant_id) & (GRANTS.c.consent_id == CONSENTS.c.id)
-        )
-        .where(CONSENTS.c.id == claims.consent_id)
-    )
-    row = (await session.execute(stmt)).mappings().first()
+    found = await consents.presented(session, claims.consent_id, grant_id=claims.grant_id)
     problem = (
-        _consent_problem(row, claims.user_id, now)
-        or _grant_problem(row, claims.grant_id)
-        or _development_problem(row, allow_development)
+        _consent_problem(found, claims.user_id, now)
+        or _grant_problem(found, claims.grant_id)
+        or _development_problem(found, allow_development)
     )
-    if row is None or problem is not None:
+    if found is None or problem is not None:
         log.info("refused consent %s: %s", claims.consent_id, problem)
-        client_id = row["public_client_id"] if row is not None else None
+        client_id = found.public_client_id if found is not None else None
         raise ConsentRefused(Party(claims.user_id, claims.consent_id, client_id))
+    consent = found.consent
     return Principal(
-        user_id=row["user_id"],
-        phone=row["phone"],
-        locale=row["locale"],
+        user_id=consent.user_id,
+        phone=found.phone,
+        locale=found.locale,
         consent=ConsentGrant(
-            id=row["id"],
-            client=row["client_name"] or DEVELOPMENT_CLIENT,
+            id=consent.id,
+            client=found.client_name or DEVELOPMENT_CLIENT,
             # A token never grants more than its consent, whatever it claims.
-            scopes=claims.scopes & frozenset(row["scopes"].split()),
-            account_ids=tuple(sorted({int(a) for a in row["account_ids"].split()})),
-            status=row["status"],
-            created_at=row["created_at"],
-            expires_at=row["expires_at"],
-            client_id=row["public_client_id"],
+            scopes=claims.scopes & consent.scopes,
+            account_ids=tuple(sorted(consent.account_ids)),
+            status=consent.status,
+            created_at=consent.created_at,
+            expires_at=consent.expires_at,
+            client_id=found.public_client_id,
         ),
     )
 
 
-def _development_problem(row: RowMapping | None, allowed: bool) -> str | None:
-    if row is None or allowed or row["client_id"] is not None:
+def _development_problem(found: PresentedConsent | None, allowed: bool) -> str | None:
+    if found is None or allowed or found.consent.client_id is not None:
         return None
     return "development consent refused in production"
 
 
-def _grant_problem(row: RowMapping | None, grant_id: int | None) -> str | None:
-    if row is None or grant_id is None:
+def _grant_problem(found: PresentedConsent | None, grant_id: int | None) -> str | None:
+    if found is None or grant_id is None:
         return None
-    if row["grant_id"] is None:
+    if not found.grant_found:
         return "no such grant for this consent"
-    if row["grant_revoked_at"] is not None:
+    if found.grant_revoked:
         return "grant revoked"
     return None
 
 
-def _consent_problem(row: RowMapping | None, user_id: int, now: datetime) -> str | None:
-    if row is None:
+def _consent_problem(found: PresentedConsent | None, user_id: int, now: datetime) -> str | None:
+    if found is None:
         return "no such consent"
-    if row["user_id"] != user_id:
+    if found.consent.user_id != user_id:
         return "consent of another customer"
-    if row["status"] != "AUTHORISED":
-        return f"consent is {row['status']}"
-    if row["expires_at"] <= now:
-        return "consent expired"
+    if not found.consent.usable(now):
+        return f"consent is {found.consent.effective_status(now)}"
     return None

@@ -139,3 +139,74 @@ async def test_retention_purges_data_after_the_window_and_keeps_consents(
     assert (left, kept, blob) == (0, 1, b"")
     async with sessions.begin() as s:
         assert await retention.run(s, now=NOW + timedelta(days=60), window=window) == {}
+
+
+async def test_a_consent_is_revoked_once_even_racing(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as s:
+        conn, _account = await connected_account(s)
+        consent_id = await _consent(s, await _user_of(s, conn))
+        await consents.authorise(
+            s, consent_id, account_ids=frozenset(), expires_at=NOW + timedelta(days=1), now=NOW
+        )
+    async with sessions() as first, sessions() as second:
+        # Both read it AUTHORISED; the conditional UPDATE lets only one revoke it.
+        assert (await consents.load(first, consent_id)) == (await consents.load(second, consent_id))
+        await second.commit()
+        await consents.transition(first, consent_id, consents.REVOKED, now=NOW)
+        await first.commit()
+        with pytest.raises(consents.IllegalTransition, match="REVOKED cannot become REVOKED"):
+            await consents.transition(second, consent_id, consents.REVOKED, now=NOW)
+
+
+async def test_usable_of_user_asks_the_one_rule(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as s:
+        conn, _account = await connected_account(s)
+        user = await _user_of(s, conn)
+        pending = await _consent(s, user)
+        short, long = await _consent(s, user), await _consent(s, user)
+        for consent_id, days in ((short, 1), (long, 30)):
+            await consents.authorise(
+                s,
+                consent_id,
+                account_ids=frozenset(),
+                expires_at=NOW + timedelta(days=days),
+                now=NOW,
+            )
+    async with sessions() as s:
+        now_usable = await consents.usable_of_user(s, user, now=NOW)
+        later = await consents.usable_of_user(s, user, now=NOW + timedelta(days=2))
+        assert await consents.usable_of_user(s, user + 1, now=NOW) == []
+    assert [c.id for c in now_usable] == [long, short] and pending not in {c.id for c in later}
+    assert [c.id for c in later] == [long]
+
+
+async def test_presented_carries_what_the_token_check_needs(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+        consent_id = await _consent(s, await _user_of(s, conn))
+        await consents.authorise(
+            s,
+            consent_id,
+            account_ids=frozenset({account}),
+            expires_at=NOW + timedelta(days=1),
+            now=NOW,
+        )
+    async with sessions() as s:
+        found = await consents.presented(s, consent_id, grant_id=None)
+        wrong_grant = await consents.presented(s, consent_id, grant_id=12345)
+        assert await consents.presented(s, consent_id + 1, grant_id=None) is None
+    assert found is not None and wrong_grant is not None
+    assert found.consent.account_ids == {account} and found.consent.usable(NOW)
+    assert (found.phone, found.locale, found.client_name, found.public_client_id) == (
+        "+992900000001",
+        "ru",
+        None,
+        None,
+    )
+    assert not found.grant_found and not wrong_grant.grant_found

@@ -14,25 +14,23 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
 from connectors.errors import UpstreamError
 from graph.auth import forms
-from graph.auth.consent import i18n, pages, sca
+from graph.auth.consent import i18n, pages
 from graph.auth.consent.flowkit import Flow, FlowKit, request_language
 from graph.auth.oauth import clients, pkce
-from graph.auth.oauth.grants import create as create_grant
 from graph.auth.runtime import Auth
 from graph.auth.scopes import ALL_SCOPES, parse_scopes
-from ledger import connections, consents
-from ledger.models import Account, table
+from ledger import connections, consents, customers, grants, one_time_codes
+from ledger.clients import RegisteredClient
+from ledger.customers import CustomerAccount
 
 log = logging.getLogger("graph.auth.bank")
 
-ACCOUNTS = table(Account)
 DUSHANBE = timezone(timedelta(hours=5))
 DEFAULT_DAYS = 90
 MAX_DAYS = 180
@@ -106,9 +104,7 @@ class AuthorizeFlow:
         return response
 
     @staticmethod
-    def _problem(
-        params: forms.Params, client: clients.RegisteredClient, state: str | None
-    ) -> str | None:
+    def _problem(params: forms.Params, client: RegisteredClient, state: str | None) -> str | None:
         if forms.repeated(params):
             return "invalid_request"
         if forms.single(params, "response_type") != "code":
@@ -173,7 +169,7 @@ class AuthorizeFlow:
         lang = flow.lang
         now = self.auth.clock()
         async with self.auth.sessions() as session:
-            accounts = await _accounts_of(session, flow.state["user_id"])
+            accounts = await customers.accounts_of(session, flow.state["user_id"])
         first = today(now)
         scopes = "".join(
             f"<li>{pages.escape(i18n.scope_text(lang, s))}</li>"
@@ -248,10 +244,15 @@ class AuthorizeFlow:
                 expires_at=now + timedelta(minutes=15),
                 now=now,
             )
-            issued = await sca.issue(
-                session, consent_id, purpose=sca.AUTHORISE, secret=self.auth.secret, now=now
+            issued = await one_time_codes.issue(
+                session,
+                consent_id,
+                purpose=one_time_codes.AUTHORISE,
+                secret=self.auth.secret,
+                now=now,
             )
-        assert isinstance(issued, sca.Issued)  # a new consent has no code to cool down from
+        # A new consent has no code to cool down from.
+        assert isinstance(issued, one_time_codes.Issued)
         await self.auth.sender.send(phone, issued.code, lang=flow.lang)
         flow.state.update(step="code", phone=phone, user_id=user_id, consent_id=consent_id)
         return await self.kit.next_page(flow)
@@ -264,11 +265,11 @@ class AuthorizeFlow:
         consent_id = flow.state["consent_id"]
         async with self.auth.sessions.begin() as session:
             # Exactly one `code` field: several (or none) count as one wrong attempt.
-            ok = await sca.verify(
+            ok = await one_time_codes.verify(
                 session,
                 consent_id,
                 forms.single(form, "code"),
-                purpose=sca.AUTHORISE,
+                purpose=one_time_codes.AUTHORISE,
                 secret=self.auth.secret,
                 now=self.auth.clock(),
             )
@@ -283,17 +284,17 @@ class AuthorizeFlow:
     async def resend(self, request: Request) -> Response:
         return await self.kit.resend(request, self._send)
 
-    async def _send(self, flow: Flow) -> sca.Issued | sca.CoolingDown:
+    async def _send(self, flow: Flow) -> one_time_codes.Issued | one_time_codes.CoolingDown:
         """A new code for the flow's consent, texted unless the last one is too recent."""
         async with self.auth.sessions.begin() as session:
-            issued = await sca.issue(
+            issued = await one_time_codes.issue(
                 session,
                 flow.state["consent_id"],
-                purpose=sca.AUTHORISE,
+                purpose=one_time_codes.AUTHORISE,
                 secret=self.auth.secret,
                 now=self.auth.clock(),
             )
-        if isinstance(issued, sca.Issued):
+        if isinstance(issued, one_time_codes.Issued):
             await self.auth.sender.send(flow.state["phone"], issued.code, lang=flow.lang)
         return issued
 
@@ -309,7 +310,7 @@ class AuthorizeFlow:
             return self.kit.error(flow.lang, "bad_request")
         now = self.auth.clock()
         async with self.auth.sessions() as session:
-            owned = {a["id"] for a in await _accounts_of(session, flow.state["user_id"])}
+            owned = {a.id for a in await customers.accounts_of(session, flow.state["user_id"])}
         chosen = _chosen_accounts(form.get("accounts", []), owned)
         if chosen is None:
             return await self.kit.fail(flow, "accounts_error")
@@ -338,7 +339,7 @@ class AuthorizeFlow:
                     await consents.authorise(
                         session, consent_id, account_ids=accounts, expires_at=expires_at, now=now
                     )
-                    code = await create_grant(
+                    code = await grants.create(
                         session,
                         client_id=state["client_pk"],
                         consent_id=consent_id,
@@ -423,29 +424,20 @@ def _log_bank_failure(exc: UpstreamError) -> None:
     log.warning("bank link failed: %s", exc)
 
 
-async def _accounts_of(session: AsyncSession, user_id: int) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        select(ACCOUNTS.c.id, ACCOUNTS.c.name, ACCOUNTS.c.number_masked, ACCOUNTS.c.currency)
-        .where(ACCOUNTS.c.user_id == user_id)
-        .order_by(ACCOUNTS.c.id)
-    )
-    return [dict(r) for r in rows.mappings()]
-
-
-def _account_boxes(accounts: list[dict[str, Any]], lang: str) -> pages.Markup:
+def _account_boxes(accounts: list[CustomerAccount], lang: str) -> pages.Markup:
     if not accounts:
         return pages.notice(pages.msg(lang, "no_accounts"))
-    boxes = (
-        '<label class="account"><input type="checkbox" name="accounts" value="{id}" checked> '
-        "{name} · {number} · {currency}</label>".format(
-            id=int(a["id"]),
-            name=pages.escape(a["name"]),
-            number=pages.escape(a["number_masked"]),
-            currency=pages.escape(a["currency"]),
-        )
-        for a in accounts
+    return pages.Markup("".join(_account_box(a) for a in accounts))
+
+
+def _account_box(account: CustomerAccount) -> str:
+    name, number, currency = (
+        pages.escape(v) for v in (account.name, account.number_masked, account.currency)
     )
-    return pages.Markup("".join(boxes))
+    return (
+        f'<label class="account"><input type="checkbox" name="accounts" value="{account.id}"'
+        f" checked> {name} · {number} · {currency}</label>"
+    )
 
 
 def _chosen_accounts(values: list[str], owned: set[int]) -> frozenset[int] | None:

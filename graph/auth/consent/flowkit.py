@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from graph.auth import forms
-from graph.auth.consent import i18n, pages, phones, sca
+from graph.auth.consent import i18n, pages, phones
 from graph.auth.consent.flows import FLOW_TTL_SECONDS, CookieSigner
 from graph.auth.runtime import Auth, ip_key, phone_key
+from ledger.one_time_codes import CoolingDown, Issued
 
 
 @dataclass
@@ -126,7 +127,7 @@ class FlowKit:
     async def resend(
         self,
         request: Request,
-        send: Callable[[Flow], Awaitable[sca.Issued | sca.CoolingDown | None]],
+        send: Callable[[Flow], Awaitable[Issued | CoolingDown | None]],
     ) -> Response:
         """POST resend: `send` a new code to the flow's phone, unless rate limited."""
         posted = await self.step(request, "code")
@@ -136,7 +137,7 @@ class FlowKit:
         if await self.sms_limited(flow.state["phone"]):
             return await self.fail(flow, "too_many")
         issued = await send(flow)
-        if isinstance(issued, sca.CoolingDown):
+        if isinstance(issued, CoolingDown):
             return await self.fail(flow, "cool_down", seconds=issued.seconds)
         flow.say("code_resent")
         return await self.next_page(flow)

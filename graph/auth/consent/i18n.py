@@ -8,6 +8,8 @@ shared/reference/domain-tj.md) and needs a native speaker's review before launch
 
 from __future__ import annotations
 
+from ledger import consents
+
 LANGUAGES = ("ru", "tg", "uz", "en")
 DEFAULT_LANGUAGE = "ru"
 LANGUAGE_NAMES = {"ru": "Русский", "tg": "Тоҷикӣ", "uz": "Oʻzbekcha", "en": "English"}
@@ -294,15 +296,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "uz": "Ruxsat bekor qilindi.",
         "en": "Access revoked.",
     },
-    "status_AUTHORISED": {"ru": "активно", "tg": "фаъол", "uz": "faol", "en": "active"},
-    "status_REVOKED": {"ru": "отозвано", "tg": "бозхонд", "uz": "bekor qilingan", "en": "revoked"},
-    "status_EXPIRED": {
-        "ru": "истекло",
-        "tg": "мӯҳлаташ гузашт",
-        "uz": "muddati tugagan",
-        "en": "expired",
-    },
-    "status_REJECTED": {"ru": "отклонено", "tg": "рад шуд", "uz": "rad etilgan", "en": "denied"},
     "development_app": {
         "ru": "Инструмент разработчика",
         "tg": "Асбоби барномасоз",
@@ -312,12 +305,30 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+# How the consents page names a consent's (effective) status.
+STATUSES: dict[str, dict[str, str]] = {
+    consents.AUTHORISED: {"ru": "активно", "tg": "фаъол", "uz": "faol", "en": "active"},
+    consents.REVOKED: {"ru": "отозвано", "tg": "бозхонд", "uz": "bekor qilingan", "en": "revoked"},
+    consents.EXPIRED: {
+        "ru": "истекло",
+        "tg": "мӯҳлаташ гузашт",
+        "uz": "muddati tugagan",
+        "en": "expired",
+    },
+    consents.REJECTED: {"ru": "отклонено", "tg": "рад шуд", "uz": "rad etilgan", "en": "denied"},
+}
+
+
 def text(lang: str, key: str) -> str:
     return MESSAGES[key].get(lang) or MESSAGES[key]["en"]
 
 
 def scope_text(lang: str, scope: str) -> str:
     return SCOPES[scope].get(lang) or SCOPES[scope]["en"]
+
+
+def status_text(lang: str, status: str) -> str:
+    return STATUSES[status].get(lang) or STATUSES[status]["en"]
 
 
 def supported(lang: str | None) -> str | None:

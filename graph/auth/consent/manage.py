@@ -11,21 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
 from graph.auth import forms
-from graph.auth.consent import i18n, pages, sca
+from graph.auth.consent import i18n, pages
 from graph.auth.consent.flowkit import Flow, FlowKit, request_language
 from graph.auth.runtime import Auth
 from graph.auth.scopes import ALL_SCOPES
-from ledger import consents
-from ledger.models import Client, User, table
+from ledger import clients, consents, customers, one_time_codes
 
-CLIENTS = table(Client)
-CUSTOMERS = table(User)
 PAGE = "/auth/consents"
 
 
@@ -82,16 +78,20 @@ class ManageConsents:
         await self._send(flow)
         return await self.kit.next_page(flow)
 
-    async def _send(self, flow: Flow) -> sca.Issued | sca.CoolingDown | None:
+    async def _send(self, flow: Flow) -> one_time_codes.Issued | one_time_codes.CoolingDown | None:
         """A code for the flow's anchor consent; None when there is nothing to manage."""
         anchor = flow.state["anchor"]
         if anchor is None:
             return None
         async with self.auth.sessions.begin() as session:
-            issued = await sca.issue(
-                session, anchor, purpose=sca.MANAGE, secret=self.auth.secret, now=self.auth.clock()
+            issued = await one_time_codes.issue(
+                session,
+                anchor,
+                purpose=one_time_codes.MANAGE,
+                secret=self.auth.secret,
+                now=self.auth.clock(),
             )
-        if isinstance(issued, sca.Issued):
+        if isinstance(issued, one_time_codes.Issued):
             await self.auth.sender.send(flow.state["phone"], issued.code, lang=flow.lang)
         return issued
 
@@ -107,11 +107,11 @@ class ManageConsents:
         ok = False
         if anchor is not None:
             async with self.auth.sessions.begin() as session:
-                ok = await sca.verify(
+                ok = await one_time_codes.verify(
                     session,
                     anchor,
                     forms.single(form, "code"),
-                    purpose=sca.MANAGE,
+                    purpose=one_time_codes.MANAGE,
                     secret=self.auth.secret,
                     now=self.auth.clock(),
                 )
@@ -156,12 +156,12 @@ class ManageConsents:
                 for c in await consents.of_user(session, flow.state["user_id"])
                 if c.status != consents.AWAITING
             ]
-            names = await _client_names(session, {c.client_id for c in listed if c.client_id})
+            apps = await clients.by_ids(session, {c.client_id for c in listed if c.client_id})
         if not listed:
             return pages.notice(pages.msg(lang, "manage_none"))
         rows = []
         for consent in listed:
-            status = consent.effective_status(now)
+            app = apps.get(consent.client_id or 0)
             action = (
                 pages.render(
                     "revoke_button.html",
@@ -170,17 +170,17 @@ class ManageConsents:
                     consent=consent.id,
                     label=i18n.text(lang, "revoke"),
                 )
-                if status == consents.AUTHORISED
+                if consent.usable(now)
                 else ""
             )
             rows.append(
                 pages.render(
                     "manage_row.html",
-                    app=names.get(consent.client_id or 0) or i18n.text(lang, "development_app"),
+                    app=app.name if app else i18n.text(lang, "development_app"),
                     scopes="; ".join(
                         i18n.scope_text(lang, s) for s in ALL_SCOPES if s in consent.scopes
                     ),
-                    status=i18n.text(lang, f"status_{status}"),
+                    status=i18n.status_text(lang, consent.effective_status(now)),
                     until=pages.msg(lang, "manage_until", date=_day(consent.expires_at)),
                     action=action,
                 )
@@ -194,23 +194,15 @@ def _day(moment: datetime) -> str:
 
 async def _anchor(session: AsyncSession, phone: str) -> tuple[int | None, int | None]:
     """(customer id, the consent a management code is bound to), without creating anyone."""
-    user_id = (
-        await session.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.phone == phone))
-    ).scalar_one_or_none()
+    user_id = await customers.id_by_phone(session, phone)
     if user_id is None:
         return None, None
     decided = [c for c in await consents.of_user(session, user_id) if c.status != consents.AWAITING]
-    return int(user_id), (decided[0].id if decided else None)
-
-
-async def _client_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    rows = await session.execute(select(CLIENTS.c.id, CLIENTS.c.name).where(CLIENTS.c.id.in_(ids)))
-    return {int(r[0]): str(r[1]) for r in rows}
+    return user_id, (decided[0].id if decided else None)
 
 
 async def _public_client_id(session: AsyncSession, pk: int | None) -> str | None:
     if pk is None:
         return None
-    return (
-        await session.execute(select(CLIENTS.c.client_id).where(CLIENTS.c.id == pk))
-    ).scalar_one_or_none()
+    app = (await clients.by_ids(session, {pk})).get(pk)
+    return app.client_id if app else None

@@ -1,8 +1,9 @@
-"""The client registry: apps that may ask customers for consent.
+"""Registering and authenticating clients: apps that may ask customers for consent.
 
-A client's secret is shown once at registration and stored only as a salted scrypt hash.
-Redirect URIs are matched exactly (no prefixes, no wildcards): a loose match is how
-authorization codes get sent to an attacker.
+Storage is ledger/clients.py; this module makes and checks what goes in. A client's secret
+is shown once at registration and stored only as a salted scrypt hash. Redirect URIs are
+matched exactly (no prefixes, no wildcards): a loose match is how authorization codes get
+sent to an attacker.
 """
 
 from __future__ import annotations
@@ -16,31 +17,17 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.auth.scopes import ALL_SCOPES
-from ledger.models import Client, table
+from ledger import clients
+from ledger.clients import RegisteredClient
 from ledger.types import utcnow
-
-CLIENTS = table(Client)
 
 CLIENT_ID_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # scrypt cost: ~16 MiB and tens of milliseconds, run off the event loop.
 _N, _R, _P = 2**14, 8, 1
-
-
-@dataclass(frozen=True, slots=True)
-class RegisteredClient:
-    id: int
-    client_id: str
-    name: str
-    redirect_uris: tuple[str, ...]
-    allowed_scopes: frozenset[str]
-
-    def has_redirect_uri(self, uri: str) -> bool:
-        return uri in self.redirect_uris
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +80,6 @@ def secret_matches(secret: str, stored: str) -> bool:
     return secrets.compare_digest(digest, base64.urlsafe_b64decode(expected))
 
 
-def _row_client(row: Client) -> RegisteredClient:
-    return RegisteredClient(
-        id=int(row.id or 0),
-        client_id=row.client_id,
-        name=row.name,
-        redirect_uris=tuple(u for u in row.redirect_uris.split("\n") if u),
-        allowed_scopes=frozenset(row.allowed_scopes.split()),
-    )
-
-
 async def create(
     session: AsyncSession,
     *,
@@ -121,41 +98,33 @@ async def create(
     client_id = "app_" + secrets.token_hex(12)
     secret = secrets.token_urlsafe(32)
     secret_hash = await asyncio.to_thread(hash_secret, secret)
-    row = Client(
+    client = await clients.register(
+        session,
         client_id=client_id,
         name=name,
         secret_hash=secret_hash,
-        redirect_uris="\n".join(uris),
-        allowed_scopes=" ".join(sorted(allowed)),
-        created_at=utcnow(),
+        redirect_uris=uris,
+        allowed_scopes=allowed,
+        now=utcnow(),
     )
-    session.add(row)
-    await session.flush()
-    return NewClient(client=_row_client(row), secret=secret)
+    return NewClient(client=client, secret=secret)
 
 
 async def find(session: AsyncSession, client_id: str) -> RegisteredClient | None:
     if not CLIENT_ID_SHAPE.match(client_id):
         return None
-    row = (
-        await session.execute(select(Client).where(CLIENTS.c.client_id == client_id))
-    ).scalar_one_or_none()
-    return _row_client(row) if row else None
+    return await clients.by_client_id(session, client_id)
 
 
 async def authenticate(
     session: AsyncSession, client_id: str, secret: str
 ) -> RegisteredClient | None:
     """The client if the secret is its own; None otherwise (same cost either way)."""
-    row = None
-    if CLIENT_ID_SHAPE.match(client_id):
-        row = (
-            await session.execute(select(Client).where(CLIENTS.c.client_id == client_id))
-        ).scalar_one_or_none()
-    stored = row.secret_hash if row else _dummy_hash()
-    if not await asyncio.to_thread(secret_matches, secret, stored) or row is None:
+    client = await find(session, client_id)
+    stored = client.secret_hash if client else _dummy_hash()
+    if not await asyncio.to_thread(secret_matches, secret, stored) or client is None:
         return None
-    return _row_client(row)
+    return client
 
 
 @functools.cache

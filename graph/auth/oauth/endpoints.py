@@ -3,8 +3,8 @@
 Bodies may be form-encoded (RFC 6749) or a flat JSON object. A parameter sent twice is an
 invalid_request (RFC 6749 3.2). Clients authenticate with client_secret_basic or
 client_secret_post, never both. Requests are rate limited per address before anything
-else and per client before the (deliberately slow) secret check. Errors carry only the
-RFC 6749 code; the reason goes to the log and the audit trail.
+else and per client before the (deliberately slow) secret check. Refusals are raised as
+OAuth errors (errors.py), which carry only the RFC 6749 code to the client.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import unquote
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,21 +21,21 @@ from starlette.responses import JSONResponse, Response
 
 from graph.auth import forms
 from graph.auth.oauth import clients, grants
+from graph.auth.oauth.errors import (
+    NO_STORE,
+    InvalidClient,
+    InvalidRequest,
+    InvalidScope,
+    RateLimited,
+    UnsupportedGrantType,
+    answers_oauth_errors,
+)
 from graph.auth.runtime import Auth, ip_key
 from graph.auth.scopes import parse_scopes
-from graph.limits.buckets import RateLimiter, client_key, rate_limit_response
+from graph.limits.buckets import RateLimiter, client_key
+from ledger.clients import RegisteredClient
 
 log = logging.getLogger("graph.auth.oauth.endpoints")
-
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def oauth_error(error: str, status: int = 400) -> JSONResponse:
-    headers = dict(NO_STORE)
-    if error == "invalid_client":
-        status = 401
-        headers["WWW-Authenticate"] = 'Basic realm="alif-graph"'
-    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 def _basic_credentials(header: str | None) -> tuple[str, str] | None:
@@ -57,113 +57,122 @@ class OAuthEndpoints:
     def __init__(self, auth: Auth) -> None:
         self.auth = auth
 
-    async def _client(
-        self, request: Request, params: forms.Params
-    ) -> clients.RegisteredClient | Response:
-        """The authenticated client, or the error / rate-limit response."""
+    async def _client(self, request: Request, params: forms.Params) -> RegisteredClient:
+        """The client that authenticated the request."""
         basic = _basic_credentials(request.headers.get("authorization"))
         posted_id, posted_secret = (
             forms.single(params, "client_id"),
             forms.single(params, "client_secret"),
         )
         if basic is not None and (posted_secret is not None or posted_id not in (None, basic[0])):
-            return oauth_error("invalid_request")  # two authentication methods at once
+            raise InvalidRequest("two client authentication methods at once")
         client_id, secret = basic if basic is not None else (posted_id, posted_secret)
         if not client_id or not secret:
-            return oauth_error("invalid_client")
+            raise InvalidClient("no client credentials")
         limits: list[tuple[RateLimiter, str]] = []
         if clients.CLIENT_ID_SHAPE.match(client_id):
             limits.append((self.auth.token_by_client, client_key(client_id)))
         if limits and (refused := await self.auth.limit(limits)):
-            return rate_limit_response(refused)
+            raise RateLimited(refused)
         async with self.auth.sessions() as session:
             client = await clients.authenticate(session, client_id, secret)
         if client is None:
             log.info("token endpoint: client authentication failed")
-            return oauth_error("invalid_client")
+            raise InvalidClient("client authentication failed")
         return client
 
-    async def _params(self, request: Request) -> forms.Params | Response:
+    async def _params(self, request: Request) -> forms.Params:
         if refused := await self.auth.limit([(self.auth.token_by_ip, ip_key(request))]):
-            return rate_limit_response(refused)
+            raise RateLimited(refused)
         try:
             params = await forms.read_params(request, allow_json=True)
-        except forms.BadBody:
-            return oauth_error("invalid_request")
+        except forms.BadBody as exc:
+            raise InvalidRequest(str(exc)) from None
         if forms.repeated(params):
-            return oauth_error("invalid_request")
+            raise InvalidRequest("a parameter sent more than once")
         return params
 
-    async def _posted(
-        self, request: Request
-    ) -> tuple[forms.Params, clients.RegisteredClient] | Response:
-        """The parameters of a POST and the client that authenticated it, or the error."""
+    async def _posted(self, request: Request) -> tuple[forms.Params, RegisteredClient]:
+        """The parameters of a POST and the client that authenticated it."""
         params = await self._params(request)
-        if isinstance(params, Response):
-            return params
-        client = await self._client(request, params)
-        if isinstance(client, Response):
-            return client
-        return params, client
+        return params, await self._client(request, params)
 
+    @answers_oauth_errors
     async def token(self, request: Request) -> Response:
-        posted = await self._posted(request)
-        if isinstance(posted, Response):
-            return posted
-        params, client = posted
+        params, client = await self._posted(request)
         grant_type = forms.single(params, "grant_type")
+        if grant_type is None:
+            raise InvalidRequest("no grant_type")
+        if grant_type not in ("authorization_code", "refresh_token"):
+            raise UnsupportedGrantType(grant_type)
         now = self.auth.clock()
         ttl = timedelta(seconds=self.auth.settings.access_token_ttl_seconds)
         async with self.auth.sessions.begin() as session:
             if grant_type == "authorization_code":
-                code = forms.single(params, "code")
-                redirect_uri = forms.single(params, "redirect_uri")
-                verifier = forms.single(params, "code_verifier")
-                if not code or not redirect_uri or not verifier:
-                    return oauth_error("invalid_request")
-                result: grants.Issued | grants.Refused = await grants.exchange_code(
-                    session,
-                    client_pk=client.id,
-                    code=code,
-                    redirect_uri=redirect_uri,
-                    verifier=verifier,
-                    secret=self.auth.secret,
-                    now=now,
-                    access_ttl=ttl,
-                )
-            elif grant_type == "refresh_token":
-                refresh_token = forms.single(params, "refresh_token")
-                if not refresh_token:
-                    return oauth_error("invalid_request")
-                try:
-                    scope_text = forms.single(params, "scope")
-                    scope = parse_scopes(scope_text) if scope_text is not None else None
-                except ValueError:
-                    return oauth_error("invalid_scope")
-                result = await grants.refresh(
-                    session,
-                    client_pk=client.id,
-                    refresh_token=refresh_token,
-                    scope=scope,
-                    secret=self.auth.secret,
-                    now=now,
-                    access_ttl=ttl,
-                )
-            elif grant_type is None:
-                return oauth_error("invalid_request")
+                result = await self._exchange_code(session, params, client, now, ttl)
             else:
-                return oauth_error("unsupported_grant_type")
+                result = await self._refresh(session, params, client, now, ttl)
             await self._audit(session, request, client, grant_type, result)
         if isinstance(result, grants.Refused):
             log.info("token refused for %s: %s", client.client_id, result.reason)
-            return oauth_error(result.error)
+            raise result.error(result.reason)
         return JSONResponse(result.body(), headers=NO_STORE)
+
+    async def _exchange_code(
+        self,
+        session: AsyncSession,
+        params: forms.Params,
+        client: RegisteredClient,
+        now: datetime,
+        ttl: timedelta,
+    ) -> grants.Issued | grants.Refused:
+        code = forms.single(params, "code")
+        redirect_uri = forms.single(params, "redirect_uri")
+        verifier = forms.single(params, "code_verifier")
+        if not code or not redirect_uri or not verifier:
+            raise InvalidRequest("code, redirect_uri and code_verifier are required")
+        return await grants.exchange_code(
+            session,
+            client_pk=client.id,
+            code=code,
+            redirect_uri=redirect_uri,
+            verifier=verifier,
+            secret=self.auth.secret,
+            now=now,
+            access_ttl=ttl,
+        )
+
+    async def _refresh(
+        self,
+        session: AsyncSession,
+        params: forms.Params,
+        client: RegisteredClient,
+        now: datetime,
+        ttl: timedelta,
+    ) -> grants.Issued | grants.Refused:
+        refresh_token = forms.single(params, "refresh_token")
+        if not refresh_token:
+            raise InvalidRequest("refresh_token is required")
+        try:
+            scope_text = forms.single(params, "scope")
+            scope = parse_scopes(scope_text) if scope_text is not None else None
+        except ValueError as exc:
+            raise InvalidScope(str(exc)) from None
+        return await grants.refresh(
+            session,
+            client_pk=client.id,
+            refresh_token=refresh_token,
+            scope=scope,
+            secret=self.auth.secret,
+            now=now,
+            access_ttl=ttl,
+        )
 
     async def _audit(
         self,
         session: AsyncSession,
         request: Request,
-        client: clients.RegisteredClient,
+        client: RegisteredClient,
         grant_type: str,
         result: grants.Issued | grants.Refused,
     ) -> None:
@@ -191,14 +200,12 @@ class OAuthEndpoints:
                 consent_id=result.consent_id,
             )
 
+    @answers_oauth_errors
     async def revoke(self, request: Request) -> Response:
-        posted = await self._posted(request)
-        if isinstance(posted, Response):
-            return posted
-        params, client = posted
+        params, client = await self._posted(request)
         token = forms.single(params, "token")
         if not token:
-            return oauth_error("invalid_request")
+            raise InvalidRequest("token is required")
         async with self.auth.sessions.begin() as session:
             grant_id = await grants.revoke_token(
                 session,

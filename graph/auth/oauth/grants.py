@@ -1,9 +1,9 @@
-"""Authorization codes and refresh tokens: issuing, redeeming, rotating, revoking.
+"""The token endpoint's grants: exchanging a code, refreshing, revoking (RFC 6749, 7009).
 
-Codes and refresh tokens are random and stored only as SHA-256 digests. A grant is one
-authorization code and everything issued from it; revoking the grant (a replayed code, a
-reused refresh token, `/auth/revoke`) ends its refresh tokens at once and its access tokens
-on their next use (the API checks the token's `gid`).
+The grant and refresh-token rules (single use, one revocation, digests only) live in
+ledger/grants.py; this module checks a request against them and signs the access token.
+Revoking a grant (a replayed code, a reused refresh token, `/auth/revoke`) ends its refresh
+tokens at once and its access tokens on their next use (the API checks the token's `gid`).
 
 Refusals are returned, not raised: a replay must revoke the grant AND answer an error, and
 the caller commits both.
@@ -11,25 +11,16 @@ the caller commits both.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.auth.oauth import pkce
+from graph.auth.oauth.errors import InvalidGrant, InvalidScope, OAuthError
 from graph.auth.oauth.tokens import InvalidToken, issue_access_token, verify_access_token
-from ledger import consents
+from ledger import consents, grants
 from ledger.consents import ConsentState
-from ledger.models import AuthorizationGrant, RefreshToken, table
-
-GRANTS = table(AuthorizationGrant)
-REFRESH = table(RefreshToken)
-
-CODE_TTL = timedelta(seconds=60)
-REFRESH_TTL = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,48 +45,11 @@ class Issued:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    error: str  # invalid_grant | invalid_scope
+    error: type[OAuthError]  # InvalidGrant | InvalidScope, raised once the caller commits
     reason: str  # for the log and the audit, never for the client
     grant_id: int | None = None
     consent_id: int | None = None
     revoked_grant: bool = False  # a replay or reuse: the grant and its tokens are now dead
-
-
-def digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-async def create(
-    session: AsyncSession,
-    *,
-    client_id: int,
-    consent_id: int,
-    redirect_uri: str,
-    code_challenge: str,
-    now: datetime,
-) -> str:
-    """A new single-use authorization code for an authorised consent; the caller commits."""
-    code = secrets.token_urlsafe(32)
-    await session.execute(
-        GRANTS.insert().values(
-            code_hash=digest(code),
-            client_id=client_id,
-            consent_id=consent_id,
-            redirect_uri=redirect_uri,
-            code_challenge=code_challenge,
-            created_at=now,
-            code_expires_at=now + CODE_TTL,
-        )
-    )
-    return code
-
-
-async def revoke(session: AsyncSession, grant_id: int, *, now: datetime) -> None:
-    await session.execute(
-        update(GRANTS)
-        .where(GRANTS.c.id == grant_id, GRANTS.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
 
 
 async def exchange_code(
@@ -109,16 +63,13 @@ async def exchange_code(
     now: datetime,
     access_ttl: timedelta,
 ) -> Issued | Refused:
-    grant = (
-        await session.execute(select(AuthorizationGrant).where(GRANTS.c.code_hash == digest(code)))
-    ).scalar_one_or_none()
+    grant = await grants.by_code(session, code)
     if grant is None or grant.client_id != client_pk:
-        return Refused("invalid_grant", "unknown code")
-    grant_id = int(grant.id or 0)
-    ids = (grant_id, grant.consent_id)
+        return Refused(InvalidGrant, "unknown code")
+    ids = (grant.id, grant.consent_id)
     # Any attempt burns the code, so a stolen one cannot be tried against PKCE repeatedly.
-    if not await _use_up(session, GRANTS.c.code_used_at, grant_id, now):
-        await revoke(session, grant_id, now=now)
+    if not await grants.redeem_code(session, grant.id, now=now):
+        await grants.revoke(session, grant.id, now=now)
         return _invalid("code replayed: grant revoked", *ids, revoked=True)
     if grant.revoked_at is not None:
         return _invalid("grant revoked", *ids)
@@ -131,7 +82,7 @@ async def exchange_code(
     consent = await consents.load(session, grant.consent_id)
     if consent is None or not consent.usable(now):
         return _invalid("consent not usable", *ids)
-    return await _issue(session, grant_id, consent, consent.scopes, secret, now, access_ttl)
+    return await _issue(session, grant.id, consent, consent.scopes, secret, now, access_ttl)
 
 
 async def refresh(
@@ -145,30 +96,24 @@ async def refresh(
     access_ttl: timedelta,
 ) -> Issued | Refused:
     """Rotate: the presented token is used up; a second use revokes the whole grant."""
-    row = (
-        await session.execute(
-            select(REFRESH, GRANTS.c.client_id, GRANTS.c.consent_id, GRANTS.c.revoked_at)
-            .join(GRANTS, GRANTS.c.id == REFRESH.c.grant_id)
-            .where(REFRESH.c.token_hash == digest(refresh_token))
-        )
-    ).one_or_none()
-    if row is None or row.client_id != client_pk:
-        return Refused("invalid_grant", "unknown refresh token")
-    ids = (row.grant_id, row.consent_id)
-    consent = await consents.load(session, row.consent_id)
+    presented = await grants.by_refresh_token(session, refresh_token)
+    if presented is None or presented.client_id != client_pk:
+        return Refused(InvalidGrant, "unknown refresh token")
+    ids = (presented.grant_id, presented.consent_id)
+    consent = await consents.load(session, presented.consent_id)
     if consent is not None and scope is not None and not scope <= consent.scopes:
-        return Refused("invalid_scope", "scope beyond the consent", row.grant_id, row.consent_id)
-    if not await _use_up(session, REFRESH.c.used_at, row.id, now):
-        await revoke(session, row.grant_id, now=now)
+        return Refused(InvalidScope, "scope beyond the consent", *ids)
+    if not await grants.rotate(session, presented.id, now=now):
+        await grants.revoke(session, presented.grant_id, now=now)
         return _invalid("refresh token reused: grant revoked", *ids, revoked=True)
-    if row.revoked_at is not None:
+    if presented.grant_revoked_at is not None:
         return _invalid("grant revoked", *ids)
-    if now >= row.expires_at:
+    if now >= presented.expires_at:
         return _invalid("refresh token expired", *ids)
     if consent is None or not consent.usable(now):
         return _invalid("consent not usable", *ids)
     return await _issue(
-        session, row.grant_id, consent, scope or consent.scopes, secret, now, access_ttl
+        session, presented.grant_id, consent, scope or consent.scopes, secret, now, access_ttl
     )
 
 
@@ -177,11 +122,8 @@ async def revoke_token(
 ) -> int | None:
     """RFC 7009: revoke the grant behind a refresh or access token of this client. Returns
     the grant id, or None when the token is unknown (which the endpoint does not reveal)."""
-    grant_id = (
-        await session.execute(
-            select(REFRESH.c.grant_id).where(REFRESH.c.token_hash == digest(token))
-        )
-    ).scalar_one_or_none()
+    presented = await grants.by_refresh_token(session, token)
+    grant_id = presented.grant_id if presented is not None else None
     if grant_id is None:
         try:
             grant_id = verify_access_token(secret, token).grant_id
@@ -189,28 +131,14 @@ async def revoke_token(
             return None
     if grant_id is None:
         return None
-    owner = (
-        await session.execute(select(GRANTS.c.client_id).where(GRANTS.c.id == grant_id))
-    ).scalar_one_or_none()
-    if owner != client_pk:
+    if await grants.client_of(session, grant_id) != client_pk:
         return None
-    await revoke(session, grant_id, now=now)
-    return int(grant_id)
-
-
-async def _use_up(
-    session: AsyncSession, used_at: Column[datetime], row_id: int, now: datetime
-) -> bool:
-    """Stamp a single-use secret's `used_at` column; False when it was used already."""
-    table = used_at.table
-    result = await session.execute(
-        update(table).where(table.c.id == row_id, used_at.is_(None)).values({used_at.name: now})
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    await grants.revoke(session, grant_id, now=now)
+    return grant_id
 
 
 def _invalid(reason: str, grant_id: int, consent_id: int, *, revoked: bool = False) -> Refused:
-    return Refused("invalid_grant", reason, grant_id, consent_id, revoked_grant=revoked)
+    return Refused(InvalidGrant, reason, grant_id, consent_id, revoked_grant=revoked)
 
 
 async def _issue(
@@ -222,14 +150,8 @@ async def _issue(
     now: datetime,
     access_ttl: timedelta,
 ) -> Issued:
-    refresh_token = secrets.token_urlsafe(32)
-    await session.execute(
-        REFRESH.insert().values(
-            token_hash=digest(refresh_token),
-            grant_id=grant_id,
-            created_at=now,
-            expires_at=min(now + REFRESH_TTL, consent.expires_at),
-        )
+    refresh_token = await grants.issue_refresh_token(
+        session, grant_id, consent_expires_at=consent.expires_at, now=now
     )
     access = issue_access_token(
         secret,

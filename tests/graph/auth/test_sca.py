@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graph.auth.consent import sca
 from graph.auth.consent.sms import DevelopmentSender
-from ledger import connections, consents
+from ledger import connections, consents, one_time_codes
 from ledger.models import ScaChallenge
 from ledger.types import utcnow
 
@@ -150,17 +149,24 @@ async def test_a_code_works_once_and_only_for_its_purpose(
     consent_id = await _consent(sessions)
     now = utcnow()
     async with sessions.begin() as session:
-        issued = await sca.issue(session, consent_id, purpose=sca.MANAGE, secret=SECRET, now=now)
-    assert isinstance(issued, sca.Issued)
+        issued = await one_time_codes.issue(
+            session, consent_id, purpose=one_time_codes.MANAGE, secret=SECRET, now=now
+        )
+    assert isinstance(issued, one_time_codes.Issued)
     async with sessions.begin() as session:
-        assert not await sca.verify(
-            session, consent_id, issued.code, purpose=sca.AUTHORISE, secret=SECRET, now=now
+        assert not await one_time_codes.verify(
+            session,
+            consent_id,
+            issued.code,
+            purpose=one_time_codes.AUTHORISE,
+            secret=SECRET,
+            now=now,
         )
-        assert await sca.verify(
-            session, consent_id, issued.code, purpose=sca.MANAGE, secret=SECRET, now=now
+        assert await one_time_codes.verify(
+            session, consent_id, issued.code, purpose=one_time_codes.MANAGE, secret=SECRET, now=now
         )
-        assert not await sca.verify(
-            session, consent_id, issued.code, purpose=sca.MANAGE, secret=SECRET, now=now
+        assert not await one_time_codes.verify(
+            session, consent_id, issued.code, purpose=one_time_codes.MANAGE, secret=SECRET, now=now
         )
 
 
@@ -169,16 +175,16 @@ async def test_only_an_hmac_of_the_code_is_stored(
 ) -> None:
     consent_id = await _consent(sessions)
     async with sessions.begin() as session:
-        issued = await sca.issue(
-            session, consent_id, purpose=sca.AUTHORISE, secret=SECRET, now=utcnow()
+        issued = await one_time_codes.issue(
+            session, consent_id, purpose=one_time_codes.AUTHORISE, secret=SECRET, now=utcnow()
         )
-    assert isinstance(issued, sca.Issued)
+    assert isinstance(issued, one_time_codes.Issued)
     async with sessions() as session:
         stored = (await session.execute(select(ScaChallenge.code_hash))).scalar_one()
     assert issued.code not in stored and len(stored) == 64
     # Keyed: the same code under another secret hashes differently.
-    assert stored != sca.code_hash(
-        "other", purpose=sca.AUTHORISE, consent_id=consent_id, code=issued.code
+    assert stored != one_time_codes.code_hash(
+        "other", purpose=one_time_codes.AUTHORISE, consent_id=consent_id, code=issued.code
     )
 
 

@@ -1,0 +1,43 @@
+"""Customers (PSUs) as the consent pages and development tokens see them: who a phone
+number is, and which accounts are theirs to consent to.
+
+A customer is created where one first appears: `ledger.connections.ensure_user`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.models import Account, User, table
+
+CUSTOMERS = table(User)
+ACCOUNTS = table(Account)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerAccount:
+    id: int
+    name: str
+    number_masked: str
+    currency: str
+
+
+async def id_by_phone(session: AsyncSession, phone: str) -> int | None:
+    """The customer with this phone number, without creating one."""
+    user_id = (
+        await session.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.phone == phone))
+    ).scalar_one_or_none()
+    return int(user_id) if user_id is not None else None
+
+
+async def accounts_of(session: AsyncSession, user_id: int) -> list[CustomerAccount]:
+    """The customer's accounts, oldest first."""
+    rows = await session.execute(
+        select(ACCOUNTS.c.id, ACCOUNTS.c.name, ACCOUNTS.c.number_masked, ACCOUNTS.c.currency)
+        .where(ACCOUNTS.c.user_id == user_id)
+        .order_by(ACCOUNTS.c.id)
+    )
+    return [CustomerAccount(int(r.id), r.name, r.number_masked, r.currency) for r in rows]
