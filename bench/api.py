@@ -40,6 +40,7 @@ from graph.auth.scopes import ALL_SCOPES
 from graph.context import Context
 from graph.schema import build_schema
 from graph.settings import Settings
+from ledger import consents
 from ledger.db import create_engine, is_sqlite, session_factory
 from ledger.models import Account, Connection, Institution, Transaction, User, metadata, table
 from ledger.money import format_minor
@@ -327,7 +328,7 @@ async def run(n: int, url: str, repeat: int) -> dict[str, Any]:
     now = datetime.now(UTC)
     grant = ConsentGrant(
         id=0, client="bench", scopes=frozenset(ALL_SCOPES), account_ids=(),
-        status="AUTHORISED", created_at=now, expires_at=now + timedelta(days=1),
+        status=consents.AUTHORISED, created_at=now, expires_at=now + timedelta(days=1),
     )  # fmt: skip
     principal = Principal(user_id=user, phone="+992900000001", locale="ru", consent=grant)
     schema = build_schema(settings)

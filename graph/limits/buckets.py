@@ -27,7 +27,6 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
-from starlette.responses import JSONResponse
 
 log = logging.getLogger("graph.limits.buckets")
 
@@ -95,18 +94,6 @@ class Decision:
         if not self.allowed:
             out["Retry-After"] = str(self.retry_after)
         return out
-
-
-def rate_limit_response(decision: Decision) -> JSONResponse:
-    """The token endpoint's answer to a refused request: 429,
-    `{"error": "rate_limit", "retry_after": N}` and the rate-limit headers."""
-    if decision.allowed:
-        raise ValueError("rate_limit_response is for refused decisions only")
-    return JSONResponse(
-        {"error": "rate_limit", "retry_after": decision.retry_after},
-        status_code=429,
-        headers={**decision.headers(), "Cache-Control": "no-store"},
-    )
 
 
 def client_key(client_id: str | int) -> str:

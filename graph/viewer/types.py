@@ -14,16 +14,18 @@ from graph.context import Info
 from graph.core.locales import Locale
 from graph.relay.ids import to_global_id
 from graph.relay.node import Node, node
+from ledger import consents
 from ledger.types import utcnow
 
 
 @strawberry.enum
 class ConsentStatus(Enum):
-    AWAITING_AUTHORISATION = "AWAITING_AUTHORISATION"
-    AUTHORISED = "AUTHORISED"
-    REJECTED = "REJECTED"
-    REVOKED = "REVOKED"
-    EXPIRED = "EXPIRED"
+    # The values are the ledger's: it alone owns a consent's lifecycle.
+    AWAITING_AUTHORISATION = consents.AWAITING
+    AUTHORISED = consents.AUTHORISED
+    REJECTED = consents.REJECTED
+    REVOKED = consents.REVOKED
+    EXPIRED = consents.EXPIRED
 
 
 def mask_phone(phone: str) -> str:

@@ -20,6 +20,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
+from graph.auth.oauth.errors import RateLimited, error_response
 from graph.limits.buckets import (
     _SCRIPT,
     _SCRIPT_SHA,
@@ -32,7 +33,6 @@ from graph.limits.buckets import (
     client_key,
     consent_key,
     limiter_from_url,
-    rate_limit_response,
     take_all,
 )
 
@@ -78,14 +78,14 @@ def test_headers_and_token_endpoint_response() -> None:
     ok = Decision(allowed=True, remaining=3, retry_after=0, limit=10)
     assert ok.headers() == {"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "3"}
     refused = Decision(allowed=False, remaining=0, retry_after=7, limit=10)
-    response = rate_limit_response(refused)
+    response = error_response(RateLimited(refused))
     assert response.status_code == 429
     assert json.loads(bytes(response.body)) == {"error": "rate_limit", "retry_after": 7}
     assert response.headers["Retry-After"] == "7"
     assert response.headers["X-RateLimit-Limit"] == "10"
     assert response.headers["X-RateLimit-Remaining"] == "0"
     with pytest.raises(ValueError):
-        rate_limit_response(ok)
+        RateLimited(ok)
 
 
 @pytest.mark.parametrize(
