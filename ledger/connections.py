@@ -7,24 +7,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.models import Connection, Institution, User, table
+from ledger import customers
+from ledger.models import Connection, Institution, table
 from ledger.types import utcnow
 from ledger.writes import insert_for
 
-USERS = table(User)
 INSTITUTIONS = table(Institution)
 CONNECTIONS = table(Connection)
-
-
-async def ensure_user(session: AsyncSession, phone: str, locale: str = "ru") -> int:
-    await session.execute(
-        insert_for(session, USERS)
-        .values(phone=phone, locale=locale, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["phone"])
-    )
-    return int(
-        (await session.execute(select(USERS.c.id).where(USERS.c.phone == phone))).scalar_one()
-    )
 
 
 async def ensure_institution(
@@ -81,7 +70,7 @@ async def link_customer(
 ) -> int:
     """The customer (by phone) and the institution (code, name, country, BIC), created when
     new, and a new connection between them; returns the connection id."""
-    user_id = await ensure_user(session, phone)
+    user_id = await customers.ensure(session, phone)
     institution_id = await ensure_institution(session, *institution)
     return await add_connection(
         session,

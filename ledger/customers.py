@@ -1,7 +1,7 @@
 """Customers (PSUs) as the consent pages and development tokens see them: who a phone
 number is, and which accounts are theirs to consent to.
 
-A customer is created where one first appears: `ledger.connections.ensure_user`.
+A customer is created where one first appears (`ensure`): linking a bank, or the consent pages.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.models import Account, User, table
+from ledger.types import utcnow
+from ledger.writes import insert_for
 
 CUSTOMERS = table(User)
 ACCOUNTS = table(Account)
@@ -23,6 +25,20 @@ class CustomerAccount:
     name: str
     number_masked: str
     currency: str
+
+
+async def ensure(session: AsyncSession, phone: str, locale: str = "ru") -> int:
+    """The customer with this phone number, created if there is none (races included)."""
+    await session.execute(
+        insert_for(session, CUSTOMERS)
+        .values(phone=phone, locale=locale, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["phone"])
+    )
+    return int(
+        (
+            await session.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.phone == phone))
+        ).scalar_one()
+    )
 
 
 async def id_by_phone(session: AsyncSession, phone: str) -> int | None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ledger import connections
+from ledger import connections, customers
 from ledger.models import Connection, Institution, table
 
 ALIF = ("alif", "Alif Bank", "TJ", "ALIFTJ22")
@@ -33,7 +33,7 @@ async def test_relinking_the_same_bank_renews_the_one_connection(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions.begin() as s:
-        user_id = await connections.ensure_user(s, "+992900000001")
+        user_id = await customers.ensure(s, "+992900000001")
         first = await _link(s, user_id, b"first", FIRST)
         await s.execute(
             update(CONNECTIONS).where(CONNECTIONS.c.id == first).values(status="REAUTH_REQUIRED")
@@ -60,8 +60,8 @@ async def test_another_customer_or_bank_gets_its_own_connection(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions.begin() as s:
-        one = await connections.ensure_user(s, "+992900000001")
-        two = await connections.ensure_user(s, "+992900000002")
+        one = await customers.ensure(s, "+992900000001")
+        two = await customers.ensure(s, "+992900000002")
         a = await _link(s, one, b"a", FIRST)
         b = await _link(s, two, b"b", FIRST)
         c = await connections.link_bank(

@@ -25,7 +25,7 @@ from graph.auth.consent.flowkit import Flow, FlowKit, request_language
 from graph.auth.oauth import clients, pkce
 from graph.auth.runtime import Auth
 from graph.auth.scopes import ALL_SCOPES, parse_scopes
-from ledger import connections, consents, customers, grants, one_time_codes
+from ledger import consents, customers, grants, one_time_codes
 from ledger.clients import RegisteredClient
 from ledger.customers import CustomerAccount
 
@@ -234,7 +234,7 @@ class AuthorizeFlow:
             return phone
         now = self.auth.clock()
         async with self.auth.sessions.begin() as session:
-            user_id = await connections.ensure_user(session, phone, locale=flow.lang)
+            user_id = await customers.ensure(session, phone, locale=flow.lang)
             # Pending until approved; it lapses with the flow if the customer walks away.
             consent_id = await consents.create(
                 session,

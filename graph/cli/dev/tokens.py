@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.auth.oauth.tokens import issue_access_token
-from ledger import connections, consents, customers
+from ledger import consents, customers
 
 PHONE = re.compile(r"^\+992\d{9}$")
 CONSENT_LIFETIME = timedelta(days=90)
@@ -46,7 +46,7 @@ async def issue_development_token(
     user_id = await customers.id_by_phone(session, phone)
     created = user_id is None
     if user_id is None:
-        user_id = await connections.ensure_user(session, phone)
+        user_id = await customers.ensure(session, phone)
     owned = {a.id for a in await customers.accounts_of(session, user_id)}
     foreign = sorted(set(account_ids) - owned)
     if foreign:

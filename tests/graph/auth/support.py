@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from graph.auth.consent.sms import DevelopmentSender
 from graph.auth.oauth import pkce
 from graph.cli.dev.walkthrough import PageWalker, redirect_params
-from ledger import connections
+from ledger import connections, customers
 from ledger.models import Account, table
 from ledger.types import utcnow
 
@@ -45,7 +45,7 @@ async def add_customer(session: AsyncSession, phone: str, currencies: Sequence[s
     institution = await connections.ensure_institution(
         session, "alif", "Alif Bank", "TJ", "ALIFTJ22"
     )
-    user = await connections.ensure_user(session, phone)
+    user = await customers.ensure(session, phone)
     connection = await connections.add_connection(
         session,
         user_id=user,

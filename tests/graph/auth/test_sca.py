@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from graph.auth.consent.sms import DevelopmentSender
-from ledger import connections, consents, one_time_codes
+from ledger import consents, customers, one_time_codes
 from ledger.models import ScaChallenge
 from ledger.types import utcnow
 
@@ -132,7 +132,7 @@ async def test_a_json_body_of_codes_is_not_read(
 async def _consent(sessions: async_sessionmaker[AsyncSession]) -> int:
     now = utcnow()
     async with sessions.begin() as session:
-        user = await connections.ensure_user(session, PHONE_A)
+        user = await customers.ensure(session, PHONE_A)
         return await consents.create(
             session,
             user_id=user,
