@@ -16,13 +16,13 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from sqlalchemy import RowMapping
 
 from graph.core.errors import BadUserInput
 from graph.settings import Settings
 from ledger.queries.windows import Position, Window
 
 NodeT = TypeVar("NodeT")
+RowT = TypeVar("RowT")
 
 
 @strawberry.type
@@ -61,11 +61,11 @@ class Ordering:
     keys: Sequence[str]
     descending: bool
 
-    def position(self, row: RowMapping) -> Position:
-        return tuple(row[k] for k in self.keys)
+    def position(self, row: object) -> Position:
+        return tuple(getattr(row, k) for k in self.keys)
 
-    def encode(self, row: RowMapping) -> str:
-        parts = [self.tag, *(_key_text(row[k]) for k in self.keys)]
+    def encode(self, row: object) -> str:
+        parts = [self.tag, *(_key_text(getattr(row, k)) for k in self.keys)]
         return base64.urlsafe_b64encode("|".join(parts).encode()).decode()
 
     def decode(self, cursor: str) -> Position:
@@ -146,8 +146,8 @@ class PageRequest:
 
     def connection(
         self,
-        rows: Sequence[RowMapping],
-        to_node: Callable[[RowMapping], NodeT],
+        rows: Sequence[RowT],
+        to_node: Callable[[RowT], NodeT],
         count_all: Callable[[], Awaitable[int]],
     ) -> Connection[NodeT]:
         more = len(rows) > self.size
