@@ -57,7 +57,7 @@ class Shape(Generic[RowT]):
 async def fetch(session: AsyncSession, stmt: Select[Any], shape: Shape[RowT]) -> list[RowT]:
     """`stmt`'s rows as `shape`'s kind; `stmt` selects `shape.columns` (or their copies)."""
     build = shape.build
-    return [build(*values) for values in await session.execute(stmt)]
+    return [build(*values) for values in (await session.execute(stmt)).all()]
 
 
 def _money(minor: int | None, currency: str | None) -> Money | None:

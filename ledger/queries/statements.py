@@ -76,7 +76,8 @@ def _chain(*, descending: bool) -> list[Any]:
 async def statement_figures(
     session: AsyncSession, account_id: int, date_from: date, date_to: date, *, booked_only: bool
 ) -> StatementFigures:
-    """The statement of `[date_from, date_to]` (booking dates, inclusive).
+    """The statement of `[date_from, date_to]` (booking dates, inclusive), in the account's
+    currency (LookupError when there is no such account).
 
     Opening balance. The ledger may start later than the account did, so summing from zero
     is the last resort: (1) the first booked transaction on or after `date_from`, if it
