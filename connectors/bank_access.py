@@ -7,14 +7,14 @@ no connection to a bank outlives the request that needed it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import httpx
 
 from connectors.base import BalanceRecord
 from connectors.credentials import decrypt
 from connectors.factory import open_connector
+from ledger.queries.results import AccountUpstreamRow
 
 
 class BankAccess:
@@ -26,20 +26,17 @@ class BankAccess:
         self.transport = transport
 
     async def balances(
-        self, upstream: Sequence[Mapping[Any, Any]]
+        self, upstream: Sequence[AccountUpstreamRow]
     ) -> dict[int, list[BalanceRecord]]:
-        """Balances of accounts that share one connection, from one upstream call.
-
-        `upstream` are the accounts' ledger rows with their connection's target: `id`,
-        `external_id`, `provider`, `base_url`, `bank_id` and `credentials_encrypted`.
-        Raises connectors.errors.UpstreamError or CredentialsError."""
+        """Balances of accounts that share one connection, from one upstream call, by ledger
+        account id. Raises connectors.errors.UpstreamError or CredentialsError."""
         first = upstream[0]
-        by_external = {row["external_id"]: row["id"] for row in upstream}
+        by_external = {row.external_id: row.account_id for row in upstream}
         connector = open_connector(
-            first["provider"],
-            first["base_url"],
-            first["bank_id"],
-            decrypt(first["credentials_encrypted"], self.secret),
+            first.provider,
+            first.base_url,
+            first.bank_id,
+            decrypt(first.credentials_encrypted, self.secret),
             transport=self.transport,
             max_retries=1,
         )

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from aiodataloader import DataLoader
-from sqlalchemy import RowMapping
 
 from connectors.bank_access import BankAccess
 from connectors.base import BalanceRecord
@@ -24,6 +23,7 @@ from connectors.errors import UpstreamError
 from graph.core.dataloaders import Reader
 from graph.core.errors import UpstreamUnavailable
 from ledger.queries import rows
+from ledger.queries.results import AccountUpstreamRow
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,9 @@ class LiveBalancesByAccountLoader(DataLoader[int, list[BalanceRecord]]):
         readable = set(await self.reader.account_ids())
         async with self.reader.db.session() as session:
             upstream = await rows.account_upstreams(session, [k for k in keys if k in readable])
-        by_connection: dict[int, list[RowMapping]] = defaultdict(list)
+        by_connection: dict[int, list[AccountUpstreamRow]] = defaultdict(list)
         for row in upstream:
-            by_connection[row["connection_id"]].append(row)
+            by_connection[row.connection_id].append(row)
         outcomes = await asyncio.gather(
             *(self._ask(accounts) for accounts in by_connection.values())
         )
@@ -60,16 +60,14 @@ class LiveBalancesByAccountLoader(DataLoader[int, list[BalanceRecord]]):
         return [merged.get(key, []) for key in keys]
 
     async def _ask(
-        self, accounts: list[RowMapping]
+        self, accounts: list[AccountUpstreamRow]
     ) -> dict[int, list[BalanceRecord] | UpstreamUnavailable]:
         try:
             found = await self.bank.balances(accounts)
         except (UpstreamError, CredentialsError) as exc:
-            log.warning(
-                "live balances of connection %s failed: %s", accounts[0]["connection_id"], exc
-            )
+            log.warning("live balances of connection %s failed: %s", accounts[0].connection_id, exc)
             failure = UpstreamUnavailable(
                 "The bank did not answer; the stored balances are still available."
             )
-            return {row["id"]: failure for row in accounts}
-        return {row["id"]: found.get(row["id"], []) for row in accounts}
+            return {row.account_id: failure for row in accounts}
+        return {row.account_id: found.get(row.account_id, []) for row in accounts}

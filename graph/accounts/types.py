@@ -7,7 +7,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy import RowMapping
 
 from connectors.base import BalanceRecord
 from graph.accounts.live import LiveBalancesByAccountLoader
@@ -32,6 +31,7 @@ from graph.statements.types import Statement
 from graph.transactions.filters import TransactionFilter, TransactionOrder, transaction_criteria
 from graph.transactions.queries import transaction_connection
 from graph.transactions.types import Transaction
+from ledger.queries.results import AccountRow, BalanceRow, InstitutionRow
 
 if TYPE_CHECKING:
     from graph.cards.types import Card
@@ -67,13 +67,13 @@ class Institution(Node):
         return cls.from_row(found) if found is not None else None
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> Institution:
+    def from_row(cls, row: InstitutionRow) -> Institution:
         return cls(
-            id=strawberry.ID(to_global_id("Institution", row["id"])),
-            code=row["code"],
-            name=row["name"],
-            country=row["country"],
-            bic=row["bic"],
+            id=strawberry.ID(to_global_id("Institution", row.id)),
+            code=row.code,
+            name=row.name,
+            country=row.country,
+            bic=row.bic,
         )
 
 
@@ -84,18 +84,14 @@ class Balance:
     as_of: datetime
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> Balance:
-        return cls(
-            type=BalanceType(row["type"]),
-            amount=Money.of(row["amount_minor"], row["currency"]),
-            as_of=row["as_of"],
-        )
+    def from_row(cls, row: BalanceRow) -> Balance:
+        return cls(type=BalanceType(row.type), amount=Money.of(row.amount), as_of=row.as_of)
 
     @classmethod
     def from_record(cls, record: BalanceRecord) -> Balance:
         return cls(
             type=BalanceType(record.type),
-            amount=Money.of(record.amount.minor, record.amount.currency),
+            amount=Money.of(record.amount),
             as_of=record.as_of,
         )
 
@@ -115,19 +111,19 @@ class Account(Node):
         return cls.maybe(await info.context.loaders.get(AccountByIdLoader).load(pk))
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> Account:
+    def from_row(cls, row: AccountRow) -> Account:
         return cls(
-            id=strawberry.ID(to_global_id("Account", row["id"])),
-            type=AccountType(row["type"]),
-            name=row["name"],
-            number_masked=row["number_masked"],
-            currency=row["currency"],
-            pk=row["id"],
-            institution_pk=row["institution_id"],
+            id=strawberry.ID(to_global_id("Account", row.id)),
+            type=AccountType(row.type),
+            name=row.name,
+            number_masked=row.number_masked,
+            currency=row.currency,
+            pk=row.id,
+            institution_pk=row.institution_id,
         )
 
     @classmethod
-    def maybe(cls, row: RowMapping | None) -> Account | None:
+    def maybe(cls, row: AccountRow | None) -> Account | None:
         return None if row is None else cls.from_row(row)
 
     @strawberry.field

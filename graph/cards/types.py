@@ -6,7 +6,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy import RowMapping
 
 from graph.accounts.loaders import AccountByIdLoader
 from graph.auth.scopes import ACCOUNTS_READ, CARDS_READ, TRANSACTIONS_READ
@@ -21,6 +20,7 @@ from graph.transactions.filters import TransactionOrder
 from graph.transactions.queries import transaction_connection
 from graph.transactions.types import Transaction
 from ledger.queries.pages import TransactionCriteria
+from ledger.queries.results import CardRow
 
 if TYPE_CHECKING:
     from graph.accounts.types import Account
@@ -63,20 +63,20 @@ class Card(Node):
         return cls.maybe(await info.context.loaders.get(CardByIdLoader).load(pk))
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> Card:
+    def from_row(cls, row: CardRow) -> Card:
         return cls(
-            id=strawberry.ID(to_global_id("Card", row["id"])),
-            scheme=CardScheme(row["scheme"]),
-            pan_masked=row["pan_masked"],
-            holder_name=row["holder_name"],
-            expires_on=row["expires_on"],
-            status=CardStatus(row["status"]),
-            pk=row["id"],
-            account_pk=row["account_id"],
+            id=strawberry.ID(to_global_id("Card", row.id)),
+            scheme=CardScheme(row.scheme),
+            pan_masked=row.pan_masked,
+            holder_name=row.holder_name,
+            expires_on=row.expires_on,
+            status=CardStatus(row.status),
+            pk=row.id,
+            account_pk=row.account_id,
         )
 
     @classmethod
-    def maybe(cls, row: RowMapping | None) -> Card | None:
+    def maybe(cls, row: CardRow | None) -> Card | None:
         return None if row is None else cls.from_row(row)
 
     @scoped("The account the card draws on.", ACCOUNTS_READ)

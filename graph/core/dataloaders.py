@@ -11,10 +11,9 @@ import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -43,31 +42,43 @@ class Reader(Protocol):
     async def account_ids(self) -> list[int]: ...
 
 
-# (session, ids, readable account ids) -> rows
-OwnedRowsQuery = Callable[[AsyncSession, Sequence[int], Sequence[int]], Awaitable[list[RowMapping]]]
+class Identified(Protocol):
+    """A ledger row with a primary key."""
+
+    @property
+    def id(self) -> int: ...
 
 
-class OwnedRowById(DataLoader[int, RowMapping | None]):
+RowT = TypeVar("RowT")
+IdentifiedT = TypeVar("IdentifiedT", bound=Identified)
+
+
+class OwnedRowById(DataLoader[int, IdentifiedT | None]):
     """Rows by primary key, restricted to the accounts the request may read."""
 
-    def __init__(self, reader: Reader, query: OwnedRowsQuery) -> None:
+    def __init__(
+        self,
+        reader: Reader,
+        # (session, ids, readable account ids) -> rows
+        query: Callable[[AsyncSession, Sequence[int], Sequence[int]], Awaitable[list[IdentifiedT]]],
+    ) -> None:
         super().__init__()
         self.reader = reader
         self.query = query
 
-    async def batch_load_fn(self, keys: Sequence[int]) -> list[RowMapping | None]:
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[IdentifiedT | None]:
         account_ids = await self.reader.account_ids()
         async with self.reader.db.session() as session:
             found = await self.query(session, keys, account_ids)
-        by_id = {row["id"]: row for row in found}
+        by_id = {row.id: row for row in found}
         return [by_id.get(key) for key in keys]
 
 
 def group_rows(
-    rows: Sequence[RowMapping], column: str, keys: Sequence[int]
-) -> list[list[RowMapping]]:
-    """`rows` grouped by `column`, one (possibly empty) list per key, in key order."""
-    grouped: dict[int, list[RowMapping]] = defaultdict(list)
+    rows: Sequence[RowT], key: Callable[[RowT], int | None], keys: Sequence[int]
+) -> list[list[RowT]]:
+    """`rows` grouped by `key`, one (possibly empty) list per key, in key order."""
+    grouped: dict[int | None, list[RowT]] = defaultdict(list)
     for row in rows:
-        grouped[row[column]].append(row)
-    return [grouped.get(key, []) for key in keys]
+        grouped[key(row)].append(row)
+    return [grouped.get(k, []) for k in keys]

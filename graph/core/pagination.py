@@ -18,7 +18,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import strawberry
-from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.core.errors import BadUserInput
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from graph.context import Info
 
 NodeT = TypeVar("NodeT")
+RowT = TypeVar("RowT")
 
 
 @strawberry.type
@@ -67,11 +67,11 @@ class Ordering:
     keys: Sequence[str]
     descending: bool
 
-    def position(self, row: RowMapping) -> Position:
-        return tuple(row[k] for k in self.keys)
+    def position(self, row: object) -> Position:
+        return tuple(getattr(row, k) for k in self.keys)
 
-    def encode(self, row: RowMapping) -> str:
-        parts = [self.tag, *(_key_text(row[k]) for k in self.keys)]
+    def encode(self, row: object) -> str:
+        parts = [self.tag, *(_key_text(getattr(row, k)) for k in self.keys)]
         return base64.urlsafe_b64encode("|".join(parts).encode()).decode()
 
     def decode(self, cursor: str) -> Position:
@@ -152,8 +152,8 @@ class PageRequest:
 
     def connection(
         self,
-        rows: Sequence[RowMapping],
-        to_node: Callable[[RowMapping], NodeT],
+        rows: Sequence[RowT],
+        to_node: Callable[[RowT], NodeT],
         count_all: Callable[[], Awaitable[int]],
     ) -> Connection[NodeT]:
         more = len(rows) > self.size
@@ -181,9 +181,9 @@ async def connection(
     after: str | None,
     last: int | None,
     before: str | None,
-    page: Callable[[AsyncSession, Window], Awaitable[Sequence[RowMapping]]],
+    page: Callable[[AsyncSession, Window], Awaitable[Sequence[RowT]]],
     count: Callable[[AsyncSession], Awaitable[int]],
-    to_node: Callable[[RowMapping], NodeT],
+    to_node: Callable[[RowT], NodeT],
 ) -> Connection[NodeT]:
     """One page of a list: `page` reads the rows of a keyset window, `count` counts the
     whole list (only if `totalCount` is selected), `to_node` maps a row to its type. Both

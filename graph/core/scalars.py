@@ -1,4 +1,4 @@
-"""Scalars (Decimal as an exact string, Date, DateTime) and Money."""
+"""Scalars (Decimal as an exact string, Date, DateTime) and Money, a view of the ledger's."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import strawberry
 from strawberry.schema.types.base_scalars import DateDefinition
 from strawberry.types.scalar import ScalarDefinition, scalar
 
-from ledger.money import MoneyError, exponent, parse_decimal
+from ledger import money
+from ledger.money import MoneyError, parse_decimal
 
 
-def _serialize_decimal(value: Decimal) -> str:
-    # Fixed-point, never scientific notation ("1E+2") and never a float.
-    return format(value, "f")
+def _serialize_decimal(value: Decimal | str) -> str:
+    # A string is an amount the ledger has formatted already (see Money). Otherwise
+    # fixed-point: never scientific notation ("1E+2") and never a float.
+    return value if isinstance(value, str) else format(value, "f")
 
 
 def _parse_decimal(value: object) -> Decimal:
@@ -57,17 +59,17 @@ SCALARS: dict[object, ScalarDefinition] = {
 
 @strawberry.type(description="An exact amount of money in a currency.")
 class Money:
-    amount: Decimal = strawberry.field(
-        description="Signed, with exactly the currency's number of decimals."
+    """How the API shows a `ledger.money.Money`: the amount as the ledger formats it."""
+
+    amount: str = strawberry.field(
+        graphql_type=Decimal, description="Signed, with exactly the currency's number of decimals."
     )
     currency: str = strawberry.field(description="ISO 4217 code.")
 
     @classmethod
-    def of(cls, minor: int, currency: str) -> Money:
-        return cls(amount=Decimal(minor).scaleb(-exponent(currency)), currency=currency)
+    def of(cls, value: money.Money) -> Money:
+        return cls(amount=value.format(), currency=value.currency)
 
     @classmethod
-    def maybe(cls, minor: int | None, currency: str | None) -> Money | None:
-        if minor is None or currency is None:
-            return None
-        return cls.of(minor, currency)
+    def maybe(cls, value: money.Money | None) -> Money | None:
+        return None if value is None else cls.of(value)

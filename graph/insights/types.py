@@ -97,12 +97,12 @@ class SpendingInsights:
             from_=date_from,
             to=date_to,
             currency=currency,
-            total=Money.of(summary.total_minor, currency),
+            total=Money.of(summary.total),
             groups=[
                 InsightGroup(
                     key=g.key,
                     label=group_label(grouping.value, g.key, locale),
-                    total=Money.of(g.total_minor, currency),
+                    total=Money.of(g.total),
                     count=g.count,
                     percent=g.percent,
                 )
@@ -111,7 +111,7 @@ class SpendingInsights:
             rates=[ExchangeRate.of(r) for r in summary.rates],
             excluded=[
                 InsightExclusion(
-                    total=Money.of(e.total_minor, e.currency),
+                    total=Money.of(e.total),
                     count=e.count,
                     reason=ExclusionReason(e.reason),
                 )

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy import RowMapping
 
 from graph.accounts.loaders import AccountByIdLoader
 from graph.auth.scopes import ACCOUNTS_READ, PAYMENTS_READ, TRANSACTIONS_READ
@@ -19,6 +18,7 @@ from graph.relay.ids import to_global_id
 from graph.relay.node import Node, node
 from graph.transactions.loaders import TransactionByServicePaymentLoader
 from graph.transactions.types import Category, CategorySource, Transaction
+from ledger.queries.results import ServicePaymentRow
 
 if TYPE_CHECKING:
     from graph.accounts.types import Account
@@ -44,21 +44,21 @@ class ServicePayment(Node):
         return cls.maybe(row, info.context.locale)
 
     @classmethod
-    def from_row(cls, row: RowMapping, locale: Locale) -> ServicePayment:
+    def from_row(cls, row: ServicePaymentRow, locale: Locale) -> ServicePayment:
         return cls(
-            id=strawberry.ID(to_global_id("ServicePayment", row["id"])),
-            provider=row["provider"],
-            category=Category.of(row["category"], CategorySource.PROVIDER, locale),
-            service_account_masked=row["service_account_masked"],
-            amount=Money.of(row["amount_minor"], row["currency"]),
-            paid_at=row["paid_at"],
-            autopay=row["autopay"],
-            pk=row["id"],
-            account_pk=row["account_id"],
+            id=strawberry.ID(to_global_id("ServicePayment", row.id)),
+            provider=row.provider,
+            category=Category.of(row.category, CategorySource.PROVIDER, locale),
+            service_account_masked=row.service_account_masked,
+            amount=Money.of(row.amount),
+            paid_at=row.paid_at,
+            autopay=row.autopay,
+            pk=row.id,
+            account_pk=row.account_id,
         )
 
     @classmethod
-    def maybe(cls, row: RowMapping | None, locale: Locale) -> ServicePayment | None:
+    def maybe(cls, row: ServicePaymentRow | None, locale: Locale) -> ServicePayment | None:
         return None if row is None else cls.from_row(row, locale)
 
     @scoped("The transaction that paid it.", TRANSACTIONS_READ)

@@ -33,7 +33,7 @@ async def statement_of(
     return Statement.of(
         figures,
         account_pk=account_pk,
-        currency=account["currency"],
+        currency=account.currency,
         date_from=date_from,
         date_to=date_to,
         booked_only=booked_only,

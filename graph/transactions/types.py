@@ -8,7 +8,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy import RowMapping
 
 from graph.accounts.loaders import AccountByIdLoader
 from graph.auth.scopes import (
@@ -29,6 +28,7 @@ from graph.relay.node import Node, node
 from graph.transactions.categories import category_label
 from graph.transactions.loaders import TransactionByIdLoader
 from graph.transfers.loaders import TransferByIdLoader
+from ledger.queries.results import TransactionRow
 
 if TYPE_CHECKING:
     from graph.accounts.types import Account
@@ -86,9 +86,9 @@ class Counterparty:
     country: str | None = strawberry.field(description="ISO 3166 alpha-2 code.")
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> Counterparty | None:
-        name, account = row["counterparty_name"], row["counterparty_account"]
-        bank, country = row["counterparty_bank"], row["counterparty_country"]
+    def from_row(cls, row: TransactionRow) -> Counterparty | None:
+        name, account = row.counterparty_name, row.counterparty_account
+        bank, country = row.counterparty_bank, row.counterparty_country
         if name is None and account is None and bank is None and country is None:
             return None
         return cls(name=name, account_masked=account, bank=bank, country=country)
@@ -115,13 +115,13 @@ class Category:
         return cls(code=code, source=source, default_locale=locale)
 
     @classmethod
-    def from_row(cls, row: RowMapping, locale: Locale) -> Category | None:
+    def from_row(cls, row: TransactionRow, locale: Locale) -> Category | None:
         """The customer's own category wins over the provider's or a rule's."""
-        if row["user_category"]:
-            return cls.of(row["user_category"], CategorySource.USER, locale)
-        if row["category"]:
-            source = CategorySource(row["category_source"] or CategorySource.PROVIDER.value)
-            return cls.of(row["category"], source, locale)
+        if row.user_category:
+            return cls.of(row.user_category, CategorySource.USER, locale)
+        if row.category:
+            source = CategorySource(row.category_source or CategorySource.PROVIDER.value)
+            return cls.of(row.category, source, locale)
         return None
 
 
@@ -161,31 +161,30 @@ class Transaction(Node):
         return cls.maybe(await info.context.loaders.get(TransactionByIdLoader).load(pk), info)
 
     @classmethod
-    def from_row(cls, row: RowMapping, locale: Locale) -> Transaction:
-        currency, amount = row["currency"], row["amount_minor"]
-        merchant, mcc = row["merchant_name"], row["mcc"]
+    def from_row(cls, row: TransactionRow, locale: Locale) -> Transaction:
+        merchant, mcc = row.merchant_name, row.mcc
         return cls(
-            id=strawberry.ID(to_global_id("Transaction", row["id"])),
-            status=BookingStatus(row["status"]),
-            booking_date=row["booking_date"],
-            value_date=row["value_date"],
-            amount=Money.of(amount, currency),
-            credit_debit=CreditDebit.DEBIT if amount < 0 else CreditDebit.CREDIT,
-            type=TransactionType(row["type"]),
-            description=row["description"],
+            id=strawberry.ID(to_global_id("Transaction", row.id)),
+            status=BookingStatus(row.status),
+            booking_date=row.booking_date,
+            value_date=row.value_date,
+            amount=Money.of(row.amount),
+            credit_debit=CreditDebit.DEBIT if row.amount.is_negative else CreditDebit.CREDIT,
+            type=TransactionType(row.type),
+            description=row.description,
             counterparty=Counterparty.from_row(row),
             merchant=Merchant(name=merchant, mcc=mcc) if merchant or mcc else None,
             category=Category.from_row(row, locale),
-            balance_after=Money.maybe(row["balance_after_minor"], currency),
-            original_amount=Money.maybe(row["original_amount_minor"], row["original_currency"]),
-            exchange_rate=Decimal(row["fx_rate"]) if row["fx_rate"] else None,
-            updated_at=row["updated_at"],
-            pk=row["id"],
-            account_pk=row["account_id"],
-            card_pk=row["card_id"],
-            transfer_pk=row["transfer_id"],
-            service_payment_pk=row["service_payment_id"],
-            replaces_pk=row["replaces_id"],
+            balance_after=Money.maybe(row.balance_after),
+            original_amount=Money.maybe(row.original_amount),
+            exchange_rate=Decimal(row.fx_rate) if row.fx_rate else None,
+            updated_at=row.updated_at,
+            pk=row.id,
+            account_pk=row.account_id,
+            card_pk=row.card_id,
+            transfer_pk=row.transfer_id,
+            service_payment_pk=row.service_payment_id,
+            replaces_pk=row.replaces_id,
         )
 
     @scoped("The account it was booked on.", ACCOUNTS_READ)
@@ -239,5 +238,5 @@ class Transaction(Node):
         return Transaction.maybe(row, info)
 
     @classmethod
-    def maybe(cls, row: RowMapping | None, info: Info) -> Transaction | None:
+    def maybe(cls, row: TransactionRow | None, info: Info) -> Transaction | None:
         return None if row is None else cls.from_row(row, info.context.locale)

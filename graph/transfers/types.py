@@ -8,7 +8,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy import RowMapping
 
 from graph.accounts.loaders import AccountByIdLoader
 from graph.auth.scopes import ACCOUNTS_READ, TRANSFERS_READ
@@ -19,6 +18,7 @@ from graph.relay.ids import to_global_id
 from graph.relay.node import Node, node
 from graph.transactions.types import Counterparty
 from graph.transfers.loaders import TransferByIdLoader, TransferEventsByTransferLoader
+from ledger.queries.results import TransferRow
 
 if TYPE_CHECKING:
     from graph.accounts.types import Account
@@ -97,44 +97,39 @@ class Transfer(Node):
         return cls.maybe(await info.context.loaders.get(TransferByIdLoader).load(pk))
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> Transfer:
-        name, account = row["counterparty_name"], row["counterparty_account"]
-        country = row["counterparty_country"]
+    def from_row(cls, row: TransferRow) -> Transfer:
+        name, account = row.counterparty_name, row.counterparty_account
+        country = row.counterparty_country
         has_counterparty = name is not None or account is not None or country is not None
         return cls(
-            id=strawberry.ID(to_global_id("Transfer", row["id"])),
-            direction=Direction(row["direction"]),
-            amount=Money.of(row["amount_minor"], row["currency"]),
-            fee=Money.maybe(row["fee_minor"], row["fee_currency"]),
-            destination_amount=Money.maybe(
-                row["destination_amount_minor"], row["destination_currency"]
-            ),
-            source_amount=Money.maybe(row["source_amount_minor"], row["source_currency"]),
-            exchange_rate=Decimal(row["fx_rate"]) if row["fx_rate"] else None,
-            rail=TransferRail(row["rail"]),
-            corridor=row["corridor"],
+            id=strawberry.ID(to_global_id("Transfer", row.id)),
+            direction=Direction(row.direction),
+            amount=Money.of(row.amount),
+            fee=Money.maybe(row.fee),
+            destination_amount=Money.maybe(row.destination_amount),
+            source_amount=Money.maybe(row.source_amount),
+            exchange_rate=Decimal(row.fx_rate) if row.fx_rate else None,
+            rail=TransferRail(row.rail),
+            corridor=row.corridor,
             counterparty=Counterparty(name=name, account_masked=account, bank=None, country=country)
             if has_counterparty
             else None,
-            reference=row["reference"],
-            status=TransferStatus(row["status"]),
-            created_at=row["initiated_at"],
-            completed_at=row["completed_at"],
-            pk=row["id"],
-            account_pk=row["account_id"],
+            reference=row.reference,
+            status=TransferStatus(row.status),
+            created_at=row.initiated_at,
+            completed_at=row.completed_at,
+            pk=row.id,
+            account_pk=row.account_id,
         )
 
     @classmethod
-    def maybe(cls, row: RowMapping | None) -> Transfer | None:
+    def maybe(cls, row: TransferRow | None) -> Transfer | None:
         return None if row is None else cls.from_row(row)
 
     @strawberry.field(description="Every status the transfer went through, oldest first.")
     async def history(self, info: Info) -> list[TransferEvent]:
         found = await info.context.loaders.get(TransferEventsByTransferLoader).load(self.pk)
-        return [
-            TransferEvent(status=TransferStatus(r["status"]), at=r["at"], note=r["note"])
-            for r in found
-        ]
+        return [TransferEvent(status=TransferStatus(r.status), at=r.at, note=r.note) for r in found]
 
     @scoped("The customer's account it moved money on.", ACCOUNTS_READ)
     async def account(

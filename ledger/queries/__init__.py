@@ -5,8 +5,12 @@ by the caller, which passes the account ids a request may read (`account_ids`). 
 sums leave out superseded rows: a pending transaction whose booked successor has arrived no
 longer counts.
 
-Modules: `windows` (keyset slices), `rows` (rows by id, for dataloaders), `pages` (filtered
-lists and counts), `statements` (period statements), `spending` (spending insights).
+Results are typed: frozen rows whose amounts are `ledger.money.Money` (`results`), never
+bare minor units.
+
+Modules: `results` (the typed rows), `windows` (keyset slices), `rows` (rows by id, for
+dataloaders), `pages` (filtered lists and counts), `statements` (period statements),
+`spending` (spending insights).
 """
 
 from __future__ import annotations

@@ -8,13 +8,26 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from sqlalchemy import ColumnElement, RowMapping, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.models import Account, Card, ServicePayment, Transaction, Transfer, table
 from ledger.money import CURRENCY_EXPONENTS
 from ledger.queries import bank_day_start, effective_category, live
-from ledger.queries.windows import Window, count, per_account_window, rows, windowed
+from ledger.queries.results import (
+    ACCOUNT,
+    CARD,
+    SERVICE_PAYMENT,
+    TRANSACTION,
+    TRANSFER,
+    AccountRow,
+    CardRow,
+    ServicePaymentRow,
+    TransactionRow,
+    TransferRow,
+    fetch,
+)
+from ledger.queries.windows import Window, count, per_account_window, windowed
 
 ACCOUNTS = table(Account)
 CARDS = table(Card)
@@ -22,7 +35,8 @@ PAYMENTS = table(ServicePayment)
 TX = table(Transaction)
 TRANSFERS = table(Transfer)
 
-# Sort keys of each list; each ends with the primary key, a stable tiebreak.
+# Sort keys of each list; each ends with the primary key, a stable tiebreak. Each key is
+# also the name of an attribute of the list's rows.
 ACCOUNT_KEYS = ("id",)
 CARD_KEYS = ("id",)
 TRANSACTION_KEYS = ("booking_date", "id")
@@ -54,11 +68,11 @@ def _account_conditions(c: AccountCriteria) -> list[ColumnElement[bool]]:
 
 async def account_page(
     session: AsyncSession, criteria: AccountCriteria, window: Window
-) -> list[RowMapping]:
+) -> list[AccountRow]:
     if not criteria.account_ids:
         return []
-    stmt = select(ACCOUNTS).where(*_account_conditions(criteria))
-    return await rows(session, windowed(stmt, [ACCOUNTS.c.id], window))
+    stmt = select(*ACCOUNT.columns).where(*_account_conditions(criteria))
+    return await fetch(session, windowed(stmt, [ACCOUNTS.c.id], window), ACCOUNT)
 
 
 async def account_count(session: AsyncSession, criteria: AccountCriteria) -> int:
@@ -70,11 +84,11 @@ async def account_count(session: AsyncSession, criteria: AccountCriteria) -> int
 
 async def card_page(
     session: AsyncSession, account_ids: Sequence[int], window: Window
-) -> list[RowMapping]:
+) -> list[CardRow]:
     if not account_ids:
         return []
-    stmt = select(CARDS).where(CARDS.c.account_id.in_(account_ids))
-    return await rows(session, windowed(stmt, [CARDS.c.id], window))
+    stmt = select(*CARD.columns).where(CARDS.c.account_id.in_(account_ids))
+    return await fetch(session, windowed(stmt, [CARDS.c.id], window), CARD)
 
 
 async def card_count(session: AsyncSession, account_ids: Sequence[int]) -> int:
@@ -163,10 +177,10 @@ def transaction_conditions(c: TransactionCriteria) -> list[ColumnElement[bool]]:
 
 async def transaction_page(
     session: AsyncSession, criteria: TransactionCriteria, window: Window
-) -> list[RowMapping]:
+) -> list[TransactionRow]:
     conditions = transaction_conditions(criteria)
     return await per_account_window(
-        session, TX, TRANSACTION_KEYS, criteria.account_ids, conditions, window
+        session, TX, TRANSACTION, TRANSACTION_KEYS, criteria.account_ids, conditions, window
     )
 
 
@@ -176,19 +190,19 @@ async def transaction_count(session: AsyncSession, criteria: TransactionCriteria
 
 async def transaction_offset_page(
     session: AsyncSession, criteria: TransactionCriteria, *, limit: int, offset: int
-) -> list[RowMapping]:
+) -> list[TransactionRow]:
     """Newest first, by OFFSET: only for the seed-compatible REST endpoint, whose published
     contract pages by offset. Everything else pages by keyset."""
     if not criteria.account_ids:
         return []
     stmt = (
-        select(TX)
+        select(*TRANSACTION.columns)
         .where(TX.c.account_id.in_(criteria.account_ids), *transaction_conditions(criteria))
         .order_by(TX.c.booking_date.desc(), TX.c.id.desc())
         .limit(limit)
         .offset(offset)
     )
-    return await rows(session, stmt)
+    return await fetch(session, stmt, TRANSACTION)
 
 
 # --- transfers and service payments ---------------------------------------------------------
@@ -234,10 +248,10 @@ def _transfer_conditions(c: TransferCriteria) -> list[ColumnElement[bool]]:
 
 async def transfer_page(
     session: AsyncSession, criteria: TransferCriteria, window: Window
-) -> list[RowMapping]:
+) -> list[TransferRow]:
     conditions = _transfer_conditions(criteria)
     return await per_account_window(
-        session, TRANSFERS, TRANSFER_KEYS, criteria.account_ids, conditions, window
+        session, TRANSFERS, TRANSFER, TRANSFER_KEYS, criteria.account_ids, conditions, window
     )
 
 
@@ -267,10 +281,16 @@ def _payment_conditions(c: ServicePaymentCriteria) -> list[ColumnElement[bool]]:
 
 async def service_payment_page(
     session: AsyncSession, criteria: ServicePaymentCriteria, window: Window
-) -> list[RowMapping]:
+) -> list[ServicePaymentRow]:
     conditions = _payment_conditions(criteria)
     return await per_account_window(
-        session, PAYMENTS, SERVICE_PAYMENT_KEYS, criteria.account_ids, conditions, window
+        session,
+        PAYMENTS,
+        SERVICE_PAYMENT,
+        SERVICE_PAYMENT_KEYS,
+        criteria.account_ids,
+        conditions,
+        window,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import RowMapping, Table, func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.models import (
@@ -24,7 +24,29 @@ from ledger.models import (
     table,
 )
 from ledger.queries import live
-from ledger.queries.windows import rows
+from ledger.queries.results import (
+    ACCOUNT,
+    ACCOUNT_UPSTREAM,
+    BALANCE,
+    CARD,
+    INSTITUTION,
+    SERVICE_PAYMENT,
+    TRANSACTION,
+    TRANSFER,
+    TRANSFER_EVENT,
+    AccountRow,
+    AccountUpstreamRow,
+    BalanceRow,
+    CardRow,
+    InstitutionRow,
+    RowT,
+    ServicePaymentRow,
+    Shape,
+    TransactionRow,
+    TransferEventRow,
+    TransferRow,
+    fetch,
+)
 
 ACCOUNTS = table(Account)
 BALANCES = table(BalanceSnapshot)
@@ -36,90 +58,98 @@ TRANSFERS = table(Transfer)
 TRANSFER_EVENTS = table(TransferEvent)
 
 
-async def institutions_by_id(session: AsyncSession, ids: Sequence[int]) -> list[RowMapping]:
-    return await rows(session, select(INSTITUTIONS).where(INSTITUTIONS.c.id.in_(ids)))
+async def institutions_by_id(session: AsyncSession, ids: Sequence[int]) -> list[InstitutionRow]:
+    stmt = select(*INSTITUTION.columns).where(INSTITUTIONS.c.id.in_(ids))
+    return await fetch(session, stmt, INSTITUTION)
 
 
-async def all_institutions(session: AsyncSession) -> list[RowMapping]:
-    return await rows(
-        session, select(INSTITUTIONS).order_by(INSTITUTIONS.c.name, INSTITUTIONS.c.id)
-    )
+async def all_institutions(session: AsyncSession) -> list[InstitutionRow]:
+    stmt = select(*INSTITUTION.columns).order_by(INSTITUTIONS.c.name, INSTITUTIONS.c.id)
+    return await fetch(session, stmt, INSTITUTION)
 
 
 async def accounts_by_id(
     session: AsyncSession, ids: Sequence[int], account_ids: Sequence[int]
-) -> list[RowMapping]:
+) -> list[AccountRow]:
     visible = sorted(set(ids) & set(account_ids))
     if not visible:
         return []
-    return await rows(session, select(ACCOUNTS).where(ACCOUNTS.c.id.in_(visible)))
+    stmt = select(*ACCOUNT.columns).where(ACCOUNTS.c.id.in_(visible))
+    return await fetch(session, stmt, ACCOUNT)
 
 
 async def _owned(
-    session: AsyncSession, t: Table, ids: Sequence[int], account_ids: Sequence[int]
-) -> list[RowMapping]:
+    session: AsyncSession,
+    t: Table,
+    shape: Shape[RowT],
+    ids: Sequence[int],
+    account_ids: Sequence[int],
+) -> list[RowT]:
     if not account_ids:
         return []
-    return await rows(session, select(t).where(t.c.id.in_(ids), t.c.account_id.in_(account_ids)))
+    stmt = select(*shape.columns).where(t.c.id.in_(ids), t.c.account_id.in_(account_ids))
+    return await fetch(session, stmt, shape)
 
 
 async def cards_by_id(
     session: AsyncSession, ids: Sequence[int], account_ids: Sequence[int]
-) -> list[RowMapping]:
+) -> list[CardRow]:
     """Consent is given per account, so a card linked to no account is never served."""
-    return await _owned(session, CARDS, ids, account_ids)
+    return await _owned(session, CARDS, CARD, ids, account_ids)
 
 
 async def transfers_by_id(
     session: AsyncSession, ids: Sequence[int], account_ids: Sequence[int]
-) -> list[RowMapping]:
-    return await _owned(session, TRANSFERS, ids, account_ids)
+) -> list[TransferRow]:
+    return await _owned(session, TRANSFERS, TRANSFER, ids, account_ids)
 
 
 async def service_payments_by_id(
     session: AsyncSession, ids: Sequence[int], account_ids: Sequence[int]
-) -> list[RowMapping]:
-    return await _owned(session, PAYMENTS, ids, account_ids)
+) -> list[ServicePaymentRow]:
+    return await _owned(session, PAYMENTS, SERVICE_PAYMENT, ids, account_ids)
 
 
 async def transactions_by_id(
     session: AsyncSession, ids: Sequence[int], account_ids: Sequence[int]
-) -> list[RowMapping]:
+) -> list[TransactionRow]:
     """Superseded rows included: a booked row still links to the pending one it replaced."""
-    return await _owned(session, TX, ids, account_ids)
+    return await _owned(session, TX, TRANSACTION, ids, account_ids)
 
 
 async def transactions_by_service_payment(
     session: AsyncSession, payment_ids: Sequence[int], account_ids: Sequence[int]
-) -> list[RowMapping]:
+) -> list[TransactionRow]:
     if not account_ids:
         return []
     stmt = (
-        select(TX)
+        select(*TRANSACTION.columns)
         .where(TX.c.service_payment_id.in_(payment_ids), TX.c.account_id.in_(account_ids), live())
         .order_by(TX.c.id)
     )
-    return await rows(session, stmt)
+    return await fetch(session, stmt, TRANSACTION)
 
 
-async def cards_by_account(session: AsyncSession, account_ids: Sequence[int]) -> list[RowMapping]:
-    stmt = select(CARDS).where(CARDS.c.account_id.in_(account_ids)).order_by(CARDS.c.id)
-    return await rows(session, stmt)
+async def cards_by_account(session: AsyncSession, account_ids: Sequence[int]) -> list[CardRow]:
+    stmt = select(*CARD.columns).where(CARDS.c.account_id.in_(account_ids)).order_by(CARDS.c.id)
+    return await fetch(session, stmt, CARD)
 
 
-async def transfer_events(session: AsyncSession, transfer_ids: Sequence[int]) -> list[RowMapping]:
+async def transfer_events(
+    session: AsyncSession, transfer_ids: Sequence[int]
+) -> list[TransferEventRow]:
     stmt = (
-        select(TRANSFER_EVENTS)
+        select(*TRANSFER_EVENT.columns)
         .where(TRANSFER_EVENTS.c.transfer_id.in_(transfer_ids))
         .order_by(TRANSFER_EVENTS.c.at, TRANSFER_EVENTS.c.id)
     )
-    return await rows(session, stmt)
+    return await fetch(session, stmt, TRANSFER_EVENT)
 
 
-async def latest_balances(session: AsyncSession, account_ids: Sequence[int]) -> list[RowMapping]:
+async def latest_balances(session: AsyncSession, account_ids: Sequence[int]) -> list[BalanceRow]:
     """The newest snapshot of each balance type of each account."""
     ranked = select(
-        BALANCES,
+        *BALANCE.columns,
         func.row_number()
         .over(
             partition_by=(BALANCES.c.account_id, BALANCES.c.type),
@@ -129,30 +159,23 @@ async def latest_balances(session: AsyncSession, account_ids: Sequence[int]) -> 
     ).where(BALANCES.c.account_id.in_(account_ids))
     newest = ranked.subquery()
     stmt = (
-        select(*(newest.c[c.name] for c in BALANCES.c))
+        select(*BALANCE.from_(newest))
         .where(newest.c.rank == 1)
         .order_by(newest.c.account_id, newest.c.type)
     )
-    return await rows(session, stmt)
+    return await fetch(session, stmt, BALANCE)
 
 
-async def account_upstreams(session: AsyncSession, account_ids: Sequence[int]) -> list[RowMapping]:
-    """For each account: its upstream id and its connection's provider, URL, bank id and
-    encrypted credentials (what it takes to ask the bank live)."""
+async def account_upstreams(
+    session: AsyncSession, account_ids: Sequence[int]
+) -> list[AccountUpstreamRow]:
+    """For each account: what it takes to ask the bank live (see `AccountUpstreamRow`)."""
     if not account_ids:
         return []
     conns = table(Connection)
-    return await rows(
-        session,
-        select(
-            ACCOUNTS.c.id,
-            ACCOUNTS.c.external_id,
-            ACCOUNTS.c.connection_id,
-            conns.c.provider,
-            conns.c.base_url,
-            conns.c.bank_id,
-            conns.c.credentials_encrypted,
-        )
+    stmt = (
+        select(*ACCOUNT_UPSTREAM.columns)
         .join(conns, conns.c.id == ACCOUNTS.c.connection_id)
-        .where(ACCOUNTS.c.id.in_(sorted(set(account_ids))), conns.c.status != "PURGED"),
+        .where(ACCOUNTS.c.id.in_(sorted(set(account_ids))), conns.c.status != "PURGED")
     )
+    return await fetch(session, stmt, ACCOUNT_UPSTREAM)

@@ -6,17 +6,16 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from sqlalchemy import ColumnElement, RowMapping, and_, exists, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.models import Account, ExchangeRate, Transaction, table
-from ledger.money import exponent
+from ledger.money import Money, exponent
 from ledger.queries import effective_category, live, sum_minor
-from ledger.queries.windows import rows
 
 ACCOUNTS = table(Account)
 RATES = table(ExchangeRate)
@@ -44,7 +43,7 @@ class AppliedRate:
 @dataclass(frozen=True, slots=True)
 class SpendingGroup:
     key: str  # category code, merchant name or "YYYY-MM"; "" when unknown
-    total_minor: int  # money spent (positive), in the reporting currency
+    total: Money  # money spent (positive), in the reporting currency
     count: int
     percent: Decimal  # two decimals; the groups' percents add up to exactly 100
 
@@ -53,19 +52,41 @@ class SpendingGroup:
 class SpendingExclusion:
     """Spending left out of the totals, in its own currency, and why."""
 
-    currency: str
-    total_minor: int
+    total: Money
     count: int
     reason: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class SpendingSummary:
+    total: Money  # in the reporting currency
+    groups: tuple[SpendingGroup, ...] = ()
+    rates: tuple[AppliedRate, ...] = ()
+    excluded: tuple[SpendingExclusion, ...] = ()
+
+    @property
+    def currency(self) -> str:
+        return self.total.currency
+
+
+@dataclass(frozen=True, slots=True)
+class _Spent:
+    """Debits of one group, currency and day: `spent` is their (negative) sum."""
+
+    key: str
     currency: str
-    total_minor: int = 0
-    groups: list[SpendingGroup] = field(default_factory=list)
-    rates: list[AppliedRate] = field(default_factory=list)
-    excluded: list[SpendingExclusion] = field(default_factory=list)
+    booking_date: date
+    spent: int
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Rate:
+    base: str
+    quote: str
+    rate: str
+    on_date: date
+    source: str
 
 
 def largest_remainder_percents(values: Sequence[int], places: int = 2) -> list[Decimal]:
@@ -100,23 +121,23 @@ class RateBook:
     inverted one, then by source name, so the choice never depends on row order.
     """
 
-    def __init__(self, target: str, rates: Sequence[RowMapping]) -> None:
+    def __init__(self, target: str, rates: Sequence[_Rate]) -> None:
         best: dict[tuple[str, date], tuple[tuple[int, int, str], AppliedRate]] = {}
         for row in rates:
-            rate = Decimal(row["rate"])
+            rate = Decimal(row.rate)
             if not rate.is_finite() or rate <= 0:
                 continue
-            direct = row["quote"] == target
-            currency = row["base"] if direct else row["quote"]
+            direct = row.quote == target
+            currency = row.base if direct else row.quote
             applied = AppliedRate(
                 base=currency,
                 quote=target,
                 rate=rate if direct else Decimal(1) / rate,
-                on_date=row["on_date"],
-                source=row["source"],
+                on_date=row.on_date,
+                source=row.source,
             )
-            rank = (0 if row["source"] == OFFICIAL_SOURCE else 1, 0 if direct else 1, row["source"])
-            key = (currency, row["on_date"])
+            rank = (0 if row.source == OFFICIAL_SOURCE else 1, 0 if direct else 1, row.source)
+            key = (currency, row.on_date)
             if key not in best or rank < best[key][0]:
                 best[key] = (rank, applied)
         self._days: dict[str, list[date]] = defaultdict(list)
@@ -151,11 +172,10 @@ async def spending_summary(
     if group_by not in GROUPINGS:
         raise ValueError(f"unknown grouping {group_by!r}")
     exponent(currency)
-    summary = SpendingSummary(currency=currency)
     if not account_ids:
-        return summary
+        return SpendingSummary(Money.zero(currency))
     spent = await _spending_rows(session, user_id, account_ids, date_from, date_to, group_by)
-    foreign = sorted({r["currency"] for r in spent} - {currency})
+    foreign = sorted({r.currency for r in spent} - {currency})
     book = RateBook(currency, await _rates_into(session, currency, foreign, date_to))
 
     totals: dict[str, int] = defaultdict(int)
@@ -163,32 +183,33 @@ async def spending_summary(
     used: set[AppliedRate] = set()
     excluded: dict[str, tuple[int, int]] = defaultdict(lambda: (0, 0))
     for row in spent:
-        key = f"{row['booking_date']:%Y-%m}" if group_by == "MONTH" else row["key"]
-        amount, n = -int(row["spent"]), int(row["count"])
-        if row["currency"] != currency:
-            rate = book.on(row["currency"], row["booking_date"])
+        key = f"{row.booking_date:%Y-%m}" if group_by == "MONTH" else row.key
+        amount, n = -int(row.spent), int(row.count)
+        if row.currency != currency:
+            rate = book.on(row.currency, row.booking_date)
             if rate is None:
-                total, number = excluded[row["currency"]]
-                excluded[row["currency"]] = (total + amount, number + n)
+                total, number = excluded[row.currency]
+                excluded[row.currency] = (total + amount, number + n)
                 continue
             used.add(rate)
-            amount = convert_minor(amount, row["currency"], currency, rate.rate)
+            amount = convert_minor(amount, row.currency, currency, rate.rate)
         totals[key] += amount
         counts[key] += n
 
     keys = sorted(totals, key=lambda k: (-totals[k], k))
     percents = largest_remainder_percents([totals[k] for k in keys])
-    summary.groups = [
-        SpendingGroup(key=k, total_minor=totals[k], count=counts[k], percent=p)
-        for k, p in zip(keys, percents, strict=True)
-    ]
-    summary.total_minor = sum(totals.values())
-    summary.rates = sorted(used, key=lambda r: (r.base, r.on_date, r.source))
-    summary.excluded = [
-        SpendingExclusion(currency=c, total_minor=t, count=n, reason=NO_RATE)
-        for c, (t, n) in sorted(excluded.items())
-    ]
-    return summary
+    return SpendingSummary(
+        total=Money(sum(totals.values()), currency),
+        groups=tuple(
+            SpendingGroup(key=k, total=Money(totals[k], currency), count=counts[k], percent=p)
+            for k, p in zip(keys, percents, strict=True)
+        ),
+        rates=tuple(sorted(used, key=lambda r: (r.base, r.on_date, r.source))),
+        excluded=tuple(
+            SpendingExclusion(total=Money(t, c), count=n, reason=NO_RATE)
+            for c, (t, n) in sorted(excluded.items())
+        ),
+    )
 
 
 async def _spending_rows(
@@ -198,7 +219,7 @@ async def _spending_rows(
     date_from: date,
     date_to: date,
     group_by: str,
-) -> list[RowMapping]:
+) -> list[_Spent]:
     # MONTH groups by day here and by month in Python: date functions differ per database.
     unknown: ColumnElement[str] = literal_column(
         "''"
@@ -234,19 +255,20 @@ async def _spending_rows(
         )
         .group_by(*([] if group_by == "MONTH" else [key]), TX.c.currency, TX.c.booking_date)
     )
-    return await rows(session, stmt)
+    return [_Spent(*values) for values in await session.execute(stmt)]
 
 
 async def _rates_into(
     session: AsyncSession, target: str, currencies: Sequence[str], until: date
-) -> list[RowMapping]:
+) -> list[_Rate]:
     if not currencies:
         return []
-    stmt = select(RATES).where(
+    columns = (RATES.c.base, RATES.c.quote, RATES.c.rate, RATES.c.on_date, RATES.c.source)
+    stmt = select(*columns).where(
         RATES.c.on_date <= until,
         or_(
             and_(RATES.c.base.in_(currencies), RATES.c.quote == target),
             and_(RATES.c.base == target, RATES.c.quote.in_(currencies)),
         ),
     )
-    return await rows(session, stmt)
+    return [_Rate(*values) for values in await session.execute(stmt)]

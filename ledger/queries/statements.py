@@ -8,40 +8,54 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.models import BalanceSnapshot, Transaction, table
+from ledger.models import Account, BalanceSnapshot, Transaction, table
+from ledger.money import Money
 from ledger.queries import BANK_TIMEZONE, bank_day_start, live, sum_minor
 
+ACCOUNTS = table(Account)
 BALANCES = table(BalanceSnapshot)
 TX = table(Transaction)
 
 
 @dataclass(frozen=True, slots=True)
 class StatementFigures:
-    """A statement in minor units of the account's currency.
+    """A statement, every amount in the account's currency.
 
     The closing balance comes from the running balance where the ledger has one, not from
     the period sums, so `reconciled` is a real check rather than an identity.
     """
 
-    opening_minor: int
-    closing_minor: int
-    debits_minor: int  # positive
-    credits_minor: int
+    opening: Money
+    closing: Money
+    debits: Money  # positive
+    credits: Money
     count: int
-    bank_reported_minor: int | None
+    bank_reported: Money | None
     # The booked part of the closing balance: what the bank's booked balance must equal.
-    booked_closing_minor: int
+    booked_closing: Money
+
+    @property
+    def currency(self) -> str:
+        return self.opening.currency
 
     @property
     def reconciled(self) -> bool:
-        arithmetic = self.opening_minor + self.credits_minor - self.debits_minor
-        bank = self.bank_reported_minor
-        return arithmetic == self.closing_minor and (
-            bank is None or bank == self.booked_closing_minor
-        )
+        arithmetic = self.opening + self.credits - self.debits
+        bank = self.bank_reported
+        return arithmetic == self.closing and (bank is None or bank == self.booked_closing)
+
+
+@dataclass(frozen=True, slots=True)
+class _LastBooked:
+    """The last booked transaction up to the end of a period: where its running balance
+    stands and when it was booked."""
+
+    balance_after_minor: int | None
+    booking_date: date
+    booked_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +76,8 @@ def _chain(*, descending: bool) -> list[Any]:
 async def statement_figures(
     session: AsyncSession, account_id: int, date_from: date, date_to: date, *, booked_only: bool
 ) -> StatementFigures:
-    """The statement of `[date_from, date_to]` (booking dates, inclusive).
+    """The statement of `[date_from, date_to]` (booking dates, inclusive), in the account's
+    currency (LookupError when there is no such account).
 
     Opening balance. The ledger may start later than the account did, so summing from zero
     is the last resort: (1) the first booked transaction on or after `date_from`, if it
@@ -82,23 +97,24 @@ async def statement_figures(
     """
     booked = and_(TX.c.account_id == account_id, TX.c.status == "BOOKED", live())
     sums = await _period_sums(session, account_id, date_from, date_to)
-    opening = await _opening_balance(session, booked, date_from)
+    currency, opening = await _opening_balance(session, account_id, booked, date_from)
     last = await _last_booked(session, booked, date_to)
-    if last is not None and last["balance_after_minor"] is not None:
-        booked_closing = int(last["balance_after_minor"])
+    if last is not None and last.balance_after_minor is not None:
+        booked_closing = int(last.balance_after_minor)
     else:
         booked_closing = opening + sums["BOOKED"].net
 
     shown = [sums["BOOKED"]] if booked_only else [sums["BOOKED"], sums["PENDING"]]
     pending_net = 0 if booked_only else sums["PENDING"].net
+    bank_reported = await _bank_reported(session, account_id, date_to, last)
     return StatementFigures(
-        opening_minor=opening,
-        closing_minor=booked_closing + pending_net,
-        debits_minor=sum(s.debits for s in shown),
-        credits_minor=sum(s.credits for s in shown),
+        opening=Money(opening, currency),
+        closing=Money(booked_closing + pending_net, currency),
+        debits=Money(sum(s.debits for s in shown), currency),
+        credits=Money(sum(s.credits for s in shown), currency),
         count=sum(s.count for s in shown),
-        bank_reported_minor=await _bank_reported(session, account_id, date_to, last),
-        booked_closing_minor=booked_closing,
+        bank_reported=None if bank_reported is None else Money(bank_reported, currency),
+        booked_closing=Money(booked_closing, currency),
     )
 
 
@@ -128,8 +144,10 @@ async def _period_sums(
 
 
 async def _opening_balance(
-    session: AsyncSession, booked: ColumnElement[bool], date_from: date
-) -> int:
+    session: AsyncSession, account_id: int, booked: ColumnElement[bool], date_from: date
+) -> tuple[str, int]:
+    """The account's currency (read with the anchors, saving a statement) and the opening
+    balance in its minor units."""
     first_on_or_after = (
         select(TX.c.balance_after_minor - TX.c.amount_minor)
         .where(booked, TX.c.booking_date >= date_from)
@@ -144,30 +162,34 @@ async def _opening_balance(
         .limit(1)
         .scalar_subquery()
     )
-    anchors = select(first_on_or_after, last_before)
-    from_next, from_previous = (await session.execute(anchors)).one()
+    currency = select(ACCOUNTS.c.currency).where(ACCOUNTS.c.id == account_id).scalar_subquery()
+    anchors = select(currency, first_on_or_after, last_before)
+    code, from_next, from_previous = (await session.execute(anchors)).one()
+    if code is None:
+        raise LookupError(f"no account {account_id}")
     if from_next is not None:
-        return int(from_next)
+        return code, int(from_next)
     if from_previous is not None:
-        return int(from_previous)
+        return code, int(from_previous)
     before = select(sum_minor(TX.c.amount_minor)).where(booked, TX.c.booking_date < date_from)
-    return int((await session.execute(before)).scalar_one())
+    return code, int((await session.execute(before)).scalar_one())
 
 
 async def _last_booked(
     session: AsyncSession, booked: ColumnElement[bool], date_to: date
-) -> RowMapping | None:
+) -> _LastBooked | None:
     stmt = (
         select(TX.c.balance_after_minor, TX.c.booking_date, TX.c.booked_at)
         .where(booked, TX.c.booking_date <= date_to)
         .order_by(*_chain(descending=True))
         .limit(1)
     )
-    return (await session.execute(stmt)).mappings().first()
+    found = (await session.execute(stmt)).first()
+    return None if found is None else _LastBooked(*found)
 
 
 async def _bank_reported(
-    session: AsyncSession, account_id: int, date_to: date, last: RowMapping | None
+    session: AsyncSession, account_id: int, date_to: date, last: _LastBooked | None
 ) -> int | None:
     stmt = (
         select(BALANCES.c.amount_minor, BALANCES.c.as_of)
@@ -179,17 +201,16 @@ async def _bank_reported(
         .order_by(BALANCES.c.as_of.desc())
         .limit(1)
     )
-    snapshot = (await session.execute(stmt)).mappings().first()
+    snapshot = (await session.execute(stmt)).first()
     if snapshot is None:
         return None
-    if last is not None and not _taken_after(snapshot["as_of"], last):
+    amount_minor, as_of = snapshot
+    if last is not None and not _taken_after(as_of, last):
         return None
-    return int(snapshot["amount_minor"])
+    return int(amount_minor)
 
 
-def _taken_after(as_of: datetime, last: RowMapping) -> bool:
-    booked_at: datetime | None = last["booked_at"]
-    if booked_at is not None:
-        return as_of >= booked_at
-    booking_date: date = last["booking_date"]
-    return as_of.astimezone(BANK_TIMEZONE).date() >= booking_date
+def _taken_after(as_of: datetime, last: _LastBooked) -> bool:
+    if last.booked_at is not None:
+        return as_of >= last.booked_at
+    return as_of.astimezone(BANK_TIMEZONE).date() >= last.booking_date

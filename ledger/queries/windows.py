@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    RowMapping,
     Select,
     Table,
     func,
@@ -18,6 +17,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.queries.results import RowT, Shape, fetch
 
 # A row's position in a list sorted by `(key..., id)`.
 Position = tuple[Any, ...]
@@ -66,31 +67,29 @@ def windowed(stmt: Select[Any], keys: Sequence[ColumnElement[Any]], window: Wind
     return ordered(bounded(stmt, keys, window), keys, window)
 
 
-async def rows(session: AsyncSession, stmt: Select[Any]) -> list[RowMapping]:
-    return list((await session.execute(stmt)).mappings())
-
-
 async def per_account_window(
     session: AsyncSession,
     t: Table,
+    shape: Shape[RowT],
     keys: Sequence[str],
     account_ids: Sequence[int],
     conditions: Sequence[ColumnElement[bool]],
     window: Window,
-) -> list[RowMapping]:
+) -> list[RowT]:
     """One statement for a window over the rows of several accounts.
 
     Each account is read through its own `(account_id, key, id)` index range and the small
     per-account windows are merged, instead of sorting every row of every account: the
     cost follows the page size and the number of accounts, not the length of the history.
-    The merge handles sort keys only; the page's rows are then joined by primary key.
+    The merge handles sort keys only; the page's rows, `shape`'s columns of `t`, are then
+    joined by primary key.
     """
     if not account_ids:
         return []
     own_keys = [t.c[k] for k in keys]
     if len(account_ids) == 1:
-        stmt = select(t).where(t.c.account_id == account_ids[0], *conditions)
-        return await rows(session, windowed(stmt, own_keys, window))
+        stmt = select(*shape.columns).where(t.c.account_id == account_ids[0], *conditions)
+        return await fetch(session, windowed(stmt, own_keys, window), shape)
 
     def part(account_id: int) -> Select[Any]:
         stmt = select(*own_keys).where(t.c.account_id == account_id, *conditions)
@@ -98,8 +97,8 @@ async def per_account_window(
 
     merged = union_all(*(select(part(a).subquery()) for a in account_ids)).subquery()
     page = ordered(select(merged), [merged.c[k] for k in keys], window).subquery()
-    stmt = ordered(select(t).join(page, t.c.id == page.c.id), [page.c[k] for k in keys], window)
-    return await rows(session, stmt)
+    joined = select(*shape.columns).join(page, t.c.id == page.c.id)
+    return await fetch(session, ordered(joined, [page.c[k] for k in keys], window), shape)
 
 
 async def count(

@@ -9,6 +9,7 @@ from connectors.bank_access import BankAccess
 from connectors.credentials import Credentials, CredentialsError, encrypt
 from connectors.sandbox.app import create_app
 from connectors.sandbox.config import SandboxConfig
+from ledger.queries.results import AccountUpstreamRow
 
 SECRET = "test-secret"
 
@@ -32,36 +33,42 @@ async def test_balances_of_one_connection_come_back_by_ledger_account_id() -> No
     creds = Credentials(
         consumer_key=bank.consumer_key, username=customer.username, password=customer.password
     )
-    target = {
-        "provider": "alif",
-        "base_url": "http://sandbox.test",
-        "bank_id": bank.bank_id,
-        "credentials_encrypted": encrypt(creds, SECRET),
-    }
     accounts = bank.accounts_of(customer.username)
-    rows = [{**target, "id": 100 + i, "external_id": a.id} for i, a in enumerate(accounts)]
+    rows = [
+        AccountUpstreamRow(
+            account_id=100 + i,
+            external_id=a.id,
+            connection_id=1,
+            provider="alif",
+            base_url="http://sandbox.test",
+            bank_id=bank.bank_id,
+            credentials_encrypted=encrypt(creds, SECRET),
+        )
+        for i, a in enumerate(accounts)
+    ]
     transport = Recording(app)
 
     found = await BankAccess(SECRET, transport).balances(rows)
 
-    assert sorted(found) == [row["id"] for row in rows]
-    assert all(found[row["id"]] for row in rows)
+    assert sorted(found) == [row.account_id for row in rows]
+    assert all(found[row.account_id] for row in rows)
     assert all(
-        r.account_external_id == row["external_id"] for row in rows for r in found[row["id"]]
+        r.account_external_id == row.external_id for row in rows for r in found[row.account_id]
     )
     assert sum(path.endswith("/balances") for path in transport.paths) == 1
 
 
 async def test_credentials_under_another_key_are_refused() -> None:
     blob = encrypt(Credentials(consumer_key="ck", username="u", password="p"), "other")
-    row = {
-        "provider": "alif",
-        "base_url": "http://x",
-        "bank_id": "b",
-        "id": 1,
-        "external_id": "a",
-        "credentials_encrypted": blob,
-    }
+    row = AccountUpstreamRow(
+        account_id=1,
+        external_id="a",
+        connection_id=1,
+        provider="alif",
+        base_url="http://x",
+        bank_id="b",
+        credentials_encrypted=blob,
+    )
 
     with pytest.raises(CredentialsError):
         await BankAccess(SECRET).balances([row])

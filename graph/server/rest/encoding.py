@@ -2,7 +2,7 @@
 
 `-120.50` must reach the client as the number `-120.50`: not a float (which would print
 `-120.5` or worse), not a string. orjson writes a `Fragment` verbatim, so each amount is
-formatted from its minor units and embedded as it is.
+formatted by the ledger and embedded as it is.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from ledger.money import format_minor
+from ledger.money import Money
 
 
-def amount(minor: int, currency: str) -> orjson.Fragment:
-    return orjson.Fragment(format_minor(minor, currency).encode())
+def amount(money: Money) -> orjson.Fragment:
+    return orjson.Fragment(money.format().encode())
 
 
-def maybe_amount(minor: int | None, currency: str) -> orjson.Fragment | None:
-    return None if minor is None else amount(minor, currency)
+def maybe_amount(money: Money | None) -> orjson.Fragment | None:
+    return None if money is None else amount(money)
 
 
 class ExactJSONResponse(Response):

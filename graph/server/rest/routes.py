@@ -159,18 +159,18 @@ async def list_transactions(call: Call) -> Response:
     )
     found = await pages.transaction_offset_page(session, criteria, limit=limit, offset=offset)
     total = await pages.transaction_count(session, criteria)
-    ids = [to_global_id("Transaction", row["id"]) for row in found]
+    ids = [to_global_id("Transaction", row.id) for row in found]
     call.trail.ids.extend(ids)
     return ExactJSONResponse(
         {
             "transactions": [
                 {
                     "id": global_id,
-                    "date": row["booking_date"].isoformat(),
-                    "amount": amount(row["amount_minor"], row["currency"]),
-                    "type": TransactionType(row["type"]).value,
-                    "description": row["description"],
-                    "balance_after": maybe_amount(row["balance_after_minor"], row["currency"]),
+                    "date": row.booking_date.isoformat(),
+                    "amount": amount(row.amount),
+                    "type": TransactionType(row.type).value,
+                    "description": row.description,
+                    "balance_after": maybe_amount(row.balance_after),
                 }
                 for global_id, row in zip(ids, found, strict=True)
             ],
@@ -193,16 +193,15 @@ async def account_statement(call: Call) -> Response:
         raise NotFound("No account with this ID.")
     # The statement is this account's data: its id is what the answer discloses.
     call.trail.ids.append(to_global_id("Account", account_pk))
-    currency = found[0]["currency"]
     figures = await statements.statement_figures(
         call.session, account_pk, date_from, date_to, booked_only=True
     )
     return ExactJSONResponse(
         {
-            "opening_balance": amount(figures.opening_minor, currency),
-            "closing_balance": amount(figures.closing_minor, currency),
-            "total_debits": amount(figures.debits_minor, currency),
-            "total_credits": amount(figures.credits_minor, currency),
-            "currency": currency,
+            "opening_balance": amount(figures.opening),
+            "closing_balance": amount(figures.closing),
+            "total_debits": amount(figures.debits),
+            "total_credits": amount(figures.credits),
+            "currency": figures.currency,
         }
     )
