@@ -30,9 +30,8 @@ import httpx
 import sqlalchemy
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors.alif.constants import ALIF_INSTITUTION
 from connectors.credentials import Credentials
-from connectors.factory import open_connector
+from connectors.factory import institution_of, open_connector
 from connectors.heap import tune_for_sync
 from connectors.sandbox.app import create_app
 from connectors.sandbox.config import SandboxConfig
@@ -86,7 +85,7 @@ async def _sync_bank(
         connection_id = await connections.link_customer(
             s,
             phone=customer.phone,
-            institution=ALIF_INSTITUTION,
+            institution=institution_of("alif", bank.bank_id),
             provider="alif",
             base_url="http://sandbox",
             bank_id=bank.bank_id,
