@@ -83,6 +83,12 @@ async def link_customer(
     )
 
 
+class UnknownConnection(LookupError):
+    def __init__(self, connection_id: int) -> None:
+        super().__init__(f"no connection {connection_id}")
+        self.connection_id = connection_id
+
+
 async def connection_to(
     session: AsyncSession, *, user_id: int, base_url: str, bank_id: str
 ) -> int | None:
@@ -161,7 +167,8 @@ async def connection_ids(session: AsyncSession) -> list[int]:
 async def connection_target(
     session: AsyncSession, connection_id: int
 ) -> tuple[str, str, str, bytes]:
-    """(provider, base_url, bank_id, encrypted credentials) of a connection."""
+    """(provider, base_url, bank_id, encrypted credentials) of a connection; raises
+    UnknownConnection when there is none."""
     row = (
         await session.execute(
             select(
@@ -171,5 +178,7 @@ async def connection_target(
                 CONNECTIONS.c.credentials_encrypted,
             ).where(CONNECTIONS.c.id == connection_id)
         )
-    ).one()
+    ).one_or_none()
+    if row is None:
+        raise UnknownConnection(connection_id)
     return row[0], row[1], row[2], row[3]

@@ -160,7 +160,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def sync(
-        connection: list[int] = typer.Option(None, "--connection", help="Connection id(s)."),
+        # Connection ids are 32-bit keys: a larger one is a usage error, not a lookup.
+        connection: list[int] = typer.Option(
+            None, "--connection", min=1, max=2**31 - 1, help="Connection id(s)."
+        ),
         all_: bool = typer.Option(False, "--all", help="Sync every connection."),
         full: bool = typer.Option(False, "--full", help="Re-read all history."),
     ) -> None:
@@ -180,6 +183,9 @@ def register(app: typer.Typer) -> None:
         except SyncAlreadyRunning as exc:
             console.print(f"[yellow]{exc}[/yellow]")
             raise typer.Exit(2) from None
+        except connections.UnknownConnection as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
         failed = False
         for report in reports:
             s = report.stats

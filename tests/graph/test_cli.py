@@ -94,3 +94,30 @@ def test_token_is_refused_in_production(monkeypatch: pytest.MonkeyPatch):
 
     assert result.exit_code == 2
     assert "refused in production" in result.stderr
+
+
+@pytest.mark.parametrize("missing", [1, 999, 2**31 - 1])
+async def test_sync_of_an_unknown_connection_is_one_line(env: None, missing: int):
+    result = await invoke("db", "upgrade")
+    assert result.exit_code == 0
+
+    result = await invoke("sync", "--connection", str(missing))
+
+    assert result.exit_code == 1
+    assert result.output.strip() == f"error: no connection {missing}"
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", str(2**40), "x"])
+async def test_sync_refuses_an_impossible_connection_id_as_usage(env: None, bad: str):
+    result = await invoke("sync", "--connection", bad)
+
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "--connection" in result.output
+
+
+async def test_db_revision_of_a_database_behind_head_is_one_line(env: None):
+    result = await invoke("db", "revision", "-m", "probe")
+
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: Target database is not up to date."
