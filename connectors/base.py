@@ -69,6 +69,8 @@ class TransactionRecord:
     status: str  # BOOKED PENDING
     booking_date: date | None
     value_date: date | None
+    # The bank instant of the row (OBP `details.posted`): date filters, windows and the
+    # pending lifecycle work on it.
     booked_at: datetime | None
     amount: Money  # signed: debits negative
     balance_after: Money | None
@@ -142,9 +144,14 @@ class Page(Generic[R]):
 
     records: list[R] = field(default_factory=list)
     issues: list[SyncIssue] = field(default_factory=list)
-    # The upstream position this page was read from; the sync cursor stores it.
+    # The upstream position this page was read from, and how many items the bank served.
     offset: int = 0
     raw_count: int = 0
+    # The upstream id of each served item in served order (None where none could be read),
+    # quarantined ones included: the window reader checks overlaps and duplicates with it.
+    positions: list[str | None] = field(default_factory=list)
+    # The list's length, when the bank reports it (OBP does not).
+    total: int | None = None
 
 
 # A transactions page lists each service payment right after the transaction it paid.
@@ -154,7 +161,7 @@ TransactionPageRecord = TransactionRecord | ServicePaymentRecord
 class Connector(Protocol):
     """What the sync engine needs from any bank."""
 
-    # Records per transactions page; an unreadable page is skipped by this many.
+    # Records asked for per transactions page (the bank may serve fewer).
     page_size: int
 
     async def accounts(self) -> Page[AccountRecord]: ...
@@ -163,9 +170,20 @@ class Connector(Protocol):
 
     async def cards(self) -> Page[CardRecord]: ...
 
-    def transaction_pages(
-        self, account_external_id: str, since: datetime | None, offset: int = 0
-    ) -> AsyncIterator[Page[TransactionPageRecord]]: ...
+    async def transaction_page(
+        self,
+        account_external_id: str,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        offset: int,
+        limit: int,
+    ) -> Page[TransactionPageRecord]:
+        """One page of the account's transactions whose bank instant (`booked_at`) lies in
+        [since, until] (both inclusive, None = open), oldest first where the bank honours
+        the direction, from `offset`. A short page proves nothing; the caller (the sync's
+        window reader) decides when a window is complete."""
+        ...
 
     def transfer_pages(self, account_external_id: str) -> AsyncIterator[Page[TransferRecord]]: ...
 
