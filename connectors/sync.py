@@ -1,10 +1,13 @@
-"""Paging a bank into the ledger, resumably.
+"""Paging a bank into the ledger, completely, resumably, and checked against the bank.
 
-Each upstream page is written in ONE database transaction together with the stream's
-cursor, so a process killed at any moment loses nothing and a re-run duplicates nothing:
-it resumes at the stored offset of the read in progress. Incremental runs re-read an
-overlap window before the newest stored booking so late postings and clock skew miss
-nothing. Records that cannot be mapped are stored as sync issues; their siblings are kept.
+Each account's transactions are read in date windows whose reads prove themselves
+(`connectors/window_read.py`); a proven window is written in page-sized database
+transactions, and the last one moves the stream's cursor past it, so a process killed at
+any moment loses nothing and a re-run duplicates nothing. Incremental runs re-read an
+overlap before the newest stored booking and back to the oldest unsettled pending row.
+Records that cannot be mapped or stored are sync issues; their siblings are kept. Booked
+history changes only through `ledger.revisions`. At the end every account is reconciled
+against the bank's booked balance (`ledger.reconciliation`); see docs/sync.md.
 """
 
 from __future__ import annotations
@@ -12,25 +15,28 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from datetime import time as day_start
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors import rows
 from connectors.base import (
     Connector,
-    Page,
     ServicePaymentRecord,
     SyncIssue,
     TransactionPageRecord,
     TransactionRecord,
 )
-from connectors.errors import ReauthRequired, UpstreamError, UpstreamMalformed
+from connectors.errors import ReauthRequired, UpstreamError
+from connectors.window_read import TICK, WindowRead, WindowReader
+from ledger import reconciliation, revisions
 from ledger import sync_store as store
-from ledger.models import Account, Card, Connection, ServicePayment, Transaction, Transfer, table
+from ledger.models import Account, Card, Connection, ServicePayment, Transfer, table
 from ledger.types import utcnow
 from ledger.writes import UpsertResult, upsert
 
@@ -57,13 +63,24 @@ class _Quiet:
         pass
 
 
+@dataclass(frozen=True, slots=True)
+class Unreconciled:
+    """An account whose ledger does not add up to the bank's booked balance."""
+
+    account_external_id: str
+    difference_minor: int
+    currency: str
+    first_day: Any  # date | None
+
+
 @dataclass(slots=True)
 class SyncReport:
     run_id: int
-    status: str  # SUCCEEDED PARTIAL FAILED
+    status: str  # SUCCEEDED PARTIAL UNRECONCILED FAILED
     stats: store.RunStats
     issues: list[SyncIssue] = field(default_factory=list)
     error: str | None = None
+    unreconciled: list[Unreconciled] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -75,6 +92,53 @@ class _Context:
     stats: store.RunStats
     issues: list[SyncIssue]
     accounts: dict[str, int] = field(default_factory=dict)
+    # Pending ids listed by the stream being read.
+    seen_pending: set[str] = field(default_factory=set)
+    # Accounts with records this run could not store: their sums cannot prove anything.
+    unprovable: set[int] = field(default_factory=set)
+    read_starts: dict[str, datetime] = field(default_factory=dict)
+    unreconciled: list[Unreconciled] = field(default_factory=list)
+    requests: int = 0
+
+
+@dataclass(slots=True)
+class _StreamRead:
+    """What one read of a stream proved: from `start` on, except its incomplete windows."""
+
+    start: datetime
+    whole: bool  # started at `start` in this run (not resumed)
+    gaps: list[WindowRead] = field(default_factory=list)
+
+    def note(self, read: WindowRead) -> None:
+        if not read.complete:
+            self.gaps.append(read)
+
+    @property
+    def gapless(self) -> bool:
+        return not self.gaps
+
+    def proved(self, at: datetime) -> bool:
+        return at >= self.start and not any(
+            gap.window.since <= at and (gap.window.until is None or at <= gap.window.until)
+            for gap in self.gaps
+        )
+
+
+def _revision_issue(revision: revisions.Revision) -> SyncIssue:
+    changed = ", ".join(revision.fields) if revision.fields else ""
+    reason = {
+        "CHANGED": f"the bank changed this booked row ({changed}); the old values are kept",
+        "REMOVED": "the bank no longer lists this booked row; it is kept as removed",
+        "RESTORED": "the bank lists this removed row again",
+    }.get(revision.kind, revision.kind)
+    return SyncIssue("revision", revision.external_id, reason)
+
+
+def _refusal(exc: DBAPIError) -> str:
+    """Why the database refused a row, without the row: drivers append the values."""
+    cause = exc.orig if exc.orig is not None else exc
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return f"the ledger refused the row: {type(cause).__name__}: {first.split(' DETAIL')[0]}"[:300]
 
 
 class SyncEngine:
@@ -84,12 +148,22 @@ class SyncEngine:
         *,
         clock: Callable[[], datetime] = utcnow,
         overlap: timedelta = timedelta(days=10),
+        skew: timedelta = timedelta(minutes=15),
+        pending_horizon: timedelta = timedelta(days=45),
+        window_rows: int = 10_000,
         lease: timedelta = timedelta(minutes=5),
         progress: Progress | None = None,
+        write_chunk: int = 1000,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.overlap = overlap
+        # How far the bank's clock may be from ours: every re-read starts this much earlier.
+        self.skew = skew
+        # A pending row neither booked nor cancelled this long after its instant is retired.
+        self.pending_horizon = pending_horizon
+        self.window_rows = window_rows
+        self.write_chunk = write_chunk
         self.lease = lease
         self.progress = progress or _Quiet()
         # Seconds spent writing transaction pages (the ledger stage), for benchmarks and logs.
@@ -114,12 +188,12 @@ class SyncEngine:
         ctx = _Context(connection_id, conn[0], conn[1], run_id, store.RunStats(), [])
         try:
             await self._accounts(ctx, connector)
-            await self._balances(ctx, connector)
             await self._cards(ctx, connector)
             for external_id in ctx.accounts:
                 await self._transfers(ctx, connector, external_id)
             for external_id in ctx.accounts:
                 await self._transactions(ctx, connector, external_id, full=full)
+            await self._reconcile(ctx, connector)
         except BaseException as exc:
             reauth = isinstance(exc, ReauthRequired)
             error = str(exc) if isinstance(exc, UpstreamError) else type(exc).__name__
@@ -128,9 +202,9 @@ class SyncEngine:
                 log.warning("sync of connection %s failed: %s", connection_id, error)
                 return SyncReport(run_id, "FAILED", ctx.stats, ctx.issues, error)
             raise
-        status = "PARTIAL" if ctx.issues else "SUCCEEDED"
+        status = "UNRECONCILED" if ctx.unreconciled else "PARTIAL" if ctx.issues else "SUCCEEDED"
         await self._finish(ctx, status, "ACTIVE", None)
-        return SyncReport(run_id, status, ctx.stats, ctx.issues)
+        return SyncReport(run_id, status, ctx.stats, ctx.issues, unreconciled=ctx.unreconciled)
 
     # --- stages ---------------------------------------------------------------------------
 
@@ -150,10 +224,12 @@ class SyncEngine:
             await self._write(s, ctx, table(Account), account_rows, page.issues)
             ctx.accounts = await store.external_ids(s, Account, ctx.connection_id)
 
-    async def _balances(self, ctx: _Context, connector: Connector) -> None:
+    async def _balances(self, ctx: _Context, connector: Connector) -> dict[str, int]:
+        """Store the balances that moved; returns each account's booked balance."""
         self.progress.stage("balances")
         page = await connector.balances(list(ctx.accounts))
         now = self.clock()
+        booked: dict[str, int] = {}
         async with self.sessions.begin() as s:
             latest = await store.latest_balances(s, ctx.accounts.values())
             snapshots = []
@@ -161,10 +237,13 @@ class SyncEngine:
                 account_id = ctx.accounts.get(record.account_external_id)
                 if account_id is None:
                     continue
+                if record.type == "BOOKED":
+                    booked[record.account_external_id] = record.amount.minor
                 # Only a moved balance is a new fact; an unchanged bank writes nothing.
                 if latest.get((account_id, record.type)) == record.amount.minor:
                     ctx.stats.unchanged += 1
                     continue
+                latest[account_id, record.type] = record.amount.minor
                 snapshots.append(
                     {
                         "account_id": account_id,
@@ -177,6 +256,63 @@ class SyncEngine:
                 )
             ctx.stats.inserted += await store.add_balance_snapshots(s, snapshots)
             await self._issues(s, ctx, page.issues)
+        return booked
+
+    async def _reconcile(self, ctx: _Context, connector: Connector) -> None:
+        """Check every account against the bank's booked balance, read after the rows so it
+        covers them. An account that does not add up is re-read once from the first day
+        that breaks, with a fresh balance; what still does not add up ends UNRECONCILED."""
+        booked = await self._balances(ctx, connector)
+        results = {ext: await self._check(ctx, ext, booked.get(ext)) for ext in ctx.accounts}
+        retry = [ext for ext, result in results.items() if not result.reconciled]
+        if retry:
+            for ext in retry:
+                first_day = results[ext].first_day
+                since = ctx.read_starts.get(ext, EPOCH)
+                if first_day is not None:
+                    since = max(since, datetime.combine(first_day, day_start(), UTC) - self.skew)
+                await self._reread(ctx, connector, ext, since)
+            booked = await self._balances(ctx, connector)
+            for ext in retry:
+                results[ext] = await self._check(ctx, ext, booked.get(ext))
+        now = self.clock()
+        async with self.sessions.begin() as s:
+            for ext, result in results.items():
+                account_id = ctx.accounts[ext]
+                await reconciliation.record(s, ctx.run_id, account_id, result, now=now)
+                if result.reconciled:
+                    continue
+                if account_id in ctx.unprovable:
+                    reason = "cannot be proved: some of its records are quarantined"
+                else:
+                    ctx.unreconciled.append(
+                        Unreconciled(
+                            ext, result.difference_minor, result.currency, result.first_day
+                        )
+                    )
+                    day = result.first_day.isoformat() if result.first_day else "an unknown day"
+                    reason = (
+                        f"the ledger differs from the bank's booked balance by "
+                        f"{result.difference_minor} minor units of {result.currency}, "
+                        f"first on {day}"
+                    )
+                await self._issues(s, ctx, [SyncIssue("reconciliation", ext, reason)])
+
+    async def _check(
+        self, ctx: _Context, ext: str, bank_booked: int | None
+    ) -> reconciliation.Reconciliation:
+        async with self.sessions() as s:
+            return await reconciliation.check_account(s, ctx.accounts[ext], bank_booked)
+
+    async def _reread(self, ctx: _Context, connector: Connector, ext: str, since: datetime) -> None:
+        self.progress.stage(f"re-reading {ext} from {since.date().isoformat()}")
+        stream = f"transactions:{ext}"
+        async with self.sessions() as s:
+            stored = await store.load_cursor(s, ctx.connection_id, stream)
+        cursor = store.Cursor(window_from=since, offset=0, high_water=stored.high_water)
+        read = _StreamRead(start=since, whole=True)
+        await self._read_windows(ctx, connector, ext, stream, cursor, read)
+        await self._close_stream(ctx, ctx.accounts[ext], stream, cursor, read)
 
     async def _cards(self, ctx: _Context, connector: Connector) -> None:
         self.progress.stage("cards")
@@ -220,55 +356,124 @@ class SyncEngine:
     async def _transactions(
         self, ctx: _Context, connector: Connector, account_ext: str, *, full: bool
     ) -> None:
+        """Read the account in windows that prove themselves (connectors/window_read.py),
+        writing each window as soon as it is proven; the cursor names the next window."""
         self.progress.stage(f"transactions {account_ext}")
         stream = f"transactions:{account_ext}"
         account_id = ctx.accounts[account_ext]
         async with self.sessions() as s:
             cursor = await store.load_cursor(s, ctx.connection_id, stream)
-        if full or not cursor.in_progress:
-            since = cursor.high_water - self.overlap if cursor.high_water and not full else EPOCH
-            cursor = store.Cursor(window_from=since, offset=0, high_water=cursor.high_water)
+            if full or not cursor.in_progress:
+                since = await self._read_start(s, account_id, cursor, full=full)
+                cursor = store.Cursor(window_from=since, offset=0, high_water=cursor.high_water)
         assert cursor.window_from is not None
-        # Vanished pending rows can only be judged after one uninterrupted read of the window.
-        whole_window = cursor.offset == 0
-        seen_pending: set[str] = set()
-        gap = False
-        offset = cursor.offset
-        while True:
-            try:
-                async for page in connector.transaction_pages(
-                    account_ext, cursor.window_from, offset
-                ):
-                    await self._transaction_page(ctx, account_id, stream, cursor, page)
-                    seen_pending.update(
-                        r.external_id
-                        for r in page.records
-                        if isinstance(r, TransactionRecord) and r.status == "PENDING"
-                    )
-                break
-            except UpstreamMalformed as exc:
-                # The client already retried. Quarantine the unreadable page, carry on after
-                # it, and keep the high-water mark so the next run reads this window again.
-                gap = True
-                async with self.sessions.begin() as s:
-                    issue = SyncIssue("page", f"{stream}@{cursor.offset}", str(exc)[:500])
-                    await self._issues(s, ctx, [issue])
-                    cursor.offset += connector.page_size
-                    await store.save_cursor(s, ctx.connection_id, stream, cursor, now=self.clock())
-                offset = cursor.offset
-        await self._close_stream(ctx, account_id, stream, cursor, seen_pending, whole_window, gap)
+        ctx.read_starts[account_ext] = cursor.window_from
+        # Vanished pending rows can only be judged after one uninterrupted read.
+        read = _StreamRead(start=cursor.window_from, whole=cursor.offset == 0)
+        await self._read_windows(ctx, connector, account_ext, stream, cursor, read)
+        await self._close_stream(ctx, account_id, stream, cursor, read)
 
-    async def _transaction_page(
+    async def _read_start(
+        self, s: AsyncSession, account_id: int, cursor: store.Cursor, *, full: bool
+    ) -> datetime:
+        """EPOCH for a first or full read; else the overlap before the newest booked row,
+        earlier still to reach the oldest pending row not yet settled, less the clock skew
+        we allow for (bank instants, not ours, set both ends)."""
+        if full or cursor.high_water is None:
+            return EPOCH
+        since = cursor.high_water - self.overlap
+        oldest = await store.oldest_open_pending(s, account_id, not_before=self._horizon())
+        if oldest is not None:
+            since = min(since, oldest)
+        return since - self.skew
+
+    def _horizon(self) -> datetime:
+        return self.clock() - self.pending_horizon
+
+    async def _read_windows(
+        self,
+        ctx: _Context,
+        connector: Connector,
+        account_ext: str,
+        stream: str,
+        cursor: store.Cursor,
+        read: _StreamRead,
+    ) -> None:
+        account_id = ctx.accounts[account_ext]
+        reader = WindowReader(connector, account_ext, clock=self.clock, max_rows=self.window_rows)
+        assert cursor.window_from is not None
+        async for window in reader.windows(cursor.window_from):
+            read.note(window)
+            await self._window(ctx, account_id, stream, cursor, window)
+        ctx.requests += reader.requests
+
+    async def _window(
         self,
         ctx: _Context,
         account_id: int,
         stream: str,
         cursor: store.Cursor,
-        page: Page[TransactionPageRecord],
+        read: WindowRead,
     ) -> None:
+        """Write one proven window in page-sized database transactions; the last one also
+        records what the bank no longer lists and moves the cursor past the window."""
+        size = max(1, self.write_chunk)
+        chunks = [read.records[i : i + size] for i in range(0, len(read.records), size)] or [[]]
+        for number, chunk in enumerate(chunks):
+            last = number == len(chunks) - 1
+            await self._write_chunk(ctx, account_id, chunk, read.issues if last else [])
+            if not last:
+                continue
+            async with self.sessions.begin() as s:
+                now = self.clock()
+                if read.complete:
+                    removed = await revisions.mark_removed(
+                        s,
+                        account_id,
+                        since=read.window.since,
+                        until=read.window.until,
+                        listed=read.listed,
+                        run_id=ctx.run_id,
+                        now=now,
+                    )
+                    await self._issues(s, ctx, [_revision_issue(r) for r in removed])
+                if read.window.until is not None:
+                    cursor.window_from = read.window.until + TICK
+                    await store.save_cursor(s, ctx.connection_id, stream, cursor, now=now)
+                await store.record_progress(s, ctx.run_id, ctx.stats, now=now)
+
+    async def _write_chunk(
+        self,
+        ctx: _Context,
+        account_id: int,
+        records: list[TransactionPageRecord],
+        issues: list[SyncIssue],
+    ) -> None:
+        tx_rows, payment_rows = self._rows(ctx, account_id, records)
+        started = time.perf_counter()
+        stats, issue_count = replace(ctx.stats), len(ctx.issues)
+        if issues:
+            ctx.unprovable.add(account_id)
+        try:
+            async with self.sessions.begin() as s:
+                await self._store_rows(s, ctx, account_id, tx_rows, payment_rows, issues)
+        except DBAPIError:
+            # What the failed transaction counted never happened.
+            ctx.stats = stats
+            del ctx.issues[issue_count:]
+            # One row the database refuses must not cost its siblings: store them one by
+            # one and quarantine the refused ones, saying why without their values.
+            async with self.sessions.begin() as s:
+                await self._store_each(s, ctx, account_id, tx_rows, payment_rows, issues)
+        self.write_seconds += time.perf_counter() - started
+        self.progress.advance(len(tx_rows))
+
+    def _rows(
+        self, ctx: _Context, account_id: int, records: list[TransactionPageRecord]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         tx_rows = []
         payment_rows = []
-        for record in page.records:
+        for record in records:
             if isinstance(record, TransactionRecord):
                 tx_rows.append(
                     rows.transaction_row(
@@ -281,21 +486,59 @@ class SyncEngine:
                         record, connection_id=ctx.connection_id, account_id=account_id
                     )
                 )
+        return tx_rows, payment_rows
+
+    async def _store_rows(
+        self,
+        s: AsyncSession,
+        ctx: _Context,
+        account_id: int,
+        tx_rows: list[dict[str, Any]],
+        payment_rows: list[dict[str, Any]],
+        issues: list[SyncIssue],
+    ) -> None:
+        # One write, one timestamp: its rows share created_at/updated_at.
         now = self.clock()
-        started = time.perf_counter()
-        async with self.sessions.begin() as s:
-            # One page, one timestamp: its rows share created_at/updated_at.
-            await self._write(s, ctx, table(ServicePayment), payment_rows, [], now=now)
-            await store.resolve_references(s, ctx.connection_id, tx_rows)
-            await self._write(
-                s, ctx, table(Transaction), tx_rows, page.issues, links=store.LINKS, now=now
-            )
-            await store.link_replacements(s, ctx.connection_id, tx_rows, now=now)
-            cursor.offset = page.offset + page.raw_count
-            await store.save_cursor(s, ctx.connection_id, stream, cursor, now=now)
-            await store.record_progress(s, ctx.run_id, ctx.stats, now=now)
-        self.write_seconds += time.perf_counter() - started
-        self.progress.advance(len(tx_rows))
+        await self._write(s, ctx, table(ServicePayment), payment_rows, [], now=now)
+        await store.resolve_references(s, ctx.connection_id, tx_rows)
+        written = await revisions.write_transactions(
+            s, tx_rows, run_id=ctx.run_id, links=store.LINKS, now=now
+        )
+        ctx.stats.inserted += written.inserted
+        ctx.stats.changed += written.changed
+        ctx.stats.unchanged += written.unchanged
+        ctx.stats.pages += 1
+        await self._issues(s, ctx, [*issues, *(_revision_issue(r) for r in written.revisions)])
+        await store.link_replacements(s, account_id, tx_rows, now=now)
+        ctx.seen_pending.update(row["external_id"] for row in tx_rows if row["status"] == "PENDING")
+
+    async def _store_each(
+        self,
+        s: AsyncSession,
+        ctx: _Context,
+        account_id: int,
+        tx_rows: list[dict[str, Any]],
+        payment_rows: list[dict[str, Any]],
+        issues: list[SyncIssue],
+    ) -> None:
+        refused: list[SyncIssue] = []
+        for row in payment_rows:
+            try:
+                async with s.begin_nested():
+                    await self._write(s, ctx, table(ServicePayment), [row], [])
+            except DBAPIError as exc:
+                refused.append(SyncIssue("service_payment", row["external_id"], _refusal(exc)))
+        pages = ctx.stats.pages
+        for row in tx_rows:
+            try:
+                async with s.begin_nested():
+                    await self._store_rows(s, ctx, account_id, [row], [], [])
+            except DBAPIError as exc:
+                refused.append(SyncIssue("transaction", row["external_id"], _refusal(exc)))
+        ctx.stats.pages = pages + 1
+        log.warning("sync: %d of %d rows refused by the database", len(refused), len(tx_rows))
+        ctx.unprovable.add(account_id)
+        await self._issues(s, ctx, [*issues, *refused])
 
     async def _close_stream(
         self,
@@ -303,29 +546,21 @@ class SyncEngine:
         account_id: int,
         stream: str,
         cursor: store.Cursor,
-        seen_pending: set[str],
-        whole_window: bool,
-        gap: bool,
+        read: _StreamRead,
     ) -> None:
+        """Settle pending rows the read proved gone or too old, and store the high water."""
         now = self.clock()
-        assert cursor.window_from is not None
         async with self.sessions.begin() as s:
-            if whole_window and not gap:
-                for pending_id, ext, amount, on in await store.open_pending(
-                    s, account_id, cursor.window_from.date()
-                ):
-                    if ext not in seen_pending:
-                        await store.retire_pending(s, account_id, pending_id, amount, on, now=now)
-            newest = (
-                await s.execute(
-                    select(func.max(table(Transaction).c.booked_at)).where(
-                        table(Transaction).c.account_id == account_id
-                    )
-                )
-            ).scalar_one()
-            high_water = cursor.high_water if gap else (newest or cursor.high_water)
-            done = store.Cursor(window_from=None, offset=0, high_water=high_water)
+            if read.whole:
+                for pending in await store.open_pending(s, account_id):
+                    gone = read.proved(pending.at) and pending.external_id not in ctx.seen_pending
+                    if gone or pending.at < self._horizon():
+                        await store.retire_pending(s, account_id, pending, now=now)
+            newest = await store.newest_booking(s, account_id)
+            high_water = newest if read.gapless else cursor.high_water
+            done = store.Cursor(window_from=None, offset=0, high_water=high_water or newest)
             await store.save_cursor(s, ctx.connection_id, stream, done, now=now)
+        ctx.seen_pending.clear()
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -344,8 +579,6 @@ class SyncEngine:
         ctx.stats.inserted += result.inserted
         ctx.stats.changed += result.changed
         ctx.stats.unchanged += result.unchanged
-        if target is table(Transaction):
-            ctx.stats.pages += 1
         await self._issues(s, ctx, issues)
         return result
 

@@ -30,6 +30,7 @@ from connectors.base import (
     TransactionPageRecord,
     TransactionRecord,
 )
+from connectors.errors import UpstreamMalformed
 
 # OBP date filters carry milliseconds: the finest a window can be cut.
 TICK = timedelta(milliseconds=1)
@@ -156,6 +157,11 @@ class WindowReader:
             except _Inconsistent:
                 latest = max(filter(None, (latest, collected.latest)), default=None)
                 continue
+            except UpstreamMalformed as exc:
+                # The client already retried the page: give the window up for this run.
+                issue = SyncIssue("page", self.account, str(exc)[:500])
+                yield WindowRead(window, issues=[issue], complete=False)
+                return
             # A bank serving one row per page leaves no overlap to check a boundary with:
             # then two whole reads must agree instead.
             if verified or listed == unverified:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, exists, insert, select, update
+from sqlalchemy import Table, and_, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -262,7 +262,7 @@ async def resolve_references(
 
 
 async def link_replacements(
-    session: AsyncSession, connection_id: int, rows: Sequence[Mapping[str, Any]], *, now: datetime
+    session: AsyncSession, account_id: int, rows: Sequence[Mapping[str, Any]], *, now: datetime
 ) -> None:
     """Link booked rows to the pending rows they replace, after the page is written (the
     pending row may be in the same page). Set-based, restricted to the rows that name one."""
@@ -273,28 +273,28 @@ async def link_replacements(
     await session.execute(
         update(TX)
         .where(
-            TX.c.connection_id == connection_id,
+            TX.c.account_id == account_id,
             TX.c.external_id.in_(replacing),
             TX.c.replaces_id.is_(None),
         )
         .values(
             replaces_id=select(replaced.c.id)
             .where(
-                replaced.c.connection_id == connection_id,
+                replaced.c.account_id == account_id,
                 replaced.c.external_id == TX.c.replaces_external_id,
             )
             .scalar_subquery()
         )
     )
-    await _supersede_replaced(session, connection_id, replacing, now=now)
+    await _supersede_replaced(session, account_id, replacing, now=now)
 
 
 async def _supersede_replaced(
-    session: AsyncSession, connection_id: int, replacing: Sequence[str], *, now: datetime
+    session: AsyncSession, account_id: int, replacing: Sequence[str], *, now: datetime
 ) -> None:
     """Pending rows replaced by these booked rows stop counting; the customer's own
     category follows the money from the pending row to the booked one."""
-    in_page = and_(TX.c.connection_id == connection_id, TX.c.external_id.in_(replacing))
+    in_page = and_(TX.c.account_id == account_id, TX.c.external_id.in_(replacing))
     pending = TX.alias("pending")
     await session.execute(
         update(TX)
@@ -307,7 +307,7 @@ async def _supersede_replaced(
     )
     booked = TX.alias("booked")
     replaced = select(booked.c.replaces_id).where(
-        booked.c.connection_id == connection_id,
+        booked.c.account_id == account_id,
         booked.c.external_id.in_(replacing),
         booked.c.replaces_id.is_not(None),
     )
@@ -318,36 +318,60 @@ async def _supersede_replaced(
     )
 
 
-async def open_pending(
-    session: AsyncSession, account_id: int, since: date | None
-) -> list[tuple[int, str, int, date]]:
-    """(id, external_id, amount, booking date) of the account's pending rows still counted."""
-    query = select(TX.c.id, TX.c.external_id, TX.c.amount_minor, TX.c.booking_date).where(
-        TX.c.account_id == account_id,
-        TX.c.status == "PENDING",
-        TX.c.superseded_at.is_(None),
+@dataclass(frozen=True, slots=True)
+class OpenPending:
+    id: int
+    external_id: str
+    amount_minor: int
+    at: datetime  # the bank instant (midnight of its day for rows stored without one)
+
+
+def _pending_instant(booked_at: datetime | None, booking_date: date) -> datetime:
+    return booked_at or datetime.combine(booking_date, time(), UTC)
+
+
+_OPEN_PENDING = and_(TX.c.status == "PENDING", TX.c.superseded_at.is_(None))
+
+
+async def open_pending(session: AsyncSession, account_id: int) -> list[OpenPending]:
+    """The account's pending rows still counted (few: holds live days, not years)."""
+    found = await session.execute(
+        select(TX.c.id, TX.c.external_id, TX.c.amount_minor, TX.c.booked_at, TX.c.booking_date)
+        .where(TX.c.account_id == account_id, _OPEN_PENDING)
+        .order_by(TX.c.id)
     )
-    if since is not None:
-        query = query.where(TX.c.booking_date >= since)
-    return [(int(a), b, int(c), d) for a, b, c, d in await session.execute(query)]
+    return [OpenPending(int(a), b, int(c), _pending_instant(d, e)) for a, b, c, d, e in found]
+
+
+async def oldest_open_pending(
+    session: AsyncSession, account_id: int, *, not_before: datetime
+) -> datetime | None:
+    """The instant of the account's oldest unsettled pending row younger than `not_before`
+    (older ones are past the horizon: the next read retires them without re-reading)."""
+    instants = [p.at for p in await open_pending(session, account_id) if p.at >= not_before]
+    return min(instants, default=None)
+
+
+async def newest_booking(session: AsyncSession, account_id: int) -> datetime | None:
+    return (
+        await session.execute(select(func.max(TX.c.booked_at)).where(TX.c.account_id == account_id))
+    ).scalar_one()
 
 
 async def retire_pending(
     session: AsyncSession,
     account_id: int,
-    pending_id: int,
-    amount_minor: int,
-    on: date,
+    pending: OpenPending,
     *,
     now: datetime,
-    match_days: int = 10,
+    match: timedelta = timedelta(days=45),
 ) -> int | None:
-    """Retire a pending row the bank no longer lists.
+    """Retire a pending row the bank no longer lists, or one past the pending horizon.
 
     It is linked to the booked row that most likely replaced it (same account and amount,
-    booked within `match_days`, not replacing anything yet), then stops counting. A bank
-    that names the replaced row (Alif's PENDING_TRANSACTION_ID) never gets here. Returns
-    the successor's id, if one was found.
+    booked within `match` after it, not replacing anything yet), then stops counting. A
+    bank that names the replaced row (Alif's PENDING_TRANSACTION_ID) never gets here.
+    Returns the successor's id, if one was found.
     """
     other = TX.alias("other")
     successor = (
@@ -356,9 +380,9 @@ async def retire_pending(
             .where(
                 TX.c.account_id == account_id,
                 TX.c.status == "BOOKED",
-                TX.c.amount_minor == amount_minor,
-                TX.c.booking_date >= on,
-                TX.c.booking_date <= on + timedelta(days=match_days),
+                TX.c.amount_minor == pending.amount_minor,
+                TX.c.booking_date >= pending.at.date(),
+                TX.c.booking_date <= (pending.at + match).date(),
                 TX.c.replaces_id.is_(None),
                 ~exists().where(other.c.replaces_id == TX.c.id),
             )
@@ -367,16 +391,19 @@ async def retire_pending(
         )
     ).scalar_one_or_none()
     if successor is not None:
-        pending = TX.alias("pending")
+        replaced = TX.alias("replaced")
         await session.execute(
             update(TX)
             .where(TX.c.id == successor)
             .values(
-                replaces_id=pending_id,
-                user_category=select(pending.c.user_category)
-                .where(pending.c.id == pending_id)
-                .scalar_subquery(),
+                replaces_id=pending.id,
+                user_category=func.coalesce(
+                    TX.c.user_category,
+                    select(replaced.c.user_category)
+                    .where(replaced.c.id == pending.id)
+                    .scalar_subquery(),
+                ),
             )
         )
-    await session.execute(update(TX).where(TX.c.id == pending_id).values(superseded_at=now))
+    await session.execute(update(TX).where(TX.c.id == pending.id).values(superseded_at=now))
     return int(successor) if successor is not None else None
