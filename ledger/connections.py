@@ -160,8 +160,12 @@ async def link_bank(
     )
 
 
-async def connection_ids(session: AsyncSession) -> list[int]:
-    return [int(i) for i in (await session.execute(select(CONNECTIONS.c.id))).scalars()]
+async def connection_statuses(session: AsyncSession) -> list[tuple[int, str]]:
+    """(id, status) of every connection, oldest first."""
+    found = await session.execute(
+        select(CONNECTIONS.c.id, CONNECTIONS.c.status).order_by(CONNECTIONS.c.id)
+    )
+    return [(int(i), status) for i, status in found]
 
 
 async def connection_target(

@@ -88,6 +88,18 @@ def _progress() -> Iterator[_RichProgress | _LogProgress]:
         yield _RichProgress(progress)
 
 
+# The bank refused the stored login or consent: logging in again would only count towards
+# the bank's lockout (OBP locks a user after a few failed logins).
+REFUSED = "REAUTH_REQUIRED"
+
+
+def relink_hint(connection_id: int) -> str:
+    return (
+        f"connection {connection_id} skipped: the bank refused its login; re-link it "
+        "(`alif-graph connect ...` again, or the customer's consent page), then sync"
+    )
+
+
 async def sync_connections(
     connection_ids: list[int] | None,
     *,
@@ -95,14 +107,22 @@ async def sync_connections(
     database_url: str,
     secret: str,
     transport: httpx.AsyncBaseTransport | None = None,
+    skipped: list[int] | None = None,
 ) -> list[SyncReport]:
-    """Sync the given connections (None: all), one after another."""
+    """Sync the given connections (None: all but those the bank refused, which are added
+    to `skipped`), one after another."""
     engine = create_engine(database_url)
     sessions = session_factory(engine)
     reports = []
     try:
-        async with sessions() as s:
-            ids = connection_ids or await connections.connection_ids(s)
+        if connection_ids:
+            ids = list(connection_ids)
+        else:
+            async with sessions() as s:
+                statuses = await connections.connection_statuses(s)
+            ids = [i for i, status in statuses if status != REFUSED]
+            if skipped is not None:
+                skipped.extend(i for i, status in statuses if status == REFUSED)
         tune_for_sync()
         with _progress() as progress:
             engine_ = SyncEngine(sessions, progress=progress)
@@ -171,6 +191,7 @@ def register(app: typer.Typer) -> None:
         if not connection and not all_:
             raise typer.BadParameter("give --connection ID or --all")
         settings = get_settings()
+        skipped: list[int] = []
         try:
             reports = asyncio.run(
                 sync_connections(
@@ -178,6 +199,7 @@ def register(app: typer.Typer) -> None:
                     full=full,
                     database_url=settings.database_url,
                     secret=server_secret(settings),
+                    skipped=skipped,
                 )
             )
         except SyncAlreadyRunning as exc:
@@ -186,16 +208,29 @@ def register(app: typer.Typer) -> None:
         except connections.UnknownConnection as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
+        for connection_id in skipped:
+            console.print(f"[yellow]{relink_hint(connection_id)}[/yellow]")
         failed = False
         for report in reports:
             s = report.stats
             console.print(
                 f"run {report.run_id}: {report.status} pages={s.pages} inserted={s.inserted} "
                 f"changed={s.changed} unchanged={s.unchanged} issues={s.issues}"
-                + (f" error={report.error}" if report.error else "")
+                + (f" error={report.error}" if report.error else ""),
+                markup=False,
             )
+            for gap in report.unreconciled:
+                day = gap.first_day.isoformat() if gap.first_day else "unknown day"
+                console.print(
+                    f"  unreconciled account {gap.account_external_id}: differs from the bank "
+                    f"by {gap.difference_minor} minor units of {gap.currency}, first on {day}",
+                    markup=False,
+                )
             for issue in report.issues[:20]:
-                console.print(f"  issue {issue.kind} {issue.external_id or '-'}: {issue.reason}")
+                console.print(
+                    f"  issue {issue.kind} {issue.external_id or '-'}: {issue.reason}",
+                    markup=False,
+                )
             failed = failed or report.status == "FAILED"
         if failed:
             raise typer.Exit(1)
