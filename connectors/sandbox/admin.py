@@ -10,7 +10,7 @@ from starlette.routing import Route
 from connectors.sandbox import errors
 from connectors.sandbox.config import FaultConfig
 from connectors.sandbox.errors import ObpError
-from connectors.sandbox.obp_json import ObpJSONResponse
+from connectors.sandbox.obp_json import ObpJSONResponse, iso
 from connectors.sandbox.web import bank_of, faults_of, json_object
 
 ADMIN_PREFIX = "/sandbox/admin"
@@ -52,6 +52,29 @@ async def add_transactions(request: Request) -> Response:
         raise ObpError(errors.INVALID_JSON, f"count must be an integer in 1..{MAX_ADDED}.")
     added = bank_of(request).add_transactions(account_id, count)
     return ObpJSONResponse({"transaction_ids": [t.id for t in added]}, status_code=201)
+
+
+async def truth(request: Request) -> Response:
+    """`SandboxBank.truth` over HTTP, for a bank run in another process."""
+    bank = bank_of(request)
+    account_id = _known_account(request, request.path_params["account_id"])
+    rows = [
+        {
+            "id": row.id,
+            "amount_minor": row.amount_minor,
+            "status": row.status,
+            "posted": iso(row.posted),
+            "new_balance_minor": row.new_balance_minor,
+        }
+        for row in bank.truth(account_id)
+    ]
+    return ObpJSONResponse(
+        {
+            "account_id": account_id,
+            "booked_balance_minor": bank.booked_balance_minor(account_id),
+            "transactions": rows,
+        }
+    )
 
 
 async def get_faults(request: Request) -> Response:
@@ -102,6 +125,7 @@ def admin_routes() -> list[Route]:
         Route(f"{ADMIN_PREFIX}/sca-codes/{{consent_id}}", sca_code),
         Route(f"{ADMIN_PREFIX}/book-pending", book_pending, methods=["POST"]),
         Route(f"{ADMIN_PREFIX}/add-transactions", add_transactions, methods=["POST"]),
+        Route(f"{ADMIN_PREFIX}/truth/{{account_id}}", truth),
         Route(f"{ADMIN_PREFIX}/faults", get_faults, methods=["GET"]),
         Route(f"{ADMIN_PREFIX}/faults", put_faults, methods=["PUT"]),
         Route(f"{ADMIN_PREFIX}/customers", customers),

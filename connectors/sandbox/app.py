@@ -1,8 +1,11 @@
-"""The sandbox Alif bank as a Starlette app speaking OBP v5.1.0 (see obp-protocol.md)."""
+"""The sandbox Alif bank as a Starlette app speaking OBP v5.1.0 (see obp-protocol.md).
+
+Routes sit under `/obp/{version}`; the fault middleware answers 404 for a version the
+bank does not serve (`FaultConfig.api_versions`), and a v5.0.0 bank lacks v5.1.0's own
+endpoints."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -28,10 +31,24 @@ from connectors.sandbox.errors import ObpError
 from connectors.sandbox.faults import FaultInjector, FaultMiddleware
 from connectors.sandbox.models import Account
 from connectors.sandbox.obp_json import ObpJSONResponse
-from connectors.sandbox.paging import read_page_query, select
+from connectors.sandbox.paging import as_served, read_page_query, select
 from connectors.sandbox.web import bank_of, faults_of, json_object
 
+# The default prefix (what the server banner prints); routes take any served version.
 PREFIX = f"/obp/{obp_json.API_VERSION}"
+_ROUTE_PREFIX = "/obp/{version}"
+# OBP's versions as its root reports them; v5.1.0 is the line this sandbox speaks.
+_VERSION_STATUS = {"v5.0.0": "STABLE"}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.removeprefix("v").split("."))
+
+
+def _since(version: str, request: Request) -> None:
+    """An endpoint OBP added in `version` does not exist under older prefixes."""
+    if _version(request.path_params["version"]) < _version(version):
+        raise ObpError(errors.NOT_FOUND)
 
 
 def _realm(request: Request) -> str:
@@ -89,7 +106,11 @@ async def direct_login(request: Request) -> Response:
 
 
 async def root(request: Request) -> Response:
-    return ObpJSONResponse(obp_json.root(_realm(request)))
+    version = request.path_params["version"]
+    body = obp_json.root(_realm(request))
+    if version != obp_json.API_VERSION:
+        body = {**body, "version": version, "version_status": _VERSION_STATUS.get(version)}
+    return ObpJSONResponse(body)
 
 
 async def banks(request: Request) -> Response:
@@ -153,9 +174,10 @@ async def transactions(request: Request) -> Response:
     found = _account(request, principal)
     query = read_page_query(request.headers, request.query_params)
     faults = faults_of(request)
-    served = replace(query, offset=faults.page_offset(query.offset, query.limit))
-    page = select(bank_of(request).history(found.id), served)
+    bank = bank_of(request)
+    page = select(bank.history(found.id), faults.page_query(query), faults.listing())
     items = [obp_json.transaction(found, t, faults.amount_for(t.id)) for t in page]
+    faults.after_page(bank, found.id, page)
     headers = {"Range": f"items={query.offset}-{query.limit}"}
     response = ObpJSONResponse({"transactions": items}, headers=headers)
     if faults.malformed(query.offset):
@@ -170,8 +192,9 @@ async def transaction(request: Request) -> Response:
     item = bank_of(request).find_transaction(found.id, request.path_params["transaction_id"])
     if item is None:
         raise ObpError(errors.TRANSACTION_NOT_FOUND)
-    amount = faults_of(request).amount_for(item.id)
-    return ObpJSONResponse(obp_json.transaction(found, item, amount))
+    faults = faults_of(request)
+    served = as_served(item, faults.config.date_only)
+    return ObpJSONResponse(obp_json.transaction(found, served, faults.amount_for(item.id)))
 
 
 async def transaction_requests(request: Request) -> Response:
@@ -284,6 +307,7 @@ async def my_consents(request: Request) -> Response:
 async def revoke_current_consent(request: Request) -> Response:
     """Revoke the consent in the Consent-Id header. The consent and its consumer's key
     (or the owner's DirectLogin token) authorise this, even when it no longer works."""
+    _since("v5.1.0", request)
     headers = request.headers
     bank = bank_of(request)
     if not headers.get("consent-id") and not headers.get("consent-jwt"):
@@ -302,6 +326,7 @@ async def revoke_current_consent(request: Request) -> Response:
 
 
 async def revoke_consent(request: Request) -> Response:
+    _since("v5.1.0", request)
     bank, consent = _own_consent(request)
     return ObpJSONResponse(obp_json.consent(bank.revoke_consent(consent)))
 
@@ -326,16 +351,16 @@ async def _unknown_error(request: Request, exc: Exception) -> Response:
 
 
 def _routes() -> list[Route]:
-    bank_path = f"{PREFIX}/banks/{{bank_id}}"
+    bank_path = f"{_ROUTE_PREFIX}/banks/{{bank_id}}"
     account_path = f"{bank_path}/accounts/{{account_id}}"
     view_path = f"{account_path}/{{view_id}}"
     return [
         Route("/my/logins/direct", direct_login, methods=["POST"]),
-        Route(f"{PREFIX}/root", root),
-        Route(f"{PREFIX}/banks", banks),
+        Route(f"{_ROUTE_PREFIX}/root", root),
+        Route(f"{_ROUTE_PREFIX}/banks", banks),
         Route(bank_path, bank),
-        Route(f"{PREFIX}/users/current", current_user),
-        Route(f"{PREFIX}/my/accounts", my_accounts),
+        Route(f"{_ROUTE_PREFIX}/users/current", current_user),
+        Route(f"{_ROUTE_PREFIX}/my/accounts", my_accounts),
         Route(f"{bank_path}/accounts-held", accounts_held),
         Route(f"{account_path}/views/{{view_id}}", account),
         Route(f"{account_path}/views/{{view_id}}/balances", account_balances),
@@ -344,7 +369,7 @@ def _routes() -> list[Route]:
         Route(f"{view_path}/transactions/{{transaction_id}}/transaction", transaction),
         Route(f"{view_path}/transaction-requests", transaction_requests),
         Route(f"{view_path}/counterparties", counterparties),
-        Route(f"{PREFIX}/cards", cards),
+        Route(f"{_ROUTE_PREFIX}/cards", cards),
         Route(f"{bank_path}/cards", cards),
         Route(f"{bank_path}/my/consents/{{sca_method}}", create_consent, methods=["POST"]),
         Route(f"{bank_path}/my/consents", my_consents),
@@ -354,7 +379,7 @@ def _routes() -> list[Route]:
             methods=["POST"],
         ),
         Route(f"{bank_path}/consents/{{consent_id}}", revoke_consent, methods=["DELETE"]),
-        Route(f"{PREFIX}/my/consent/current", revoke_current_consent, methods=["DELETE"]),
+        Route(f"{_ROUTE_PREFIX}/my/consent/current", revoke_current_consent, methods=["DELETE"]),
     ]
 
 

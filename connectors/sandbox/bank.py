@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import NamedTuple
 
 from connectors.sandbox import errors, hs256
 from connectors.sandbox.config import SandboxConfig
@@ -28,12 +29,23 @@ from connectors.sandbox.models import (
     Transaction,
     Transfer,
 )
+from connectors.sandbox.paging import day_start
 from connectors.sandbox.population import build_population
 
 logger = logging.getLogger("alif_sandbox")
 
 SCA_METHODS = ("SMS", "EMAIL", "IMPLICIT")
 OWNER_VIEW = "owner"
+
+
+class TruthRow(NamedTuple):
+    """One transaction as the bank holds it (money in integer minor units)."""
+
+    id: str
+    amount_minor: int
+    status: str  # BOOKED | PENDING
+    posted: datetime
+    new_balance_minor: int | None  # None while pending
 
 
 @dataclass
@@ -116,6 +128,10 @@ class SandboxBank:
     def now(self) -> datetime:
         return self.config.clock().astimezone(UTC)
 
+    def rows_now(self) -> datetime:
+        """The clock the bank stamps new rows with: `now` plus the clock_skew fault."""
+        return self.now() + timedelta(seconds=self.config.faults.clock_skew_seconds)
+
     # truth API ----------------------------------------------------------------------------
 
     def customer(self, username: str) -> Customer:
@@ -171,11 +187,32 @@ class SandboxBank:
     def book_pending(self, account_id: str | None = None) -> list[tuple[str, Transaction]]:
         """Book pending transactions under new ids; returns (old id, booked transaction)."""
         ids = [account_id] if account_id is not None else list(self._histories)
-        return [pair for i in ids for pair in self._histories[i].book_pending(self.now)]
+        return [pair for i in ids for pair in self._histories[i].book_pending(self.rows_now)]
 
     def add_transactions(self, account_id: str, count: int) -> list[Transaction]:
         """Append `count` booked transactions dated now (incremental-sync tests)."""
-        return self._histories[account_id].append(count, self.now)
+        return self._histories[account_id].append(count, self.rows_now)
+
+    def remove_transaction(self, account_id: str, transaction_id: str) -> Transaction | None:
+        """Reverse a booked transaction: it disappears, and the later new_balances and the
+        booked balance shift by its amount. None if it is unknown or pending."""
+        return self._histories[account_id].remove(transaction_id)
+
+    def truth(self, account_id: str) -> list[TruthRow]:
+        """Exactly what the bank holds for the account, ascending, as a complete sync must
+        store it: rows hidden from the listing included, reversed rows not, `posted` as
+        served (midnight UTC on a date-only bank). Walks the whole history: O(N)."""
+        date_only = self.config.faults.date_only
+        return [
+            TruthRow(
+                t.id,
+                t.amount_minor,
+                t.status,
+                day_start(t.posted) if date_only else t.posted,
+                t.new_balance_minor,
+            )
+            for t in self._histories[account_id]
+        ]
 
     # DirectLogin --------------------------------------------------------------------------
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any
+
+_VERSION_RE = re.compile(r"v\d+\.\d+\.\d+")
+# A day: skews are minutes in practice; more would move rows across whole sync windows.
+MAX_CLOCK_SKEW = 24 * 3600
 
 
 def utc_now() -> datetime:
@@ -42,6 +47,30 @@ class FaultConfig:
     expire_tokens_after: int | None = None
     # Seeds the random draws of error_rate and timeout_rate, so tests are repeatable.
     rng_seed: int = 0
+    # issue 10: paging faults (see docs/sandbox.md, "Faults: paging").
+    # Like nginx's default (underscores_in_headers off): request headers whose names hold
+    # "_" never reach the bank, so obp_limit & co. only work as query parameters.
+    strip_underscore_headers: bool = False
+    # The bank serves at most this many transactions per page, whatever limit was asked.
+    max_page_size: int | None = None
+    # Transactions always come newest first, whatever sort direction was asked.
+    ignore_sort_direction: bool = False
+    # The bank keeps only dates: posted/completed are served (and filtered) as midnight UTC.
+    date_only: bool = False
+    # Rows tying on the served `posted` come in a new random order on every request.
+    unstable_ties: bool = False
+    # After each non-empty transactions page, the bank books one new row on that account
+    # (dated its now) or reverses one booked row of the page; each counts down to 0.
+    mid_read_inserts: int = 0
+    mid_read_removals: int = 0
+    # Transaction ids the listing leaves out while the balances still count them.
+    hidden_from_listing: list[str] = field(default_factory=list)
+    # The bank's clock runs this far ahead (negative: behind) when it stamps new rows.
+    clock_skew_seconds: int = 0
+    # The versions served under /obp/<version>/; ["v5.0.0"] is a v5.0.0-only bank.
+    api_versions: list[str] = field(default_factory=lambda: ["v5.1.0"])
+    # 429 answers carry Retry-After as an HTTP date (IMF-fixdate) instead of seconds.
+    retry_after_http_date: bool = False
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FaultConfig:
@@ -97,6 +126,34 @@ class FaultConfig:
             raise ValueError("duplicate_page must be a boolean")
         whole("expire_tokens_after", 1, optional=True)
         whole("rng_seed", 0)
+        # issue 10: paging faults
+        for name in (
+            "strip_underscore_headers",
+            "ignore_sort_direction",
+            "date_only",
+            "unstable_ties",
+            "retry_after_http_date",
+        ):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a boolean")
+        whole("max_page_size", 1, optional=True)
+        whole("mid_read_inserts", 0)
+        whole("mid_read_removals", 0)
+        if not isinstance(self.hidden_from_listing, list) or not all(
+            isinstance(i, str) for i in self.hidden_from_listing
+        ):
+            raise ValueError("hidden_from_listing must be a list of transaction ids")
+        skew = self.clock_skew_seconds
+        if isinstance(skew, bool) or not isinstance(skew, int) or abs(skew) > MAX_CLOCK_SKEW:
+            raise ValueError(f"clock_skew_seconds must be an integer within ±{MAX_CLOCK_SKEW}")
+        versions = self.api_versions
+        if (
+            not isinstance(versions, list)
+            or not versions
+            or not all(isinstance(v, str) and _VERSION_RE.fullmatch(v) for v in versions)
+            or len(set(versions)) != len(versions)
+        ):
+            raise ValueError('api_versions must be a non-empty list of distinct "vX.Y.Z"')
 
 
 @dataclass(frozen=True)

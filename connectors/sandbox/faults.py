@@ -1,8 +1,10 @@
 """Fault injection for `/obp/...` requests, driven by a live, mutable `FaultConfig`.
 
-The middleware handles what applies to any request (rate limits, failures, latency,
-timeouts); the transactions handler asks `FaultInjector` about page faults (malformed
-pages, a duplicated page, malformed amounts). Admin and login paths are never touched.
+The middleware handles what applies to any request (served API versions, a proxy that
+strips headers, rate limits, failures, latency, timeouts); the transactions handler asks
+`FaultInjector` about page faults (how a page is cut, ordered and listed, what the bank
+changes between pages, malformed pages and amounts). Admin and login paths are never
+touched.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import copy
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import fields
-from datetime import datetime
+from dataclasses import fields, replace
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,9 +25,12 @@ from connectors.sandbox import errors
 from connectors.sandbox.auth import direct_login_params
 from connectors.sandbox.bank import SandboxBank
 from connectors.sandbox.config import FaultConfig
+from connectors.sandbox.models import BOOKED, Transaction
 from connectors.sandbox.obp_json import ObpJSONResponse, error_body
+from connectors.sandbox.paging import Listing, PageQuery
 
 FAULTY_PREFIX = "/obp/"
+_NOT_FOUND = 404
 
 
 class FaultInjector:
@@ -42,6 +48,8 @@ class FaultInjector:
         for item in fields(FaultConfig):
             setattr(self.config, item.name, copy.deepcopy(getattr(config, item.name)))
         self._rng = random.Random(config.rng_seed)
+        # Its own stream, so shuffled ties and reversals leave error_rate's draws alone.
+        self._paging_rng = random.Random(f"paging-{config.rng_seed}")
         self._malformed_served: Counter[int] = Counter()
         self._windows: dict[str, tuple[int, int]] = {}  # consumer -> (minute, requests)
 
@@ -66,6 +74,9 @@ class FaultInjector:
         }
         if not allowed:
             headers["Retry-After"] = reset
+            if self.config.retry_after_http_date:
+                retry_at = datetime.fromtimestamp(seconds + int(reset), UTC)
+                headers["Retry-After"] = format_datetime(retry_at, usegmt=True)
         return allowed, headers
 
     def failure(self) -> int | None:
@@ -91,6 +102,43 @@ class FaultInjector:
             self.config.duplicate_page = False
             return offset - limit
         return offset
+
+    def page_query(self, query: PageQuery) -> PageQuery:
+        """What the bank actually serves of `query`: its size cap, its own order, and
+        (once armed) a duplicated page."""
+        config = self.config
+        limit = query.limit
+        if config.max_page_size is not None:
+            limit = config.max_page_size if limit is None else min(limit, config.max_page_size)
+        return replace(
+            query,
+            offset=self.page_offset(query.offset, limit),
+            limit=limit,
+            descending=query.descending or config.ignore_sort_direction,
+        )
+
+    def listing(self) -> Listing:
+        return Listing(
+            date_only=self.config.date_only,
+            hidden=frozenset(self.config.hidden_from_listing),
+            shuffle=self._paging_rng if self.config.unstable_ties else None,
+        )
+
+    def after_page(self, bank: SandboxBank, account_id: str, page: list[Transaction]) -> None:
+        """The bank moves on while a reader pages: after a non-empty page it books one new
+        row, and reverses one booked row of that page (behind the reader's position, in
+        whichever order it reads), while the knobs count down."""
+        if not page:
+            return
+        if self.config.mid_read_inserts > 0:
+            self.config.mid_read_inserts -= 1
+            bank.add_transactions(account_id, 1)
+        booked = [t for t in page if t.status == BOOKED]
+        if self.config.mid_read_removals > 0 and booked:
+            # A reversed charge keeps every balance at or above zero; a credit may not.
+            debits = [t for t in booked if t.amount_minor < 0]
+            bank.remove_transaction(account_id, self._paging_rng.choice(debits or booked).id)
+            self.config.mid_read_removals -= 1
 
     def malformed(self, offset: int) -> bool:
         """Whether this page goes out truncated (the first `malformed_times` asks)."""
@@ -130,6 +178,15 @@ class FaultMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(FAULTY_PREFIX):
             await self.app(scope, receive, send)
             return
+        version = scope["path"][len(FAULTY_PREFIX) :].split("/", 1)[0]
+        if version not in self.faults.config.api_versions:
+            body = error_body(_NOT_FOUND, errors.NOT_FOUND)
+            await ObpJSONResponse(body, _NOT_FOUND)(scope, receive, send)
+            return
+        if self.faults.config.strip_underscore_headers:
+            # nginx's default (underscores_in_headers off) drops these before the bank.
+            kept = [(k, v) for k, v in scope["headers"] if b"_" not in k]
+            scope = {**scope, "headers": kept}
         limit_headers: dict[str, str] = {}
         limit = self.faults.config.rate_limit_per_minute
         if limit is not None:

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
-from itertools import islice
+from itertools import accumulate, islice
 from operator import attrgetter
 
 from connectors.sandbox.data import AccountGenerator, Batch, settle_events
@@ -48,13 +48,19 @@ class AccountHistory:
         self._newest_totals = array("q")
         # The tail's transfers newest first; None when the tail changed since it was sorted.
         self._sorted_tail: list[Transfer] | None = None
+        # Reversed (removed) history rows: their sorted indexes in the generated history,
+        # and running sums of their amounts, by which every later new_balance shifts down.
+        # The tail is rewritten in place instead; empty lists keep the lazy fast paths.
+        self._removed: list[int] = []
+        self._removed_amounts: list[int] = []
+        self._removed_sums: list[int] = []
 
     @property
     def account_id(self) -> str:
         return self.generator.account_id
 
     def __len__(self) -> int:
-        return self.generator.history_count + len(self._tail)
+        return self.generator.history_count - len(self._removed) + len(self._tail)
 
     def _block(self, block: int) -> Batch:
         cached = self._blocks.get(block)
@@ -71,8 +77,41 @@ class AccountHistory:
 
     def slice(self, start: int, stop: int) -> list[Transaction]:
         """Transactions [start, stop) in ascending order; O(stop - start + block)."""
-        history = self.generator.history_count
         start, stop = max(0, start), min(len(self), stop)
+        if start >= stop or not self._removed:
+            return self._generated_slice(start, stop)
+        kept = self.generator.history_count - len(self._removed)
+        out: list[Transaction] = []
+        if start < kept:
+            first, last = self._generated_index(start), self._generated_index(min(stop, kept) - 1)
+            rows = self._generated_slice(first, last + 1)
+            removed = set(self._removed)
+            out.extend(
+                self._reversal_shifted(i, t) for i, t in enumerate(rows, first) if i not in removed
+            )
+        if stop > kept:
+            out.extend(self._tail[max(start, kept) - kept : stop - kept])
+        return out
+
+    def _generated_index(self, index: int) -> int:
+        """Where the `index`-th remaining history row sits in the generated history."""
+        for removed in self._removed:
+            if removed > index:
+                break
+            index += 1
+        return index
+
+    def _reversal_shifted(self, index: int, transaction: Transaction) -> Transaction:
+        """A generated history row with the reversals before it taken out of its balance."""
+        before = bisect_left(self._removed, index)
+        if not before or transaction.new_balance_minor is None:
+            return transaction
+        shifted = transaction.new_balance_minor - self._removed_sums[before - 1]
+        return replace(transaction, new_balance_minor=shifted)
+
+    def _generated_slice(self, start: int, stop: int) -> list[Transaction]:
+        """Rows [start, stop) of the generated history and tail, before any reversal."""
+        history = self.generator.history_count
         out: list[Transaction] = []
         position = start
         while position < min(stop, history):
@@ -86,12 +125,24 @@ class AccountHistory:
         return out
 
     def __iter__(self) -> Iterator[Transaction]:
+        removed = set(self._removed)
         for block in range(self.generator.block_count):
-            yield from self._block(block).transactions
+            first = self.generator.block_bounds(block)[0]
+            rows = self._block(block).transactions
+            if not removed:
+                yield from rows
+                continue
+            for index, row in enumerate(rows, first):
+                if index not in removed:
+                    yield self._reversal_shifted(index, row)
         yield from list(self._tail)
 
     def bisect(self, moment: datetime, *, right: bool = False) -> int:
         """Index of the first transaction posted at or after `moment` (after it, if right)."""
+        index = self._generated_bisect(moment, right)
+        return index - bisect_left(self._removed, index)
+
+    def _generated_bisect(self, moment: datetime, right: bool) -> int:
         find = bisect_right if right else bisect_left
         gen = self.generator
         # Only the last block starting at or before `moment` can straddle it.
@@ -111,11 +162,22 @@ class AccountHistory:
         recent = self._by_id.get(transaction_id)
         if recent is not None:
             return recent
+        index = self._history_index(transaction_id)
+        if index is None:
+            return None
+        block = index // self.generator.block_size
+        row = self._block(block).transactions[index - self.generator.block_bounds(block)[0]]
+        return self._reversal_shifted(index, row)
+
+    def _history_index(self, transaction_id: str) -> int | None:
+        """The generated-history index an id encodes, unless absent or reversed."""
         index = self.generator.codec.decode(transaction_id)
         if index is None or index >= self.generator.history_count:
             return None
-        block = index // self.generator.block_size
-        return self._block(block).transactions[index - self.generator.block_bounds(block)[0]]
+        position = bisect_left(self._removed, index)
+        if position < len(self._removed) and self._removed[position] == index:
+            return None
+        return index
 
     # balances -----------------------------------------------------------------------------
 
@@ -124,7 +186,8 @@ class AccountHistory:
         for transaction in reversed(self._tail):
             if transaction.new_balance_minor is not None:
                 return transaction.new_balance_minor
-        return self.generator.history_end_balance
+        reversed_total = self._removed_sums[-1] if self._removed_sums else 0
+        return self.generator.history_end_balance - reversed_total
 
     def pending(self) -> list[Transaction]:
         return [t for t in self._tail if t.status == PENDING]
@@ -258,3 +321,25 @@ class AccountHistory:
         self._sorted_tail = None
         self._by_id.update((t.id, t) for t in batch.transactions)
         return batch.transactions
+
+    def remove(self, transaction_id: str) -> Transaction | None:
+        """Reverse a booked row: it leaves the history, and every later new_balance and the
+        booked balance shift by its amount, so the account stays self-consistent."""
+        found = self.find(transaction_id)
+        if found is None or found.status != BOOKED:
+            return None
+        if transaction_id in self._by_id:
+            self._tail.remove(self._by_id.pop(transaction_id))
+        else:
+            index = self._history_index(transaction_id)
+            assert index is not None
+            position = bisect_left(self._removed, index)
+            self._removed.insert(position, index)
+            self._removed_amounts.insert(position, found.amount_minor)
+            self._removed_sums = list(accumulate(self._removed_amounts))
+        for position, row in enumerate(self._tail):
+            if row.new_balance_minor is not None and row.posted > found.posted:
+                shifted = row.new_balance_minor - found.amount_minor
+                self._tail[position] = replace(row, new_balance_minor=shifted)
+        self._by_id.update((t.id, t) for t in self._tail)
+        return found

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from bisect import bisect_left
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+from operator import attrgetter
+from random import Random
 from typing import Protocol
 
 from connectors.sandbox import errors
@@ -13,6 +17,8 @@ from connectors.sandbox.errors import ObpError
 from connectors.sandbox.models import Transaction
 
 DEFAULT_LIMIT = 50
+_DAY = timedelta(days=1)
+_POSTED = attrgetter("posted")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(?:Z|[+-]\d{4})$")
 
 
@@ -22,6 +28,8 @@ class History(Protocol):
     def slice(self, start: int, stop: int) -> list[Transaction]: ...
 
     def bisect(self, moment: datetime, *, right: bool = False) -> int: ...
+
+    def find(self, transaction_id: str) -> Transaction | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,15 +97,132 @@ def read_page_query(
     )
 
 
-def select(history: History, query: PageQuery) -> list[Transaction]:
-    """One page in the requested order; the order is total: (posted, id)."""
-    low = 0 if query.from_date is None else history.bisect(query.from_date)
-    high = len(history) if query.to_date is None else history.bisect(query.to_date, right=True)
-    limit = query.limit if query.limit is not None else max(0, high - low)
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """How the bank lists an account beyond what was asked (the paging faults)."""
+
+    date_only: bool = False  # posted/completed served, and filtered, as midnight UTC
+    hidden: frozenset[str] = frozenset()  # ids left out of the listing
+    shuffle: Random | None = None  # set: rows tying on the served `posted` come shuffled
+
+
+AS_ASKED = Listing()
+
+
+def day_start(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def as_served(transaction: Transaction, date_only: bool) -> Transaction:
+    """The row as the bank sends it: a date-only bank has lost the time of day."""
+    if not date_only:
+        return transaction
+    completed = transaction.completed
+    return replace(
+        transaction,
+        posted=day_start(transaction.posted),
+        completed=None if completed is None else day_start(completed),
+    )
+
+
+class _Served:
+    """history[low:high] without the (sorted) history indexes in `gaps`."""
+
+    def __init__(self, history: History, low: int, high: int, gaps: list[int]) -> None:
+        self.history, self.low, self.high, self.gaps = history, low, high, gaps
+
+    def __len__(self) -> int:
+        return self.high - self.low - len(self.gaps)
+
+    def position(self, index: int) -> int:
+        """How many served rows come before history index `index`."""
+        return index - self.low - bisect_left(self.gaps, index)
+
+    def _index(self, position: int) -> int:
+        index = self.low + position
+        for gap in self.gaps:
+            if gap > index:
+                break
+            index += 1
+        return index
+
+    def rows(self, start: int, stop: int) -> list[Transaction]:
+        """Served rows [start, stop), ascending."""
+        if start >= stop:
+            return []
+        first, last = self._index(start), self._index(stop - 1) + 1
+        rows = self.history.slice(first, last)
+        if not self.gaps:
+            return rows
+        gaps = set(self.gaps)
+        return [t for i, t in enumerate(rows, first) if i not in gaps]
+
+
+def _bounds(history: History, query: PageQuery, date_only: bool) -> tuple[int, int]:
+    """The history indexes [low, high) the date filters keep."""
+    since, until = query.from_date, query.to_date
+    if date_only:
+        # A row's served posted is its day's midnight; that is what the filters compare.
+        if since is not None and since != day_start(since):
+            since = day_start(since) + _DAY
+        low = 0 if since is None else history.bisect(since)
+        high = len(history) if until is None else history.bisect(day_start(until) + _DAY)
+        return low, high
+    low = 0 if since is None else history.bisect(since)
+    high = len(history) if until is None else history.bisect(until, right=True)
+    return low, high
+
+
+def _hidden_indexes(history: History, hidden: frozenset[str], low: int, high: int) -> list[int]:
+    # Posting times inside an account are distinct, so a row's time gives its index.
+    found = (history.find(i) for i in hidden)
+    indexes = (history.bisect(t.posted) for t in found if t is not None)
+    return sorted(i for i in indexes if low <= i < high)
+
+
+def _group_key(date_only: bool) -> Callable[[Transaction], datetime]:
+    return (lambda t: day_start(t.posted)) if date_only else _POSTED
+
+
+def _shuffled(served: _Served, start: int, stop: int, listing: Listing) -> list[Transaction]:
+    """Served rows [start, stop) after shuffling every tie group (whole groups, even
+    those the page only touches, so a page is a cut of one random order of the list)."""
+    assert listing.shuffle is not None
+    history = served.history
+    first, last = served.rows(start, start + 1)[0], served.rows(stop - 1, stop)[0]
+    if listing.date_only:
+        low = history.bisect(day_start(first.posted))
+        high = history.bisect(day_start(last.posted) + _DAY)
+    else:
+        low, high = history.bisect(first.posted), history.bisect(last.posted, right=True)
+    group_start = served.position(max(low, served.low))
+    group_stop = served.position(min(high, served.high))
+    rows: list[Transaction] = []
+    key = _group_key(listing.date_only)
+    for _, group in groupby(served.rows(group_start, group_stop), key=key):
+        tied = list(group)
+        listing.shuffle.shuffle(tied)
+        rows.extend(tied)
+    return rows[start - group_start : stop - group_start]
+
+
+def select(history: History, query: PageQuery, listing: Listing = AS_ASKED) -> list[Transaction]:
+    """One page in the requested order, shaped by `listing`. Without faults the order is
+    total, (posted, id), and a page costs O(page + block)."""
+    low, high = _bounds(history, query, listing.date_only)
+    served = _Served(history, low, high, _hidden_indexes(history, listing.hidden, low, high))
+    count = len(served)
+    limit = count if query.limit is None else query.limit
     if query.descending:
-        stop = high - query.offset
-        items = history.slice(max(low, stop - limit), stop) if stop > low else []
+        start, stop = max(0, count - query.offset - limit), max(0, count - query.offset)
+    else:
+        start, stop = min(count, query.offset), min(count, query.offset + limit)
+    if start >= stop:
+        return []
+    if listing.shuffle is None:
+        items = served.rows(start, stop)
+    else:
+        items = _shuffled(served, start, stop, listing)
+    if query.descending:
         items.reverse()
-        return items
-    start = low + query.offset
-    return history.slice(start, min(high, start + limit)) if start < high else []
+    return [as_served(t, listing.date_only) for t in items]
