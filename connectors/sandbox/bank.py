@@ -379,7 +379,7 @@ class SandboxBank:
     ) -> Transaction:
         """Change a booked row after the fact; later balances follow. KeyError for an
         unknown row, ValueError for a pending one or no change."""
-        return self._histories[account_id].change(
+        return self._histories[account_id].change_booked(
             transaction_id,
             self.now(),
             amount_minor=amount_minor,
@@ -389,7 +389,7 @@ class SandboxBank:
 
     def remove_booked(self, account_id: str, transaction_id: str) -> Transaction:
         """Remove a booked row (returned as it was); later balances follow."""
-        return self._histories[account_id].remove(transaction_id, self.now())
+        return self._histories[account_id].remove_booked(transaction_id, self.now())
 
     def rows_by_key(self, username: str) -> dict[tuple[str, str], Transaction]:
         """Every transaction of the customer's accounts as the bank holds it now, keyed

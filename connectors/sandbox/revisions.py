@@ -247,7 +247,7 @@ class RevisedHistory:
         self._inserted[row.id] = row
         return self._present(row, inserted=True)
 
-    def change(
+    def change_booked(
         self,
         transaction_id: str,
         at: datetime,
@@ -280,7 +280,7 @@ class RevisedHistory:
         self.revisions.append(Revision(transaction_id, "CHANGED", before, served, at))
         return served
 
-    def remove(self, transaction_id: str, at: datetime) -> Transaction:
+    def remove_booked(self, transaction_id: str, at: datetime) -> Transaction:
         """Take a booked row away, as a bank reversing it silently does."""
         before = self._booked(transaction_id)
         self._drop(transaction_id)
