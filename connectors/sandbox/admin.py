@@ -11,6 +11,7 @@ from connectors.sandbox import errors
 from connectors.sandbox.config import FaultConfig
 from connectors.sandbox.errors import ObpError
 from connectors.sandbox.obp_json import ObpJSONResponse, iso
+from connectors.sandbox.record_admin import record_routes
 from connectors.sandbox.web import bank_of, faults_of, json_object
 
 ADMIN_PREFIX = "/sandbox/admin"
@@ -31,12 +32,21 @@ def _known_account(request: Request, account_id: object) -> str:
 
 
 async def book_pending(request: Request) -> Response:
-    """Book every pending transaction (of one account, if `account_id` is given)."""
+    """Book every pending transaction (of one account, if `account_id` is given; only
+    those in `transaction_ids`, if given)."""
     body = await json_object(request)
     account_id = body.get("account_id")
     if account_id is not None:
         account_id = _known_account(request, account_id)
-    booked = bank_of(request).book_pending(account_id)
+    only = body.get("transaction_ids")
+    if only is not None and (
+        not isinstance(only, list) or not all(isinstance(i, str) for i in only)
+    ):
+        raise ObpError(errors.INVALID_JSON, "transaction_ids must be a list of strings.")
+    try:
+        booked = bank_of(request).book_pending(account_id, only)
+    except ValueError as exc:
+        raise ObpError(errors.INVALID_JSON, str(exc)) from None
     items = [
         {"account_id": new.account_id, "pending_transaction_id": old_id, "transaction_id": new.id}
         for old_id, new in booked
@@ -129,4 +139,5 @@ def admin_routes() -> list[Route]:
         Route(f"{ADMIN_PREFIX}/faults", get_faults, methods=["GET"]),
         Route(f"{ADMIN_PREFIX}/faults", put_faults, methods=["PUT"]),
         Route(f"{ADMIN_PREFIX}/customers", customers),
+        *record_routes(ADMIN_PREFIX),
     ]

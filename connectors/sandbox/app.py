@@ -24,6 +24,7 @@ from connectors.sandbox.auth import (
     check_consumer,
     consent_from_headers,
     direct_login_params,
+    granted_view,
 )
 from connectors.sandbox.bank import OWNER_VIEW, Consent, SandboxBank
 from connectors.sandbox.config import SandboxConfig
@@ -74,7 +75,8 @@ def _account(request: Request, principal: Principal) -> Account:
     account = bank.account(request.path_params["account_id"])
     if account is None or not principal.can_see(account):
         raise ObpError(errors.ACCOUNT_NOT_FOUND)
-    if request.path_params.get("view_id", OWNER_VIEW) != OWNER_VIEW:
+    view = granted_view(account, faults_of(request).config)
+    if request.path_params.get("view_id", view) != view:
         raise ObpError(errors.NO_VIEW_ACCESS)
     return account
 
@@ -131,7 +133,9 @@ async def current_user(request: Request) -> Response:
 async def my_accounts(request: Request) -> Response:
     principal = _principal(request)
     accounts = _visible_accounts(bank_of(request), principal)
-    return ObpJSONResponse({"accounts": [obp_json.my_account(a) for a in accounts]})
+    faults = faults_of(request).config
+    items = [obp_json.my_account(a, granted_view(a, faults)) for a in accounts]
+    return ObpJSONResponse({"accounts": items})
 
 
 async def accounts_held(request: Request) -> Response:
@@ -144,7 +148,19 @@ async def account(request: Request) -> Response:
     principal = _principal(request)
     found = _account(request, principal)
     booked = bank_of(request).booked_balance_minor(found.id)
-    return ObpJSONResponse(obp_json.core_account(found, booked))
+    view = granted_view(found, faults_of(request).config)
+    return ObpJSONResponse(obp_json.core_account(found, booked, view))
+
+
+async def account_views(request: Request) -> Response:
+    """The account's views, for a view that may list them (OBP: only owner has
+    can_see_available_views_for_bank_account); through any other view, OBP-20022."""
+    principal = _principal(request)
+    found = _account(request, principal)
+    if granted_view(found, faults_of(request).config) != OWNER_VIEW:
+        detail = "You need the `can_see_available_views_for_bank_account` permission."
+        raise ObpError(errors.VIEW_DOES_NOT_PERMIT, detail)
+    return ObpJSONResponse({"views": [obp_json.view(OWNER_VIEW)]})
 
 
 def _balances(bank: SandboxBank, account: Account) -> dict[str, Any]:
@@ -176,7 +192,7 @@ async def transactions(request: Request) -> Response:
     faults = faults_of(request)
     bank = bank_of(request)
     page = select(bank.history(found.id), faults.page_query(query), faults.listing())
-    items = [obp_json.transaction(found, t, faults.amount_for(t.id)) for t in page]
+    items = [obp_json.transaction(found, t, faults.amount_for(t.id), faults.config) for t in page]
     faults.after_page(bank, found.id, page)
     headers = {"Range": f"items={query.offset}-{query.limit}"}
     response = ObpJSONResponse({"transactions": items}, headers=headers)
@@ -194,7 +210,9 @@ async def transaction(request: Request) -> Response:
         raise ObpError(errors.TRANSACTION_NOT_FOUND)
     faults = faults_of(request)
     served = as_served(item, faults.config.date_only)
-    return ObpJSONResponse(obp_json.transaction(found, served, faults.amount_for(item.id)))
+    return ObpJSONResponse(
+        obp_json.transaction(found, served, faults.amount_for(item.id), faults.config)
+    )
 
 
 async def transaction_requests(request: Request) -> Response:
@@ -362,6 +380,7 @@ def _routes() -> list[Route]:
         Route(f"{_ROUTE_PREFIX}/users/current", current_user),
         Route(f"{_ROUTE_PREFIX}/my/accounts", my_accounts),
         Route(f"{bank_path}/accounts-held", accounts_held),
+        Route(f"{account_path}/views", account_views),
         Route(f"{account_path}/views/{{view_id}}", account),
         Route(f"{account_path}/views/{{view_id}}/balances", account_balances),
         Route(f"{bank_path}/balances", bank_balances),

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from connectors.sandbox import errors
-from connectors.sandbox.bank import Consent, SandboxBank
+from connectors.sandbox.bank import OWNER_VIEW, Consent, SandboxBank
+from connectors.sandbox.config import FaultConfig
 from connectors.sandbox.errors import ObpError
 from connectors.sandbox.ids import looks_like_uuid
 from connectors.sandbox.models import Account, Customer
@@ -25,6 +26,12 @@ class Principal:
         if account.owner != self.user.username:
             return False
         return self.consent is None or self.consent.covers(account)
+
+
+def granted_view(account: Account, faults: FaultConfig) -> str:
+    """The one view the customer has on the account: `owner`, unless the account is
+    shared with them through another view (the `shared_views` fault)."""
+    return faults.shared_views.get(account.id, OWNER_VIEW)
 
 
 def parse_params(value: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ import hashlib
 import logging
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import NamedTuple
@@ -26,11 +26,13 @@ from connectors.sandbox.models import (
     Card,
     Counterparty,
     Customer,
+    Party,
     Transaction,
     Transfer,
 )
 from connectors.sandbox.paging import day_start
 from connectors.sandbox.population import build_population
+from connectors.sandbox.revisions import RevisedHistory, Revision, own_transfer
 
 logger = logging.getLogger("alif_sandbox")
 
@@ -105,14 +107,16 @@ class SandboxBank:
         self._customers = {c.username: c for c in population.customers}
         self._accounts = {h.account.id: h.account for h in population.holdings}
         self._histories = {
-            h.account.id: AccountHistory(
-                AccountGenerator(
-                    config.seed,
-                    h,
-                    as_of=self.as_of,
-                    months=config.months,
-                    total=config.transactions_per_account,
-                    block_size=config.block_size,
+            h.account.id: RevisedHistory(
+                AccountHistory(
+                    AccountGenerator(
+                        config.seed,
+                        h,
+                        as_of=self.as_of,
+                        months=config.months,
+                        total=config.transactions_per_account,
+                        block_size=config.block_size,
+                    )
                 )
             )
             for h in population.holdings
@@ -124,6 +128,9 @@ class SandboxBank:
         self.consumer_id = uuid_from(config.seed, "consumer")
         self._tokens: dict[str, _Token] = {}
         self._consents: dict[str, Consent] = {}
+        # DirectLogin attempts that named a user, refused or not (tests assert no retry).
+        self.login_attempts = 0
+        self._own_transfers = 0
 
     def now(self) -> datetime:
         return self.config.clock().astimezone(UTC)
@@ -143,7 +150,7 @@ class SandboxBank:
     def account(self, account_id: str) -> Account | None:
         return self._accounts.get(account_id)
 
-    def history(self, account_id: str) -> AccountHistory:
+    def history(self, account_id: str) -> RevisedHistory:
         return self._histories[account_id]
 
     def iter_transactions(self, account_id: str) -> Iterator[Transaction]:
@@ -184,10 +191,20 @@ class SandboxBank:
         """Blocks generated so far over all accounts (how lazy the bank has been)."""
         return sum(h.generated_blocks for h in self._histories.values())
 
-    def book_pending(self, account_id: str | None = None) -> list[tuple[str, Transaction]]:
-        """Book pending transactions under new ids; returns (old id, booked transaction)."""
+    def book_pending(
+        self, account_id: str | None = None, transaction_ids: Collection[str] | None = None
+    ) -> list[tuple[str, Transaction]]:
+        """Book pending transactions (of one account; only `transaction_ids` if given)
+        under new ids; returns (old id, booked transaction)."""
+        if transaction_ids is not None and account_id is None:
+            raise ValueError("transaction_ids need an account_id")
         ids = [account_id] if account_id is not None else list(self._histories)
-        return [pair for i in ids for pair in self._histories[i].book_pending(self.rows_now)]
+        link = not self.config.faults.unlinked_pending
+        return [
+            pair
+            for i in ids
+            for pair in self._histories[i].book_pending(self.rows_now, transaction_ids, link=link)
+        ]
 
     def add_transactions(self, account_id: str, count: int) -> list[Transaction]:
         """Append `count` booked transactions dated now (incremental-sync tests)."""
@@ -217,6 +234,9 @@ class SandboxBank:
     # DirectLogin --------------------------------------------------------------------------
 
     def login(self, username: str, password: str, consumer_key: str) -> str:
+        self.login_attempts += 1
+        if self.config.faults.refuse_logins:
+            raise ObpError(errors.INVALID_LOGIN)
         if consumer_key != self.consumer_key:
             raise ObpError(errors.INVALID_CONSUMER_KEY)
         customer = self._customers.get(username)
@@ -355,3 +375,69 @@ class SandboxBank:
             raise ObpError(errors.CONSENT_ALREADY_REVOKED)
         consent.status = "REVOKED"
         return consent
+
+    # booked rows the bank changes (issue 10 record faults) --------------------------------
+
+    def own_transfer(
+        self, from_account: str, to_account: str, amount_minor: int
+    ) -> tuple[Transaction, Transaction]:
+        """Move money between two accounts of one customer: (debit leg, credit leg), both
+        dated now, with one id when the `shared_transfer_ids` fault is on. ValueError when
+        it cannot be done, KeyError for an unknown account."""
+        source, target = self._accounts[from_account], self._accounts[to_account]
+        self._own_transfers += 1
+        sequence = self._own_transfers
+        if self.config.faults.shared_transfer_ids:
+            shared = uuid_from(self.config.seed, "own-transfer", sequence)
+            ids = (shared, shared)
+        else:
+            ids = (
+                uuid_from(self.config.seed, source.id, "own-transfer", sequence),
+                uuid_from(self.config.seed, target.id, "own-transfer", sequence),
+            )
+        return own_transfer(
+            self._histories[source.id],
+            self._histories[target.id],
+            source,
+            target,
+            amount_minor,
+            ids,
+            self.rows_now(),
+        )
+
+    def change_booked(
+        self,
+        account_id: str,
+        transaction_id: str,
+        *,
+        amount_minor: int | None = None,
+        posted: datetime | None = None,
+        counterparty: Party | None = None,
+    ) -> Transaction:
+        """Change a booked row after the fact; later balances follow. KeyError for an
+        unknown row, ValueError for a pending one or no change."""
+        return self._histories[account_id].change_booked(
+            transaction_id,
+            self.now(),
+            amount_minor=amount_minor,
+            posted=posted,
+            counterparty=counterparty,
+        )
+
+    def remove_booked(self, account_id: str, transaction_id: str) -> Transaction:
+        """Remove a booked row (returned as it was); later balances follow."""
+        return self._histories[account_id].remove_booked(transaction_id, self.now())
+
+    def rows_by_key(self, username: str) -> dict[tuple[str, str], Transaction]:
+        """Every transaction of the customer's accounts as the bank holds it now, keyed
+        as OBP keys them: (account id, transaction id). Both legs of a shared-id
+        transfer are two entries."""
+        return {
+            (account.id, t.id): t
+            for account in self.accounts_of(username)
+            for t in self._histories[account.id]
+        }
+
+    def revisions_of(self, account_id: str) -> list[Revision]:
+        """Every change and removal of the account's booked rows, oldest first."""
+        return list(self._histories[account_id].revisions)

@@ -28,7 +28,7 @@ from connectors.sandbox.catalog import (
     Kind,
 )
 from connectors.sandbox.ids import digest
-from connectors.sandbox.models import Party
+from connectors.sandbox.models import Account, Party
 from connectors.sandbox.money import alif_rate, convert, format_minor
 from connectors.sandbox.population import Holding
 
@@ -462,6 +462,18 @@ def _monthly_fee(h: Holding, kind: Kind, rng: Random, when: datetime) -> Draft:
     else:
         description = "Плата за SMS-информирование"
     return Draft(-_draw(rng, kind), "FEE", "fees", description, ALIF_PARTY)
+
+
+def own_account_transfer(source: Account, target: Account, amount: int) -> tuple[Draft, Draft]:
+    """The debit and credit legs of a transfer between two accounts of one customer."""
+    description = f"Перевод между своими счетами: {source.label} → {target.label}"
+
+    def other_side(account: Account) -> Party:
+        return Party(account.holder_name, account.number, ALIF_BIC, "TJ")
+
+    debit = Draft(-amount, "TRANSFER_OUT", "transfers", description, other_side(target))
+    credit = Draft(amount, "TRANSFER_IN", "transfers", description, other_side(source))
+    return debit, credit
 
 
 Builder = Callable[[Holding, Kind, Random, datetime], Draft]

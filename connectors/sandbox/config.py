@@ -71,6 +71,24 @@ class FaultConfig:
     api_versions: list[str] = field(default_factory=lambda: ["v5.1.0"])
     # 429 answers carry Retry-After as an HTTP date (IMF-fixdate) instead of seconds.
     retry_after_http_date: bool = False
+    # issue 10: record faults
+    # Both legs of an own-account transfer (SandboxBank.own_transfer) carry one id.
+    shared_transfer_ids: bool = False
+    # Transaction ids served with details.posted and details.completed null (a view
+    # that hides dates).
+    hidden_dates: list[str] = field(default_factory=list)
+    # Transaction ids served with other_account.holder.name of exactly 255 characters and
+    # details.description of exactly 2000 (OBP's column sizes), in Cyrillic and Tajik.
+    max_length_fields: list[str] = field(default_factory=list)
+    # Transaction ids whose details.value.amount is the bare JSON literal NaN.
+    bare_nan_records: list[str] = field(default_factory=list)
+    # Booking a pending row leaves out PENDING_TRANSACTION_ID.
+    unlinked_pending: bool = False
+    # DirectLogin refuses every attempt with 401 OBP-20004 (SandboxBank.login_attempts
+    # counts them); the one knob that touches the login.
+    refuse_logins: bool = False
+    # Account id -> the only view the customer has on it, e.g. "accountant".
+    shared_views: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FaultConfig:
@@ -154,6 +172,23 @@ class FaultConfig:
             or len(set(versions)) != len(versions)
         ):
             raise ValueError('api_versions must be a non-empty list of distinct "vX.Y.Z"')
+        # issue 10: record faults
+        for name in ("shared_transfer_ids", "unlinked_pending", "refuse_logins"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a boolean")
+        for name in ("hidden_dates", "max_length_fields", "bare_nan_records"):
+            ids = getattr(self, name)
+            if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+                raise ValueError(f"{name} must be a list of transaction ids")
+        if not isinstance(self.shared_views, dict) or not all(
+            isinstance(account, str)
+            and isinstance(view, str)
+            and view
+            and view != "owner"
+            and "/" not in view
+            for account, view in self.shared_views.items()
+        ):
+            raise ValueError("shared_views must map account ids to a view id other than owner")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,14 @@ from connectors.sandbox.builders import (
     cash_withdrawal_at_branch,
 )
 from connectors.sandbox.ids import TransactionIdCodec, rng_for, uuid_from
-from connectors.sandbox.models import BOOKED, PENDING, Transaction, Transfer, TransferEvent
+from connectors.sandbox.models import (
+    BOOKED,
+    PENDING,
+    Account,
+    Transaction,
+    Transfer,
+    TransferEvent,
+)
 from connectors.sandbox.population import Holding
 
 # Card payments happen 08:00-22:00 in Dushanbe (UTC+5): the generator's clock only runs
@@ -341,9 +348,7 @@ class AccountGenerator:
         linked: tuple[tuple[str, str], ...],
         pending: bool,
     ) -> str:
-        head = [("STATUS", PENDING if pending else BOOKED), ("TYPE", draft.type)]
-        if draft.category:
-            head.append(("CATEGORY", draft.category))
+        head = attribute_head(PENDING if pending else BOOKED, draft)
         if pending:
             out.held += max(0, -draft.amount)
             new_balance = None
@@ -432,6 +437,31 @@ class AccountGenerator:
             history=events,
             transaction_ids=transaction_ids,
         )
+
+
+def attribute_head(status: str, draft: Draft) -> tuple[tuple[str, str], ...]:
+    """STATUS, TYPE and CATEGORY: the attributes every transaction starts with."""
+    head = (("STATUS", status), ("TYPE", draft.type))
+    return (*head, ("CATEGORY", draft.category)) if draft.category else head
+
+
+def booked_row(account: Account, tx_id: str, when: datetime, draft: Draft) -> Transaction:
+    """A booked transaction made outside the generator; its new balance is left for
+    whoever places it in the history to compute."""
+    return Transaction(
+        id=tx_id,
+        account_id=account.id,
+        posted=when,
+        completed=when,
+        amount_minor=draft.amount,
+        currency=account.currency,
+        new_balance_minor=None,
+        status=BOOKED,
+        type=draft.type,
+        description=draft.description,
+        counterparty=draft.counterparty,
+        attributes=(*attribute_head(BOOKED, draft), *draft.attributes),
+    )
 
 
 def settle_events(transfer: Transfer, when: datetime) -> tuple[TransferEvent, ...]:

@@ -15,6 +15,7 @@ NO_VIEW_ACCESS = (
     "OBP-20017: Current user does not have access to the view. "
     "Please specify a valid value for VIEW_ID."
 )
+VIEW_DOES_NOT_PERMIT = "OBP-20022: View does not permit the access."
 INVALID_JSON = "OBP-10001: Incorrect json format."
 TOO_MANY_REQUESTS = "OBP-10018: Too Many Requests."
 SORT_DIRECTION = "OBP-10023: obp_sort_direction parameter can only take two values: DESC or ASC!"

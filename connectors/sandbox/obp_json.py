@@ -17,6 +17,7 @@ from connectors.sandbox.catalog import (
     ALIF_LOGO,
     ALIF_WEBSITE,
 )
+from connectors.sandbox.config import FaultConfig
 from connectors.sandbox.ids import uuid_from
 from connectors.sandbox.models import (
     Account,
@@ -34,9 +35,17 @@ _ROUTED_SCHEMES = ("AccountNumber", "IBAN")
 _BIC_RE = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
 
 
+# Stands for the bare literal NaN (no JSON encoder writes one) until the body is rendered.
+BARE_NAN = "\x00bare NaN\x00"
+_BARE_NAN_JSON = orjson.dumps(BARE_NAN)
+MAX_NAME_LENGTH = 255  # OBP's column sizes
+MAX_DESCRIPTION_LENGTH = 2000
+_FILLER = "Ҳисоби ҷорӣ: пардохти қарз, ғизо ва ӯҳдадориҳои моҳона; "
+
+
 class ObpJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return orjson.dumps(content).replace(_BARE_NAN_JSON, b"NaN")
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -79,6 +88,48 @@ _OWNER_VIEW_JSON = {
     "description": "The account owner's view",
     "is_public": False,
 }
+
+
+def view_basic(view_id: str) -> dict[str, Any]:
+    """ViewBasicV300. Other system views are named as OBP names them (capitalised id,
+    the id as description)."""
+    if view_id == OWNER_VIEW:
+        return dict(_OWNER_VIEW_JSON)
+    return {
+        "id": view_id,
+        "short_name": view_id.capitalize(),
+        "description": view_id,
+        "is_public": False,
+    }
+
+
+def view(view_id: str) -> dict[str, Any]:
+    """ViewJsonV500, with the permissions a client needs to choose a view; every view
+    served here sees whole transactions."""
+    owner = view_id == OWNER_VIEW
+    grants = [OWNER_VIEW, "accountant", "auditor"] if owner else []
+    return {
+        **view_basic(view_id),
+        "metadata_view": view_id,
+        "is_system": True,
+        "is_firehose": False,
+        "alias": "private",
+        "hide_metadata_if_alias_used": False,
+        "can_grant_access_to_views": grants,
+        "can_revoke_access_to_views": grants,
+        "can_see_bank_account_balance": True,
+        "can_see_transaction_amount": True,
+        "can_see_transaction_balance": True,
+        "can_see_transaction_currency": True,
+        "can_see_transaction_description": True,
+        "can_see_transaction_start_date": True,
+        "can_see_transaction_finish_date": True,
+        "can_see_transaction_this_bank_account": True,
+        "can_see_transaction_other_bank_account": True,
+        "can_see_transaction_type": True,
+        "can_add_transaction_request_to_own_account": owner,
+        "can_add_transaction_request_to_any_account": owner,
+    }
 
 
 def root(hostname: str) -> dict[str, Any]:
@@ -148,15 +199,16 @@ def user(customer: Customer) -> dict[str, Any]:
     }
 
 
-def my_account(account: Account) -> dict[str, Any]:
-    """CoreAccountJsonV300, for GET /my/accounts."""
+def my_account(account: Account, view_id: str = OWNER_VIEW) -> dict[str, Any]:
+    """CoreAccountJson (v3.0.0, served by v5.1.0), for GET /my/accounts: the user's views
+    on the account are in `views` (OBP has no `views_available` here)."""
     return {
         "id": account.id,
         "label": account.label,
         "bank_id": account.bank_id,
         "account_type": account.product_code,
         "account_routings": _routings(account),
-        "views": [_OWNER_VIEW_JSON],
+        "views": [view_basic(view_id)],
     }
 
 
@@ -170,7 +222,7 @@ def account_held(account: Account) -> dict[str, Any]:
     }
 
 
-def core_account(account: Account, booked_minor: int) -> dict[str, Any]:
+def core_account(account: Account, booked_minor: int, view_id: str = OWNER_VIEW) -> dict[str, Any]:
     """ModeratedCoreAccountJsonV400: the balance is the booked balance."""
     return {
         "id": account.id,
@@ -180,7 +232,7 @@ def core_account(account: Account, booked_minor: int) -> dict[str, Any]:
         "product_code": account.product_code,
         "balance": money(booked_minor, account.currency),
         "account_routings": _routings(account),
-        "views_basic": [OWNER_VIEW],
+        "views_basic": [view_id],
     }
 
 
@@ -198,13 +250,44 @@ def balances(account: Account, booked_minor: int, available_minor: int) -> dict[
     }
 
 
+def at_length(text: str, length: int) -> str:
+    """`text` padded with Tajik words to exactly `length` characters, ending in a letter."""
+    padded = (text + " " + _FILLER * (length // len(_FILLER) + 1))[:length]
+    return padded if not padded[-1].isspace() else padded[:-1] + "ӣ"
+
+
+def _record_faults(item: dict[str, Any], transaction_id: str, faults: FaultConfig) -> None:
+    details = item["details"]
+    if transaction_id in faults.hidden_dates:
+        details["posted"] = details["completed"] = None
+    if transaction_id in faults.max_length_fields:
+        holder = item["other_account"]["holder"]
+        holder["name"] = at_length(holder["name"] or "Ҳамкор", MAX_NAME_LENGTH)
+        details["description"] = at_length(details["description"] or "", MAX_DESCRIPTION_LENGTH)
+    if transaction_id in faults.bare_nan_records:
+        details["value"]["amount"] = BARE_NAN
+
+
 def transaction(
-    account: Account, transaction: Transaction, amount_override: str | None = None
+    account: Account,
+    transaction: Transaction,
+    amount_override: str | None = None,
+    faults: FaultConfig | None = None,
 ) -> dict[str, Any]:
-    """TransactionJsonV300, with Alif's extras as transaction_attributes."""
+    """TransactionJsonV300, with Alif's extras as transaction_attributes; `faults` are
+    the record faults to serve it with."""
     value = money(transaction.amount_minor, transaction.currency)
     if amount_override is not None:
         value["amount"] = amount_override
+    item = _transaction(account, transaction, value)
+    if faults is not None:
+        _record_faults(item, transaction.id, faults)
+    return item
+
+
+def _transaction(
+    account: Account, transaction: Transaction, value: dict[str, str]
+) -> dict[str, Any]:
     party = transaction.counterparty
     new_balance = transaction.new_balance_minor
     return {
