@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from connectors import rows
 from connectors.base import (
     Connector,
+    Page,
     ServicePaymentRecord,
     SyncIssue,
     TransactionPageRecord,
@@ -99,6 +100,7 @@ class _Context:
     read_starts: dict[str, datetime] = field(default_factory=dict)
     unreconciled: list[Unreconciled] = field(default_factory=list)
     requests: int = 0
+    reported: set[SyncIssue] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -108,6 +110,8 @@ class _StreamRead:
     start: datetime
     whole: bool  # started at `start` in this run (not resumed)
     gaps: list[WindowRead] = field(default_factory=list)
+    # Stored booked rows a proven window did not list (and no later one has yet).
+    unlisted: set[str] = field(default_factory=set)
 
     def note(self, read: WindowRead) -> None:
         if not read.complete:
@@ -400,11 +404,16 @@ class SyncEngine:
         read: _StreamRead,
     ) -> None:
         account_id = ctx.accounts[account_ext]
-        reader = WindowReader(connector, account_ext, clock=self.clock, max_rows=self.window_rows)
+
+        async def write(page: Page[TransactionPageRecord]) -> None:
+            await self._write_chunk(ctx, account_id, page.records, page.issues)
+
+        reader = WindowReader(
+            connector, account_ext, write, clock=self.clock, max_rows=self.window_rows
+        )
         assert cursor.window_from is not None
         async for window in reader.windows(cursor.window_from):
-            read.note(window)
-            await self._window(ctx, account_id, stream, cursor, window)
+            await self._window(ctx, account_id, stream, cursor, read, window)
         ctx.requests += reader.requests
 
     async def _window(
@@ -413,34 +422,29 @@ class SyncEngine:
         account_id: int,
         stream: str,
         cursor: store.Cursor,
-        read: WindowRead,
+        read: _StreamRead,
+        window: WindowRead,
     ) -> None:
-        """Write one proven window in page-sized database transactions; the last one also
-        records what the bank no longer lists and moves the cursor past the window."""
-        size = max(1, self.write_chunk)
-        chunks = [read.records[i : i + size] for i in range(0, len(read.records), size)] or [[]]
-        for number, chunk in enumerate(chunks):
-            last = number == len(chunks) - 1
-            await self._write_chunk(ctx, account_id, chunk, read.issues if last else [])
-            if not last:
-                continue
-            async with self.sessions.begin() as s:
-                now = self.clock()
-                if read.complete:
-                    removed = await revisions.mark_removed(
-                        s,
-                        account_id,
-                        since=read.window.since,
-                        until=read.window.until,
-                        listed=read.listed,
-                        run_id=ctx.run_id,
-                        now=now,
-                    )
-                    await self._issues(s, ctx, [_revision_issue(r) for r in removed])
-                if read.window.until is not None:
-                    cursor.window_from = read.window.until + TICK
-                    await store.save_cursor(s, ctx.connection_id, stream, cursor, now=now)
-                await store.record_progress(s, ctx.run_id, ctx.stats, now=now)
+        """Take a window's verdict: note which stored booked rows it did not list (judged
+        at the end of the read: a bank filtering on another date lists a row in a later
+        window), and move the cursor past it."""
+        read.note(window)
+        async with self.sessions.begin() as s:
+            now = self.clock()
+            await self._issues(s, ctx, window.issues)
+            if window.complete:
+                read.unlisted -= window.listed
+                read.unlisted |= await store.unlisted_booked(
+                    s,
+                    account_id,
+                    since=window.window.since,
+                    until=window.window.until,
+                    listed=window.listed,
+                )
+            if window.window.until is not None:
+                cursor.window_from = window.window.until + TICK
+                await store.save_cursor(s, ctx.connection_id, stream, cursor, now=now)
+            await store.record_progress(s, ctx.run_id, ctx.stats, now=now)
 
     async def _write_chunk(
         self,
@@ -451,7 +455,7 @@ class SyncEngine:
     ) -> None:
         tx_rows, payment_rows = self._rows(ctx, account_id, records)
         started = time.perf_counter()
-        stats, issue_count = replace(ctx.stats), len(ctx.issues)
+        stats, issue_count, reported = replace(ctx.stats), len(ctx.issues), set(ctx.reported)
         if issues:
             ctx.unprovable.add(account_id)
         try:
@@ -459,7 +463,7 @@ class SyncEngine:
                 await self._store_rows(s, ctx, account_id, tx_rows, payment_rows, issues)
         except DBAPIError:
             # What the failed transaction counted never happened.
-            ctx.stats = stats
+            ctx.stats, ctx.reported = stats, reported
             del ctx.issues[issue_count:]
             # One row the database refuses must not cost its siblings: store them one by
             # one and quarantine the refused ones, saying why without their values.
@@ -551,6 +555,11 @@ class SyncEngine:
         """Settle pending rows the read proved gone or too old, and store the high water."""
         now = self.clock()
         async with self.sessions.begin() as s:
+            if read.whole and read.gapless and read.unlisted:
+                removed = await revisions.remove(
+                    s, account_id, read.unlisted, run_id=ctx.run_id, now=now
+                )
+                await self._issues(s, ctx, [_revision_issue(r) for r in removed])
             if read.whole:
                 for pending in await store.open_pending(s, account_id):
                     gone = read.proved(pending.at) and pending.external_id not in ctx.seen_pending
@@ -583,6 +592,9 @@ class SyncEngine:
         return result
 
     async def _issues(self, s: AsyncSession, ctx: _Context, issues: list[SyncIssue]) -> None:
+        # A re-read window quarantines its bad records again: report each once per run.
+        issues = [i for i in issues if i not in ctx.reported]
+        ctx.reported.update(issues)
         if issues:
             ctx.issues.extend(issues)
             ctx.stats.issues += len(issues)

@@ -1,10 +1,10 @@
 """Reading one account's transactions completely, however the bank pages them.
 
 Offset paging proves nothing by itself: a proxy may drop the paging headers, a bank may cap
-the page below what was asked or ignore the sort direction, rows that share an instant may
-come in another order on every request, and rows inserted or removed mid-read shift every
-later offset. So the account is read in date windows, and a window counts as read only when
-its read proves itself (see docs/sync.md, "Completeness"):
+the page below what was asked or ignore the sort direction or the date filter, rows that
+share an instant may come in another order on every request, and rows inserted or removed
+mid-read shift every later offset. So the account is read in date windows, and a window
+counts as read only when its read proves itself (see docs/sync.md, "Completeness"):
 
 - consecutive pages overlap by one position (page k+1 starts at the last position of page k)
   and the overlap holds the same id on both;
@@ -14,28 +14,26 @@ its read proves itself (see docs/sync.md, "Completeness"):
 A list that shifts or reorders under the read breaks one of these, and the window is read
 again; a window that keeps failing is split in time, down to one instant; the rows of one
 instant that the bank cannot page stably are read until two whole reads agree.
+
+Pages are handed to `on_page` as they arrive (writing a real row early is harmless, and a
+re-read writes nothing new); only the window's verdict, `WindowRead`, says what was proven.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from connectors.base import (
-    Connector,
-    Page,
-    ServicePaymentRecord,
-    SyncIssue,
-    TransactionPageRecord,
-    TransactionRecord,
-)
+from connectors.base import Connector, Page, SyncIssue, TransactionPageRecord, TransactionRecord
 from connectors.errors import UpstreamMalformed
 
 # OBP date filters carry milliseconds: the finest a window can be cut.
 TICK = timedelta(milliseconds=1)
-_FIRST_SPAN = timedelta(days=32)  # when the first full window says nothing of its reach
+_FIRST_SPAN = timedelta(days=32)  # when a full first window says nothing of its reach
 _LONGEST_SPAN = timedelta(days=3660)
+
+PageSink = Callable[[Page[TransactionPageRecord]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +44,18 @@ class Window:
     @property
     def instant(self) -> bool:
         return self.until is not None and self.until - self.since < TICK
+
+    def holds(self, record: TransactionRecord) -> bool:
+        """Whether the bank's filter could have listed `record` here: on its posting
+        instant, or (OBP-API filters on `completed`) on its completion day."""
+        at, day = record.booked_at, record.value_date
+        if at is not None and at >= self.since and (self.until is None or at <= self.until):
+            return True
+        return (
+            day is not None
+            and day >= self.since.date()
+            and (self.until is None or day <= self.until.date())
+        )
 
     def halves(self, latest: datetime | None) -> tuple[Window, Window] | None:
         """Two windows covering this one, or None when it cannot be cut further. An open
@@ -60,38 +70,14 @@ class Window:
 
 @dataclass(slots=True)
 class WindowRead:
-    """A window read completely: everything the bank lists in it, each record once."""
+    """The verdict on one window: the ids the bank lists in it, and whether that is proven."""
 
     window: Window
-    records: list[TransactionPageRecord] = field(default_factory=list)
-    issues: list[SyncIssue] = field(default_factory=list)
     # Upstream ids of every listed transaction, quarantined ones included.
     listed: set[str] = field(default_factory=set)
     # False when the bank could not be read consistently; then issues say why.
     complete: bool = True
-
-
-class _Collected:
-    """Records of one read keyed by identity, so an overlap or a re-read stores each once."""
-
-    def __init__(self) -> None:
-        self.records: dict[tuple[str, str], TransactionPageRecord] = {}
-        self.issues: dict[tuple[str, str | None, str], SyncIssue] = {}
-        self.latest: datetime | None = None
-
-    def add(self, page: Page[TransactionPageRecord]) -> None:
-        for record in page.records:
-            if isinstance(record, TransactionRecord):
-                self.records["tx", record.external_id] = record
-                if record.booked_at and (self.latest is None or record.booked_at > self.latest):
-                    self.latest = record.booked_at
-            elif isinstance(record, ServicePaymentRecord):
-                self.records["payment", record.external_id] = record
-        for issue in page.issues:
-            self.issues[issue.kind, issue.external_id, issue.reason + issue.excerpt] = issue
-
-    def result(self, window: Window, listed: set[str]) -> WindowRead:
-        return WindowRead(window, list(self.records.values()), list(self.issues.values()), listed)
+    issues: list[SyncIssue] = field(default_factory=list)
 
 
 class _Inconsistent(Exception):
@@ -99,25 +85,33 @@ class _Inconsistent(Exception):
 
 
 class _TooLarge(Exception):
-    """The window holds more rows than one window may buffer."""
+    """The window holds more rows than a window should (its re-read would cost too much)."""
 
     def __init__(self, latest: datetime | None) -> None:
         super().__init__("window too large")
         self.latest = latest  # the newest instant among the rows read before giving up
 
 
+class _Unfiltered(Exception):
+    """The bank served a row outside the window: it ignores the date filter."""
+
+
 @dataclass(slots=True)
 class WindowReader:
     connector: Connector
     account: str
+    on_page: PageSink
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    # Rows buffered per window at most: memory stays flat, a re-read stays cheap.
+    # Rows per window at most (ids are kept per window; a re-read stays cheap).
     max_rows: int = 10_000
     # Whole reads of a window before it is split.
     attempts: int = 3
     # Whole reads of one instant before its rows are given up as unreadable.
     instant_reads: int = 12
     requests: int = 0
+    # Set once the bank showed it ignores date filters: then one window holds everything.
+    unfiltered: bool = False
+    _latest: datetime | None = None
 
     async def windows(self, since: datetime) -> AsyncIterator[WindowRead]:
         """Every window from `since` on, in time order, the last one open-ended.
@@ -138,6 +132,10 @@ class WindowReader:
                     reach = span / 4 if span is not None else _FIRST_SPAN
                 span = max(reach * 3 / 4, TICK)
                 continue
+            except _Unfiltered:
+                self.unfiltered = True
+                span = None
+                continue
             for read in reads:
                 yield read
             if window.until is None:
@@ -148,27 +146,25 @@ class WindowReader:
 
     async def _read(self, window: Window) -> AsyncIterator[WindowRead]:
         """The window, split in time while its reads do not prove themselves."""
-        latest: datetime | None = None
         unverified: set[str] | None = None
+        self._latest = None
         for _ in range(self.attempts):
-            collected = _Collected()
             try:
-                listed, verified = await self._attempt(window, collected, overlap=1)
+                listed, verified = await self._attempt(window)
             except _Inconsistent:
-                latest = max(filter(None, (latest, collected.latest)), default=None)
                 continue
             except UpstreamMalformed as exc:
                 # The client already retried the page: give the window up for this run.
                 issue = SyncIssue("page", self.account, str(exc)[:500])
-                yield WindowRead(window, issues=[issue], complete=False)
+                yield WindowRead(window, complete=False, issues=[issue])
                 return
             # A bank serving one row per page leaves no overlap to check a boundary with:
             # then two whole reads must agree instead.
             if verified or listed == unverified:
-                yield collected.result(window, listed)
+                yield WindowRead(window, listed)
                 return
             unverified = listed
-        halves = window.halves(latest)
+        halves = None if self.unfiltered else window.halves(self._latest)
         if halves is None:
             yield await self._instant(window)
             return
@@ -176,9 +172,7 @@ class WindowReader:
             async for read in self._read(half):
                 yield read
 
-    async def _attempt(
-        self, window: Window, collected: _Collected, *, overlap: int
-    ) -> tuple[set[str], bool]:
+    async def _attempt(self, window: Window) -> tuple[set[str], bool]:
         """One whole read of `window`: the ids listed, and whether every page boundary was
         checked by an overlap. Raises _Inconsistent when the list moved under the read."""
         seen: set[str] = set()
@@ -200,10 +194,10 @@ class WindowReader:
                 if position in seen:
                     raise _Inconsistent  # reordered, or shifted by an insert
                 seen.add(position)
-            collected.add(page)
-            if len(seen) > self.max_rows and not window.instant:
-                raise _TooLarge(collected.latest)
-            keep = min(overlap, len(page.positions) - 1)
+            await self.on_page(page)
+            if len(seen) > self.max_rows and not (window.instant or self.unfiltered):
+                raise _TooLarge(self._latest)
+            keep = min(1, len(page.positions) - 1)
             verified = verified and keep > 0
             tail = page.positions[len(page.positions) - keep :] if keep else []
             offset += len(page.positions) - keep
@@ -213,13 +207,11 @@ class WindowReader:
         the whole instant again and again. While the list's length stays fixed (the count of
         positions agrees between reads), once the distinct ids seen equal that count every
         row has been seen. A change of length discards what was seen before it."""
-        collected = _Collected()
         union: set[str] = set()
         previous: int | None = None
         for _ in range(self.instant_reads):
             positions = 0
             offset = 0
-            read = _Collected()
             ids: set[str] = set()
             while True:
                 page = await self._page(window, offset)
@@ -227,35 +219,34 @@ class WindowReader:
                     break
                 positions += len(page.positions)
                 ids.update(p for p in page.positions if p is not None)
-                read.add(page)
+                await self.on_page(page)
                 offset += len(page.positions)
             if positions != previous:
-                # The list's length moved: what earlier reads saw may be gone; start over.
-                collected, union = _Collected(), set()
-            collected.records.update(read.records)
-            collected.issues.update(read.issues)
+                union = set()  # the list's length moved: what was seen may be gone
             union |= ids
             if positions == previous and len(union) == positions:
-                return collected.result(window, union)
+                return WindowRead(window, union)
             previous = positions
-        read = collected.result(window, union)
-        read.complete = False
-        read.issues.append(
-            SyncIssue(
-                "window",
-                self.account,
-                f"the bank did not list the rows at {window.since.isoformat()} consistently "
-                f"in {self.instant_reads} reads",
-            )
+        reason = (
+            f"the bank did not list the rows at {window.since.isoformat()} consistently "
+            f"in {self.instant_reads} reads"
         )
-        return read
+        return WindowRead(window, union, complete=False, issues=[SyncIssue("window", None, reason)])
 
     async def _page(self, window: Window, offset: int) -> Page[TransactionPageRecord]:
         self.requests += 1
-        return await self.connector.transaction_page(
+        page = await self.connector.transaction_page(
             self.account,
             since=window.since,
             until=window.until,
             offset=offset,
             limit=self.connector.page_size,
         )
+        for record in page.records:
+            if not isinstance(record, TransactionRecord):
+                continue
+            if not self.unfiltered and not window.holds(record):
+                raise _Unfiltered
+            if record.booked_at and (self._latest is None or record.booked_at > self._latest):
+                self._latest = record.booked_at
+        return page
