@@ -42,7 +42,7 @@ def app(request: pytest.FixtureRequest) -> object:
 
 @pytest.fixture
 def bank(app) -> SandboxBank:
-    return app.state.bank  # type: ignore[attr-defined,no-any-return]
+    return app.state.bank
 
 
 @pytest.fixture
