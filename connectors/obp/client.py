@@ -1,9 +1,11 @@
-"""Async client for the Open Bank Project API v5.1.0.
+"""Async client for the Open Bank Project API (v5.1.0, or v5.0.0 where that is all a bank
+serves).
 
 Every HTTP exchange goes through `ObpClient._request`: it adds authentication, sends,
 maps the answer (or the transport failure) to a typed `UpstreamError`, re-authenticates
 once after a 401 and retries transient failures with bounded backoff. Endpoint methods
-only name a path and the shape they expect back.
+only name a path and the shape they expect back. A refused login ends the client's use
+of its credentials: it never logs in again (OBP locks a user after a few failed logins).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import logging
 import random as _random
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -25,6 +27,7 @@ from connectors.errors import (
     UpstreamAuthError,
     UpstreamError,
     UpstreamMalformed,
+    UpstreamNotFound,
     UpstreamRateLimited,
     UpstreamUnavailable,
 )
@@ -33,9 +36,12 @@ from connectors.obp.auth import Auth
 from connectors.obp.consent import ConsentInfo, ConsentView, consent_body
 from connectors.obp.dates import format_filter_date
 from connectors.obp.error_codes import error_class, parse_obp_code
+from connectors.obp.fields import NonFiniteNumber
+from connectors.obp.pacing import Pacer
 from connectors.obp.retry import RetryPolicy, retry_after_seconds
 
-API_PREFIX = "/obp/v5.1.0"
+# Tried in order, once per client; the first whose `root` answers is used for every path.
+API_VERSIONS = ("v5.1.0", "v5.0.0")
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 USER_AGENT = "alif-graph-obp/0.1"
 _MAX_MESSAGE = 300
@@ -53,8 +59,8 @@ class _ShapeError(ValueError):
     """A 2xx body that does not have the shape the endpoint promises."""
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def _object(body: Any) -> dict[str, Any]:
@@ -76,20 +82,10 @@ def _list_at(key: str, max_len: int | None = None) -> Validator[list[Any]]:
     return validate
 
 
-def _first_id(page: list[Any]) -> str | None:
-    first = page[0] if page else None
-    value = first.get("id") if isinstance(first, dict) else None
-    return value if isinstance(value, str) else None
-
-
 def _id(value: str) -> str:
     if not _ID_RE.match(value) or set(value) == {"."}:
         raise ValueError("OBP ids are 1-255 characters of [0-9A-Za-z._-]")
     return value
-
-
-def _path(*segments: str) -> str:
-    return API_PREFIX + "/" + "/".join(segments)
 
 
 class ObpClient:
@@ -106,15 +102,19 @@ class ObpClient:
         max_rate_limit_wait: float = 60.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         random: Callable[[], float] = _random.random,
-        view_id: str = "owner",
+        clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         self._auth = auth
         self._retry = RetryPolicy(max_retries=max_retries, max_rate_limit_wait=max_rate_limit_wait)
-        self._sleep = sleep
+        self._pacer = Pacer(clock=clock, sleep=sleep, patience=max_rate_limit_wait)
         self._random = random
-        self._view_id = _id(view_id)
+        self._clock = clock
+        self._prefix: str | None = None
+        self._prefix_lock = asyncio.Lock()
+        # The refusal that ended the credentials: every later authenticated call repeats it.
+        self._refusal: ReauthRequired | None = None
         # Consent JWTs learnt from the consent flow, redacted like the auth secrets.
         self._learnt_secrets: set[str] = set()
         self._http = httpx.AsyncClient(
@@ -147,11 +147,44 @@ class ObpClient:
         validate: Validator[T],
         *,
         headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
         json: Any = None,
         authenticated: bool = True,
         idempotent: bool | None = None,
     ) -> T:
         """Send with auth, map failures to typed errors, re-login once, retry with backoff."""
+        if authenticated:
+            self._check_not_refused(f"{method} {path}")
+        try:
+            return await self._exchange(
+                method, path, validate, headers, params, json, authenticated, idempotent
+            )
+        except ReauthRequired as exc:
+            if authenticated:
+                self._refusal = exc
+            raise
+
+    def _check_not_refused(self, endpoint: str) -> None:
+        if self._refusal is not None:
+            raise ReauthRequired(
+                f"the bank refused these credentials earlier: {self._refusal.message}",
+                status=self._refusal.status,
+                code=self._refusal.code,
+                request_id=self._refusal.request_id,
+                endpoint=self._redact(endpoint),
+            )
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        validate: Validator[T],
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, str] | None,
+        json: Any,
+        authenticated: bool,
+        idempotent: bool | None,
+    ) -> T:
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
         attempt = 0
@@ -162,7 +195,7 @@ class ObpClient:
                 if authenticated:
                     auth_headers = await self._auth.headers(self._login)
                 return await self._attempt(
-                    method, path, validate, {**(headers or {}), **auth_headers}, json
+                    method, path, validate, {**(headers or {}), **auth_headers}, params, json
                 )
             except ReauthRequired:
                 raise
@@ -200,7 +233,7 @@ class ObpClient:
                     delay,
                     extra={"request_id": exc.request_id},
                 )
-                await self._sleep(delay)
+                await self._pacer.pause(delay)
 
     async def _attempt(
         self,
@@ -208,14 +241,20 @@ class ObpClient:
         path: str,
         validate: Validator[T],
         headers: dict[str, str],
+        params: Mapping[str, str] | None,
         json: Any,
     ) -> T:
         """One exchange. Every failure leaves as an UpstreamError, foreign ones chained."""
         our_id = uuid.uuid4().hex
         endpoint = self._redact(f"{method} {path}")
+        await self._pacer.wait(endpoint)
         try:
             response = await self._http.request(
-                method, path, headers={**headers, "X-Request-ID": our_id}, json=json
+                method,
+                path,
+                headers={**headers, "X-Request-ID": our_id},
+                params=params,
+                json=json,
             )
         except httpx.RequestError as exc:
             raise UpstreamUnavailable(
@@ -229,13 +268,15 @@ class ObpClient:
         logger.debug(
             "OBP %s -> %d", endpoint, response.status_code, extra={"request_id": request_id}
         )
+        self._pacer.observe(response.headers)
         context: dict[str, Any] = {
             "status": response.status_code,
             "request_id": request_id,
             "endpoint": endpoint,
         }
         try:
-            body = response.json(parse_float=Decimal, parse_constant=_reject_constant)
+            # A bare NaN/Infinity becomes a marker the mapper quarantines its record for.
+            body = response.json(parse_float=Decimal, parse_constant=NonFiniteNumber)
         except ValueError as exc:
             if response.is_success:
                 raise UpstreamMalformed("body is not valid JSON", **context) from exc
@@ -257,14 +298,57 @@ class ObpClient:
         cls = error_class(response.status_code, code)
         if cls is UpstreamRateLimited:
             return UpstreamRateLimited(
-                message, code=code, retry_after=retry_after_seconds(response.headers), **context
+                message,
+                code=code,
+                retry_after=retry_after_seconds(response.headers, self._clock()),
+                **context,
             )
         return cls(message, code=code, **context)
 
     async def _login(self, path: str, headers: Mapping[str, str]) -> Any:
-        return await self._request(
-            "POST", path, _object, headers=headers, json={}, authenticated=False, idempotent=True
+        # Checked here too: requests waiting on the auth lock must not try a refused login.
+        self._check_not_refused(f"POST {path}")
+        try:
+            return await self._request(
+                "POST",
+                path,
+                _object,
+                headers=headers,
+                json={},
+                authenticated=False,
+                idempotent=True,
+            )
+        except ReauthRequired as exc:
+            self._refusal = exc
+            raise
+
+    # -- the API version -------------------------------------------------------------
+
+    async def api_prefix(self) -> str:
+        """`/obp/v5.1.0`, or `/obp/v5.0.0` where only that answers: found once per client by
+        asking each version's public `root`; a 404 means the bank does not serve it."""
+        async with self._prefix_lock:
+            if self._prefix is None:
+                self._prefix = await self._discover_prefix()
+            return self._prefix
+
+    async def _discover_prefix(self) -> str:
+        for version in API_VERSIONS:
+            prefix = f"/obp/{version}"
+            try:
+                await self._request("GET", f"{prefix}/root", _object, authenticated=False)
+            except UpstreamNotFound:
+                continue
+            logger.info("OBP API version %s", version)
+            return prefix
+        raise UpstreamNotFound(
+            f"the server serves none of the OBP API versions {', '.join(API_VERSIONS)}",
+            status=404,
+            endpoint="GET /obp/{version}/root",
         )
+
+    async def _path(self, *segments: str) -> str:
+        return await self.api_prefix() + "/" + "/".join(segments)
 
     # -- consents --------------------------------------------------------------------
 
@@ -297,156 +381,130 @@ class ObpClient:
             valid_from=valid_from,
             consumer_id=consumer_id,
         )
-        path = _path("banks", _id(bank_id), "my", "consents", sca_method)
+        path = await self._path("banks", _id(bank_id), "my", "consents", sca_method)
         return self._learn(await self._request("POST", path, ConsentInfo.from_json, json=body))
 
     async def answer_consent_challenge(
         self, bank_id: str, consent_id: str, answer: str
     ) -> ConsentInfo:
         """Status ACCEPTED when the code was right, REJECTED otherwise."""
-        path = _path("banks", _id(bank_id), "consents", _id(consent_id), "challenge")
+        path = await self._path("banks", _id(bank_id), "consents", _id(consent_id), "challenge")
         return self._learn(
             await self._request("POST", path, ConsentInfo.from_json, json={"answer": answer})
         )
 
     async def revoke_consent(self, bank_id: str, consent_id: str) -> ConsentInfo:
         """Revoke by id (needs the CanRevokeConsentAtBank role)."""
-        path = _path("banks", _id(bank_id), "consents", _id(consent_id))
+        path = await self._path("banks", _id(bank_id), "consents", _id(consent_id))
         return await self._request("DELETE", path, ConsentInfo.from_json)
 
     async def revoke_current_consent(self) -> ConsentInfo:
         """Revoke the consent this client authenticates with (`Consent-Id` auth)."""
-        return await self._request(
-            "DELETE", _path("my", "consent", "current"), ConsentInfo.from_json
-        )
+        path = await self._path("my", "consent", "current")
+        return await self._request("DELETE", path, ConsentInfo.from_json)
 
     # -- read endpoints --------------------------------------------------------------
 
     async def banks(self) -> list[Any]:
-        return await self._request("GET", _path("banks"), _list_at("banks"))
+        return await self._request("GET", await self._path("banks"), _list_at("banks"))
 
     async def my_accounts(self) -> list[Any]:
-        """Accounts the user can see through a view, at every bank."""
-        return await self._request("GET", _path("my", "accounts"), _list_at("accounts"))
-
-    async def accounts_held(self, bank_id: str) -> list[Any]:
-        path = _path("banks", _id(bank_id), "accounts-held")
+        """Accounts the user can see through a view, at every bank, each with the user's
+        views on it (`views`, or `views_available` in older shapes)."""
+        path = await self._path("my", "accounts")
         return await self._request("GET", path, _list_at("accounts"))
 
-    async def account(self, bank_id: str, account_id: str) -> dict[str, Any]:
-        """Core details (number, product_code, balance) through the configured view."""
-        path = _path("banks", _id(bank_id), "accounts", _id(account_id), "views", self._view_id)
+    async def accounts_held(self, bank_id: str) -> list[Any]:
+        path = await self._path("banks", _id(bank_id), "accounts-held")
+        return await self._request("GET", path, _list_at("accounts"))
+
+    async def account(self, bank_id: str, account_id: str, view_id: str) -> dict[str, Any]:
+        """Core details (number, product_code, balance) through `view_id`."""
+        path = await self._path(
+            "banks", _id(bank_id), "accounts", _id(account_id), "views", _id(view_id)
+        )
         return await self._request("GET", path, _object)
 
-    async def account_balances(self, bank_id: str, account_id: str) -> dict[str, Any]:
-        path = _path(
-            "banks", _id(bank_id), "accounts", _id(account_id), "views", self._view_id, "balances"
+    async def account_balances(self, bank_id: str, account_id: str, view_id: str) -> dict[str, Any]:
+        path = await self._path(
+            "banks", _id(bank_id), "accounts", _id(account_id), "views", _id(view_id), "balances"
         )
         return await self._request("GET", path, _object)
 
     async def bank_balances(self, bank_id: str) -> list[Any]:
         """Balances of all the user's accounts at one bank in a single call."""
-        path = _path("banks", _id(bank_id), "balances")
+        path = await self._path("banks", _id(bank_id), "balances")
         return await self._request("GET", path, _list_at("accounts"))
 
-    def _transactions_path(self, bank_id: str, account_id: str) -> str:
-        return _path(
-            "banks", _id(bank_id), "accounts", _id(account_id), self._view_id, "transactions"
+    async def _view_path(self, bank_id: str, account_id: str, view_id: str, *rest: str) -> str:
+        return await self._path(
+            "banks", _id(bank_id), "accounts", _id(account_id), _id(view_id), *rest
         )
 
     async def transactions_page(
         self,
         bank_id: str,
         account_id: str,
+        view_id: str,
         *,
         limit: int = 100,
         offset: int = 0,
         from_date: datetime | None = None,
         to_date: datetime | None = None,
         sort: str = "ASC",
-        previous_first: str | None = None,
     ) -> list[Any]:
-        """One page. This endpoint reads its filters from HTTP headers, not the query string.
-        `previous_first`, the first id of the page before, makes a repeat of it a retry."""
+        """One page, exactly as served: no conclusion is drawn from its length.
+
+        OBP-API's transactions endpoint reads its filters from the request headers only
+        (`createQueriesByHttpParamsFuture(callContext.requestHeaders)`), the unprefixed
+        name winning over `obp_NAME`; other OBP banks read the query string. Both go, so
+        that a proxy dropping underscored headers (nginx by default) still lets `limit`
+        and `offset` through. See docs/connectors.md, "Paging"."""
         if limit < 1 or offset < 0:
             raise ValueError("limit must be >= 1 and offset >= 0")
         if sort not in ("ASC", "DESC"):
             raise ValueError("sort must be ASC or DESC")
-        headers = {"obp_limit": str(limit), "obp_offset": str(offset), "obp_sort_direction": sort}
+        query = {"limit": str(limit), "offset": str(offset), "sort_direction": sort}
         if from_date is not None:
-            headers["obp_from_date"] = format_filter_date(from_date)
+            query["from_date"] = format_filter_date(from_date)
         if to_date is not None:
-            headers["obp_to_date"] = format_filter_date(to_date)
-        page_list = _list_at("transactions", max_len=limit)
+            query["to_date"] = format_filter_date(to_date)
+        headers = {"limit": query["limit"], "offset": query["offset"]}
+        headers.update({f"obp_{name}": value for name, value in query.items()})
+        path = await self._view_path(bank_id, account_id, view_id, "transactions")
+        # More than asked: the server ignored the limit, and most likely the offset too.
+        validate = _list_at("transactions", max_len=limit)
+        return await self._request("GET", path, validate, headers=headers, params=query)
 
-        def validate(body: Any) -> list[Any]:
-            page = page_list(body)
-            # A page starting where the previous one started was served twice (a replayed
-            # or cached answer); asking again usually gets the right one.
-            if previous_first is not None and _first_id(page) == previous_first:
-                raise _ShapeError(f"the page at offset {offset} repeats the previous page")
-            return page
-
-        path = self._transactions_path(bank_id, account_id)
-        return await self._request("GET", path, validate, headers=headers)
-
-    async def iter_transaction_pages(
-        self,
-        bank_id: str,
-        account_id: str,
-        *,
-        limit: int = 100,
-        offset: int = 0,
-        from_date: datetime | None = None,
-        to_date: datetime | None = None,
-        sort: str = "ASC",
-    ) -> AsyncIterator[tuple[int, list[Any]]]:
-        """Yield `(offset, page)` from `offset` on, until a page shorter than `limit`."""
-        previous_first: str | None = None
-        while True:
-            page = await self.transactions_page(
-                bank_id,
-                account_id,
-                limit=limit,
-                offset=offset,
-                from_date=from_date,
-                to_date=to_date,
-                sort=sort,
-                previous_first=previous_first,
-            )
-            yield offset, page
-            if len(page) < limit:
-                return
-            previous_first = _first_id(page)
-            offset += len(page)
-
-    async def transaction(self, bank_id: str, account_id: str, tx_id: str) -> dict[str, Any]:
-        path = self._transactions_path(bank_id, account_id) + f"/{_id(tx_id)}/transaction"
+    async def transaction(
+        self, bank_id: str, account_id: str, view_id: str, tx_id: str
+    ) -> dict[str, Any]:
+        path = await self._view_path(
+            bank_id, account_id, view_id, "transactions", _id(tx_id), "transaction"
+        )
         return await self._request("GET", path, _object)
 
     async def cards(self) -> list[Any]:
         """Cards of the current user at every bank (v1.3.0 shape, full PAN: mask at once)."""
-        return await self._request("GET", _path("cards"), _list_at("cards"))
+        return await self._request("GET", await self._path("cards"), _list_at("cards"))
 
     async def transaction_requests(
-        self, bank_id: str, account_id: str, *, limit: int | None = None, offset: int = 0
+        self,
+        bank_id: str,
+        account_id: str,
+        view_id: str,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[Any]:
         """OBP lists these unpaged; `limit`/`offset` go as query parameters, which a bank that
         pages them honours and one that does not ignores."""
-        path = _path(
-            "banks",
-            _id(bank_id),
-            "accounts",
-            _id(account_id),
-            self._view_id,
-            "transaction-requests",
+        path = await self._view_path(bank_id, account_id, view_id, "transaction-requests")
+        params = None if limit is None else {"limit": str(int(limit)), "offset": str(int(offset))}
+        return await self._request(
+            "GET", path, _list_at("transaction_requests_with_charges"), params=params
         )
-        if limit is not None:
-            path += f"?limit={int(limit)}&offset={int(offset)}"
-        return await self._request("GET", path, _list_at("transaction_requests_with_charges"))
 
-    async def counterparties(self, bank_id: str, account_id: str) -> list[Any]:
-        path = _path(
-            "banks", _id(bank_id), "accounts", _id(account_id), self._view_id, "counterparties"
-        )
+    async def counterparties(self, bank_id: str, account_id: str, view_id: str) -> list[Any]:
+        path = await self._view_path(bank_id, account_id, view_id, "counterparties")
         return await self._request("GET", path, _list_at("counterparties"))

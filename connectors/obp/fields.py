@@ -20,6 +20,45 @@ class MappingError(ValueError):
     """One upstream record cannot be mapped; the message is the SyncIssue reason."""
 
 
+class NonFiniteNumber:
+    """A bare `NaN`, `Infinity` or `-Infinity` where JSON allows only numbers. The client
+    parses it into this marker instead of failing the whole page; the record carrying one
+    is quarantined (`check_finite`) and its siblings are mapped."""
+
+    __slots__ = ("literal",)
+
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
+
+    def __str__(self) -> str:
+        return self.literal
+
+    __repr__ = __str__
+
+
+def _non_finite_at(value: Any, where: str) -> tuple[str, str] | None:
+    if isinstance(value, NonFiniteNumber):
+        return where, value.literal
+    children: Any = ()
+    if isinstance(value, dict):
+        children = ((f"{where}.{key}" if where else str(key), v) for key, v in value.items())
+    elif isinstance(value, list):
+        children = ((f"{where}[{index}]", v) for index, v in enumerate(value))
+    for path, child in children:
+        found = _non_finite_at(child, path)
+        if found is not None:
+            return found
+    return None
+
+
+def check_finite(value: Any, what: str) -> None:
+    """Raise MappingError naming the first field of `value` that holds a NonFiniteNumber."""
+    found = _non_finite_at(value, "")
+    if found is not None:
+        path, literal = found
+        raise MappingError(f"{path or what} is a bare {literal} literal, not a JSON number")
+
+
 def obj(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise MappingError(f"{what} is not an object")

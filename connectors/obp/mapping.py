@@ -35,6 +35,7 @@ from connectors.masking import (
 from connectors.obp.cards import card_fingerprint, card_scheme, card_status, expiry_text
 from connectors.obp.fields import (
     MappingError,
+    check_finite,
     money,
     money_obj,
     obj,
@@ -74,13 +75,20 @@ def first_routing_address(parent: dict[str, Any], what: str) -> str | None:
     return None
 
 
-def _issue_id(raw: Any, id_keys: tuple[str, ...]) -> str | None:
+def _item_id(raw: Any, id_keys: tuple[str, ...]) -> str | None:
     if isinstance(raw, dict):
         for key in id_keys:
             value = raw.get(key)
             if isinstance(value, str) and value:
-                return value[:200]
+                return value
     return None
+
+
+def _issue_id(raw: Any, id_keys: tuple[str, ...]) -> str | None:
+    # OBP ids are at most 255 characters; a longer one is a bad record, whose issue must
+    # still fit its column.
+    value = _item_id(raw, id_keys)
+    return None if value is None else value[:255]
 
 
 R = TypeVar("R")
@@ -95,10 +103,14 @@ def map_page(
     offset: int = 0,
 ) -> Page[R]:
     """Map each raw item; a MappingError (or money arithmetic out of range, such as the
-    absolute value of the most negative amount) quarantines that item only."""
-    page: Page[R] = Page(offset=offset, raw_count=len(raw))
+    absolute value of the most negative amount) quarantines that item only. `positions`
+    holds each served item's id in served order, quarantined ones included."""
+    page: Page[R] = Page(
+        offset=offset, raw_count=len(raw), positions=[_item_id(item, id_keys) for item in raw]
+    )
     for item in raw:
         try:
+            check_finite(item, kind)
             page.records.extend(map_one(obj(item, kind)))
         except (MappingError, MoneyError) as exc:
             page.issues.append(
@@ -228,6 +240,11 @@ class ObpMapper:
         amount = money_obj(details, "value", "details.value")
         posted = opt_timestamp(details, "posted", "details.posted")
         completed = opt_timestamp(details, "completed", "details.completed")
+        if posted is None and completed is None:
+            raise MappingError(
+                "details.posted and details.completed are both null (hidden by the view):"
+                " the transaction has no date"
+            )
         other = opt_obj(raw, "other_account") or {}
         holder = opt_obj(other, "holder", "other_account.holder") or {}
         bank = opt_obj(other, "bank_routing", "other_account.bank_routing") or {}

@@ -4,14 +4,20 @@ Backoff follows stripe-python: 0.5 s doubling per attempt, capped at 5 s, with "
 jitter" (a random point in the upper half of the window) so that many workers failing
 together do not retry in lockstep, while no retry comes sooner than half the window.
 A 429 waits exactly what the server asked for, when that is within our patience.
+OBP's own rate-limit headers (`RateLimitingUtil.underCallLimits`) count seconds:
+`X-Rate-Limit-Reset` is the time to live of the current period, not an epoch instant.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 from connectors.errors import UpstreamError, UpstreamRateLimited
+from connectors.obp.dates import to_utc
 
 BASE_DELAY = 0.5
 MAX_DELAY = 5.0
@@ -44,20 +50,46 @@ class RetryPolicy:
         return self.backoff(attempt, random)
 
 
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """The server's requested wait: `Retry-After` (delta seconds), else `X-Rate-Limit-Reset`.
+def _seconds(value: str) -> float | None:
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds < math.inf else None
 
-    An HTTP-date `Retry-After` is not used (OBP sends seconds); a value we cannot read
-    falls through to the next header and finally to ordinary backoff.
-    """
-    for name in ("Retry-After", "X-Rate-Limit-Reset"):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value.strip())
-        except ValueError:
-            continue
-        if 0 <= seconds < float("inf"):
+
+def _until_date(value: str, now: datetime) -> float | None:
+    """An HTTP-date (RFC 9110: IMF-fixdate, or the obsolete RFC 850 and asctime forms) as
+    seconds from `now`; a date already past means "now"."""
+    try:
+        moment = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, (to_utc(moment) - to_utc(now)).total_seconds())
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: datetime) -> float | None:
+    """The server's requested wait: `Retry-After` (delta seconds or an HTTP-date, measured
+    from `now`), else `X-Rate-Limit-Reset` (seconds). A value we cannot read falls through
+    to the next header and finally to ordinary backoff."""
+    retry_after = headers.get("Retry-After")
+    if retry_after is not None:
+        seconds = _seconds(retry_after)
+        if seconds is None:
+            seconds = _until_date(retry_after, now)
+        if seconds is not None:
             return seconds
-    return None
+    reset = headers.get("X-Rate-Limit-Reset")
+    return None if reset is None else _seconds(reset)
+
+
+def exhausted_for(headers: Mapping[str, str]) -> float | None:
+    """Seconds until the bank's rate-limit period resets, when it says no call remains in
+    it (`X-Rate-Limit-Remaining: 0`); None while calls remain or the headers are absent.
+    OBP sends -1 for both when no limit is configured."""
+    remaining = headers.get("X-Rate-Limit-Remaining")
+    reset = headers.get("X-Rate-Limit-Reset")
+    if remaining is None or reset is None or remaining.strip() != "0":
+        return None
+    seconds = _seconds(reset)
+    return seconds if seconds else None

@@ -191,6 +191,13 @@ async def test_alif_connector_pages_alif_records(load):
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
+        if request.url.path.endswith("/root"):
+            return httpx.Response(200, json={"version": "v5.1.0"})
+        if request.url.path.endswith("/my/accounts"):
+            views = [{"id": "owner", "short_name": "Owner", "is_public": False}]
+            return httpx.Response(
+                200, json={"accounts": [{"id": ACC, "bank_id": ALIF_BANK_ID, "views": views}]}
+            )
         return httpx.Response(200, json=body)
 
     client = ObpClient(
@@ -198,14 +205,16 @@ async def test_alif_connector_pages_alif_records(load):
     )
     connector = alif_connector(client, page_size=10)
     try:
-        pages = [p async for p in connector.transaction_pages(ACC, None)]
+        page = await connector.transaction_page(ACC, since=None, until=None, offset=0, limit=10)
     finally:
         await connector.aclose()
 
-    (page,) = pages
     kinds = [type(r) for r in page.records]
     assert kinds.count(TransactionRecord) == 4
     assert kinds.count(ServicePaymentRecord) == 2
     assert page.raw_count == 4
-    assert seen[0].url.path == f"/obp/v5.1.0/banks/{ALIF_BANK_ID}/accounts/{ACC}/owner/transactions"
+    assert page.positions == [t["id"] for t in body["transactions"]]
+    assert seen[-1].url.path == (
+        f"/obp/v5.1.0/banks/{ALIF_BANK_ID}/accounts/{ACC}/owner/transactions"
+    )
     assert isinstance(AlifMapper(), ObpMapper)

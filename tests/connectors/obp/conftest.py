@@ -33,14 +33,23 @@ CREDS = Creds()
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
 
+ROOT = "/obp/v5.1.0/root"
+
+
 class FakeObp:
-    """Answers each (method, path) from a script; the last scripted reply repeats."""
+    """Answers each (method, path) from a script; the last scripted reply repeats.
+
+    It serves OBP v5.1.0's `root`, which the client asks once to find its API version;
+    `requests` leaves that call out (see `roots`), so tests count only the calls they make.
+    """
 
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
+        self.roots: list[httpx.Request] = []
         self._routes: dict[tuple[str, str], list[Reply]] = {}
         self.logins = 0
         self.route("POST", "/my/logins/direct", self._login)
+        self.ok("GET", ROOT, {"version": "v5.1.0", "version_status": "STABLE"})
 
     def _login(self, request: httpx.Request) -> httpx.Response:
         self.logins += 1
@@ -54,7 +63,8 @@ class FakeObp:
         self.route(method, path, httpx.Response(status, json=body))
 
     def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
+        is_root = request.url.path.startswith("/obp/") and request.url.path.endswith("/root")
+        (self.roots if is_root else self.requests).append(request)
         replies = self._routes.get((request.method, request.url.path))
         if not replies:
             return httpx.Response(404, json={"code": 404, "message": "OBP-30001: Bank not found."})
@@ -116,9 +126,8 @@ async def make_client(
 
     def make(auth: Auth | None = None, **kwargs: Any) -> ObpClient:
         kwargs.setdefault("random", lambda: 0.5)
-        client = ObpClient(
-            BASE_URL, auth or direct_login, transport=obp.transport, sleep=sleeps, **kwargs
-        )
+        kwargs.setdefault("sleep", sleeps)
+        client = ObpClient(BASE_URL, auth or direct_login, transport=obp.transport, **kwargs)
         clients.append(client)
         return client
 

@@ -297,3 +297,77 @@ def test_auth_reprs_hide_secrets(creds):
     for auth in auths:
         for secret in creds.all():
             assert secret not in repr(auth)
+
+
+# -- refused logins: OBP locks a user after a few failed logins, so never try twice ------
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (401, "OBP-20004: Invalid login credentials. Check username/password."),
+        (401, "OBP-20013: The account has been locked, please contact an administrator!"),
+        (400, "OBP-20004: Invalid login credentials. Check username/password."),
+    ],
+    ids=["bad-credentials", "locked", "400-bad-credentials"],
+)
+async def test_a_refused_login_is_reauth_required_at_once_and_never_tried_again(
+    client, obp, sleeps, status, message
+):
+    obp.route("POST", "/my/logins/direct", obp.error(status, message))
+    obp.ok("GET", ACCOUNTS, {"accounts": []})
+
+    for _ in range(3):
+        with pytest.raises(ReauthRequired) as caught:
+            await client.my_accounts()
+        assert caught.value.code == message[:9]
+
+    assert len(obp.to("/my/logins/direct")) == 1
+    assert obp.to(ACCOUNTS) == []
+    assert sleeps.calls == []
+
+
+async def test_concurrent_calls_share_one_refused_login(client, obp):
+    obp.route("POST", "/my/logins/direct", obp.error(401, "OBP-20004: Invalid login."))
+
+    results = await asyncio.gather(
+        *(client.my_accounts() for _ in range(5)), return_exceptions=True
+    )
+
+    assert all(isinstance(r, ReauthRequired) for r in results)
+    assert len(obp.to("/my/logins/direct")) == 1
+
+
+async def test_a_refused_relogin_after_a_401_ends_the_credentials(client, obp, creds):
+    obp.route(
+        "POST",
+        "/my/logins/direct",
+        httpx.Response(201, json={"token": creds.token}),
+        obp.error(401, "OBP-20013: The account has been locked."),
+    )
+    obp.route("GET", ACCOUNTS, obp.error(401, "OBP-20003: token expired"))
+
+    with pytest.raises(ReauthRequired) as caught:
+        await client.my_accounts()
+    with pytest.raises(ReauthRequired):
+        await client.banks()
+
+    assert caught.value.code == "OBP-20013"
+    assert len(obp.to("/my/logins/direct")) == 2
+    assert len(obp.to(ACCOUNTS)) == 1
+    assert obp.to(BANKS) == []
+
+
+async def test_a_login_failing_for_a_transient_reason_is_not_a_refusal(client, obp, sleeps):
+    obp.route(
+        "POST",
+        "/my/logins/direct",
+        obp.error(503, "OBP-50000: Unknown Error."),
+        httpx.Response(201, json={"token": "t-after-outage"}),
+    )
+    obp.ok("GET", ACCOUNTS, {"accounts": []})
+
+    assert await client.my_accounts() == []
+
+    assert len(obp.to("/my/logins/direct")) == 2
+    assert len(sleeps.calls) == 1

@@ -1,8 +1,8 @@
-"""Endpoint paths, paging headers, and the page generator's stop and resume rules."""
+"""Endpoint paths, views in paths, and where the paging parameters travel."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -28,10 +28,10 @@ def txs(*ids: str) -> httpx.Response:
         ("bank_balances", (BANK,), f"/obp/v5.1.0/banks/{BANK}/balances",
          "bank_balances.json", "accounts"),
         ("cards", (), "/obp/v5.1.0/cards", "cards.json", "cards"),
-        ("transaction_requests", (BANK, ACC),
+        ("transaction_requests", (BANK, ACC, "owner"),
          f"/obp/v5.1.0/banks/{BANK}/accounts/{ACC}/owner/transaction-requests",
          "transaction_requests.json", "transaction_requests_with_charges"),
-        ("counterparties", (BANK, ACC),
+        ("counterparties", (BANK, ACC, "owner"),
          f"/obp/v5.1.0/banks/{BANK}/accounts/{ACC}/owner/counterparties",
          "counterparties.json", "counterparties"),
     ],
@@ -49,10 +49,10 @@ async def test_list_endpoints(client, obp, load, method_name, args, path, fixtur
 @pytest.mark.parametrize(
     ("method_name", "args", "path"),
     [
-        ("account", (BANK, ACC), f"/obp/v5.1.0/banks/{BANK}/accounts/{ACC}/views/owner"),
-        ("account_balances", (BANK, ACC),
+        ("account", (BANK, ACC, "owner"), f"/obp/v5.1.0/banks/{BANK}/accounts/{ACC}/views/owner"),
+        ("account_balances", (BANK, ACC, "owner"),
          f"/obp/v5.1.0/banks/{BANK}/accounts/{ACC}/views/owner/balances"),
-        ("transaction", (BANK, ACC, "tx-1"), f"{TX_PATH}/tx-1/transaction"),
+        ("transaction", (BANK, ACC, "owner", "tx-1"), f"{TX_PATH}/tx-1/transaction"),
     ],
 )  # fmt: skip
 async def test_object_endpoints(client, obp, method_name, args, path):
@@ -61,28 +61,44 @@ async def test_object_endpoints(client, obp, method_name, args, path):
     assert await getattr(client, method_name)(*args) == {"id": "x"}
 
 
-async def test_view_is_configurable(make_client, obp):
-    obp.ok("GET", f"/obp/v5.1.0/banks/{BANK}/accounts/{ACC}/views/auditor", {"id": ACC})
-    client = make_client(view_id="auditor")
+@pytest.mark.parametrize("view", ["auditor", "accountant", "_custom.view-1"])
+async def test_every_account_path_carries_the_given_view(client, obp, view):
+    account = f"/obp/v5.1.0/banks/{BANK}/accounts/{ACC}"
+    obp.ok("GET", f"{account}/views/{view}", {"id": ACC})
+    obp.ok("GET", f"{account}/views/{view}/balances", {"balances": []})
+    obp.ok("GET", f"{account}/{view}/transactions", {"transactions": []})
+    obp.ok("GET", f"{account}/{view}/transactions/t-1/transaction", {"id": "t-1"})
+    obp.ok("GET", f"{account}/{view}/transaction-requests",
+           {"transaction_requests_with_charges": []})  # fmt: skip
+    obp.ok("GET", f"{account}/{view}/counterparties", {"counterparties": []})
 
-    assert await client.account(BANK, ACC) == {"id": ACC}
+    assert await client.account(BANK, ACC, view) == {"id": ACC}
+    assert await client.account_balances(BANK, ACC, view) == {"balances": []}
+    assert await client.transactions_page(BANK, ACC, view) == []
+    assert await client.transaction(BANK, ACC, view, "t-1") == {"id": "t-1"}
+    assert await client.transaction_requests(BANK, ACC, view) == []
+    assert await client.counterparties(BANK, ACC, view) == []
+    assert all(view in r.url.path for r in obp.requests if r.url.path != "/my/logins/direct")
 
 
 @pytest.mark.parametrize("bad", ["../admin", "a/b", "x?y=1", "..", "", "a b"])
 async def test_ids_that_would_change_the_path_are_refused(client, obp, bad):
     with pytest.raises(ValueError, match="OBP ids"):
-        await client.account(BANK, bad)
+        await client.account(BANK, bad, "owner")
+    with pytest.raises(ValueError, match="OBP ids"):
+        await client.transactions_page(BANK, ACC, bad)
 
     assert obp.requests == []
 
 
-async def test_paging_filters_travel_as_headers(client, obp):
+async def test_paging_parameters_travel_in_headers_and_in_the_query(client, obp):
     obp.route("GET", TX_PATH, txs("a"))
     dushanbe = timezone(timedelta(hours=5))
 
     await client.transactions_page(
         BANK,
         ACC,
+        "owner",
         limit=50,
         offset=150,
         from_date=datetime(2024, 1, 31, 5, 0, 0, 123456, tzinfo=dushanbe),
@@ -91,22 +107,44 @@ async def test_paging_filters_travel_as_headers(client, obp):
     )
 
     request = obp.to(TX_PATH)[0]
-    assert request.headers["obp_limit"] == "50"
-    assert request.headers["obp_offset"] == "150"
-    assert request.headers["obp_from_date"] == "2024-01-31T00:00:00.123Z"
-    assert request.headers["obp_to_date"] == "2024-02-29T23:59:59.000Z"
-    assert request.headers["obp_sort_direction"] == "DESC"
-    assert request.url.query == b""
+    sent = {
+        "limit": "50",
+        "offset": "150",
+        "sort_direction": "DESC",
+        "from_date": "2024-01-31T00:00:00.123Z",
+        "to_date": "2024-02-29T23:59:59.000Z",
+    }
+    # OBP-API reads the headers (obp_NAME, or NAME, which wins); other banks the query.
+    assert {k: request.headers[f"obp_{k}"] for k in sent} == sent
+    assert dict(request.url.params) == sent
+    assert (request.headers["limit"], request.headers["offset"]) == ("50", "150")
+
+
+async def test_an_nginx_dropping_underscored_headers_still_passes_the_paging(client, obp):
+    """nginx's default (`underscores_in_headers off`) silently drops obp_* headers."""
+
+    def behind_nginx(request: httpx.Request) -> httpx.Response:
+        kept = {k: v for k, v in request.headers.items() if "_" not in k}
+        limit = int(request.url.params.get("limit") or kept.get("limit") or 50)
+        offset = int(request.url.params.get("offset") or kept.get("offset") or 0)
+        ids = [f"t{n}" for n in range(offset, min(offset + limit, 12))]
+        return txs(*ids)
+
+    obp.route("GET", TX_PATH, behind_nginx)
+
+    page = await client.transactions_page(BANK, ACC, "owner", limit=5, offset=10)
+
+    assert [t["id"] for t in page] == ["t10", "t11"]
 
 
 async def test_dates_are_left_out_when_not_given(client, obp):
     obp.route("GET", TX_PATH, txs())
 
-    await client.transactions_page(BANK, ACC)
+    await client.transactions_page(BANK, ACC, "owner")
 
     request = obp.to(TX_PATH)[0]
-    assert "obp_from_date" not in request.headers
-    assert "obp_to_date" not in request.headers
+    assert not {"obp_from_date", "obp_to_date", "from_date", "to_date"} & set(request.headers)
+    assert not {"from_date", "to_date"} & set(request.url.params)
     assert request.headers["obp_sort_direction"] == "ASC"
     assert request.headers["obp_limit"] == "100"
 
@@ -116,70 +154,36 @@ async def test_dates_are_left_out_when_not_given(client, obp):
 )
 async def test_bad_paging_arguments_are_refused(client, kwargs):
     with pytest.raises(ValueError):
-        await client.transactions_page(BANK, ACC, **kwargs)
+        await client.transactions_page(BANK, ACC, "owner", **kwargs)
 
 
-async def test_pages_until_a_short_page(client, obp):
-    obp.route("GET", TX_PATH, txs("t1", "t2"), txs("t3", "t4"), txs("t5"))
+@pytest.mark.parametrize("served", [0, 1, 2])
+async def test_a_page_is_returned_as_served_with_one_request(client, obp, served):
+    obp.route("GET", TX_PATH, txs(*[f"t{n}" for n in range(served)]))
 
-    pages = [p async for p in client.iter_transaction_pages(BANK, ACC, limit=2)]
+    page = await client.transactions_page(BANK, ACC, "owner", limit=2, offset=4)
 
-    assert [(offset, [t["id"] for t in page]) for offset, page in pages] == [
-        (0, ["t1", "t2"]),
-        (2, ["t3", "t4"]),
-        (4, ["t5"]),
-    ]
-    assert [r.headers["obp_offset"] for r in obp.to(TX_PATH)] == ["0", "2", "4"]
-    assert {r.headers["obp_limit"] for r in obp.to(TX_PATH)} == {"2"}
+    assert [t["id"] for t in page] == [f"t{n}" for n in range(served)]
+    assert len(obp.to(TX_PATH)) == 1
 
 
-async def test_a_full_last_page_costs_one_empty_page(client, obp):
-    obp.route("GET", TX_PATH, txs("t1", "t2"), txs())
-
-    pages = [p async for p in client.iter_transaction_pages(BANK, ACC, limit=2)]
-
-    assert pages == [(0, [{"id": "t1"}, {"id": "t2"}]), (2, [])]
-
-
-async def test_paging_resumes_from_the_given_offset(client, obp):
-    since = datetime(2024, 3, 1, tzinfo=UTC)
-    obp.route("GET", TX_PATH, txs("t5"))
-
-    pages = [
-        p
-        async for p in client.iter_transaction_pages(BANK, ACC, limit=2, offset=4, from_date=since)
-    ]
-
-    assert pages == [(4, [{"id": "t5"}])]
-    request = obp.to(TX_PATH)[0]
-    assert request.headers["obp_offset"] == "4"
-    assert request.headers["obp_from_date"] == "2024-03-01T00:00:00.000Z"
-
-
-async def test_a_page_longer_than_the_limit_is_malformed(make_client, obp):
-    obp.route("GET", TX_PATH, txs("t1", "t2", "t3"))
-    client = make_client(max_retries=0)
-
-    with pytest.raises(UpstreamMalformed, match="3 items for a limit of 2"):
-        await client.transactions_page(BANK, ACC, limit=2)
-
-
-async def test_a_repeated_page_is_asked_for_again(client, obp, sleeps):
-    obp.route("GET", TX_PATH, txs("t1", "t2"), txs("t1", "t2"), txs("t3"))
-
-    pages = [p async for p in client.iter_transaction_pages(BANK, ACC, limit=2)]
-
-    assert pages == [(0, [{"id": "t1"}, {"id": "t2"}]), (2, [{"id": "t3"}])]
-    assert [r.headers["obp_offset"] for r in obp.to(TX_PATH)] == ["0", "2", "2"]
-    assert len(sleeps.calls) == 1
-
-
-async def test_a_server_ignoring_the_offset_does_not_loop_forever(make_client, obp):
+async def test_the_same_page_twice_is_served_as_is(client, obp, sleeps):
+    """Overlap checks belong to the window reader: the client retries nothing here."""
     obp.route("GET", TX_PATH, txs("t1", "t2"))
-    client = make_client(max_retries=2)
 
-    with pytest.raises(UpstreamMalformed, match="repeats the previous page"):
-        async for _ in client.iter_transaction_pages(BANK, ACC, limit=2):
-            pass
+    first = await client.transactions_page(BANK, ACC, "owner", limit=2, offset=0)
+    second = await client.transactions_page(BANK, ACC, "owner", limit=2, offset=2)
 
-    assert len(obp.to(TX_PATH)) == 4  # the first page, then three tries at offset 2
+    assert first == second
+    assert sleeps.calls == []
+
+
+@pytest.mark.parametrize("limit", [1, 2, 7])
+async def test_a_page_longer_than_the_limit_is_malformed(make_client, obp, limit):
+    obp.route("GET", TX_PATH, txs(*[f"t{n}" for n in range(limit + 1)]))
+    client = make_client(max_retries=1)
+
+    with pytest.raises(UpstreamMalformed, match=f"{limit + 1} items for a limit of {limit}"):
+        await client.transactions_page(BANK, ACC, "owner", limit=limit)
+
+    assert len(obp.to(TX_PATH)) == 2  # retried once, like any malformed answer

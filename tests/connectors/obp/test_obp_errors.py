@@ -101,7 +101,7 @@ async def test_transport_failure_is_unavailable_and_chained(make_client, obp, ex
     [
         httpx.Response(200, text='{"accounts": [{"id": "a1"'),  # truncated page
         httpx.Response(200, text="<html>maintenance</html>"),
-        httpx.Response(200, text='{"accounts": [NaN]}'),
+        httpx.Response(200, text='{"accounts": NaN}'),  # no list left to quarantine in
         httpx.Response(200, json={"accounts": "none"}),
         httpx.Response(200, json=[{"id": "a1"}]),
         httpx.Response(204),

@@ -78,7 +78,7 @@ def test_mapping_never_raises_and_accounts_for_every_item(raw):
 def test_amounts_are_exact(amount, currency):
     raw = {
         "id": "t-1",
-        "details": {"posted": None, "completed": None,
+        "details": {"posted": "2024-03-01T09:15:00Z", "completed": None,
                     "value": {"currency": currency, "amount": str(amount)}},
     }  # fmt: skip
 
