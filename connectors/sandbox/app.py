@@ -188,8 +188,9 @@ async def bank_balances(request: Request) -> Response:
 async def transactions(request: Request) -> Response:
     principal = _principal(request)
     found = _account(request, principal)
-    query = read_page_query(request.headers, request.query_params)
     faults = faults_of(request)
+    params = {} if faults.config.headers_only else request.query_params
+    query = read_page_query(request.headers, params)
     bank = bank_of(request)
     page = select(bank.history(found.id), faults.page_query(query), faults.listing())
     items = [obp_json.transaction(found, t, faults.amount_for(t.id), faults.config) for t in page]

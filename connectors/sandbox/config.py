@@ -71,6 +71,9 @@ class FaultConfig:
     api_versions: list[str] = field(default_factory=lambda: ["v5.1.0"])
     # 429 answers carry Retry-After as an HTTP date (IMF-fixdate) instead of seconds.
     retry_after_http_date: bool = False
+    # The transactions endpoint reads paging from request headers only, as OBP-API's does
+    # (query parameters ignored): with strip_underscore_headers that is nginx in front of OBP.
+    headers_only: bool = False
     # issue 10: record faults
     # Both legs of an own-account transfer (SandboxBank.own_transfer) carry one id.
     shared_transfer_ids: bool = False
@@ -151,6 +154,7 @@ class FaultConfig:
             "date_only",
             "unstable_ties",
             "retry_after_http_date",
+            "headers_only",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a boolean")
