@@ -21,12 +21,15 @@ re-read writes nothing new); only the window's verdict, `WindowRead`, says what 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from connectors.base import Connector, Page, SyncIssue, TransactionPageRecord, TransactionRecord
 from connectors.errors import UpstreamMalformed
+
+log = logging.getLogger(__name__)
 
 # OBP date filters carry milliseconds: the finest a window can be cut.
 TICK = timedelta(milliseconds=1)
@@ -152,6 +155,12 @@ class WindowReader:
             try:
                 listed, verified = await self._attempt(window)
             except _Inconsistent:
+                log.info(
+                    "transactions of %s moved under the read of %s..%s; reading it again",
+                    self.account,
+                    window.since.isoformat(),
+                    window.until.isoformat() if window.until else "now",
+                )
                 continue
             except UpstreamMalformed as exc:
                 # The client already retried the page: give the window up for this run.

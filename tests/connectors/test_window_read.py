@@ -7,6 +7,7 @@ sandbox are in tests/connectors/test_sync_faults.py.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -173,7 +174,7 @@ async def test_a_window_larger_than_the_buffer_is_cut_and_still_read_whole() -> 
     listed, windows = await _read_all(bank, max_rows=40)
     assert listed == set(bank.rows)
     assert len(windows) > 5
-    for before, after in zip(windows, windows[1:], strict=False):
+    for before, after in itertools.pairwise(windows):
         assert before.until is not None and after.since == before.until + TICK
 
 
