@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import Connector, Page
 from connectors.credentials import Credentials, decrypt, encrypt
+from connectors.factory import open_connector
 from connectors.sandbox.app import create_app
 from connectors.sandbox.config import SandboxConfig
 from connectors.sync import SyncAlreadyRunning, SyncEngine
