@@ -259,7 +259,7 @@ async def test_a_changed_booked_row_is_a_revision_never_an_overwrite(
     changed, moved, renamed, removed = booked[5], booked[len(booked) // 3], booked[-3], booked[8]
     bank.truth.change_booked(account.id, changed.id, amount_minor=changed.amount_minor - 50)
     bank.truth.change_booked(account.id, moved.id, posted=moved.posted - timedelta(days=2))
-    bank.truth.change_booked(account.id, renamed.id, counterparty=Party("ООО Новое имя"))
+    bank.truth.change_booked(account.id, renamed.id, counterparty=Party("Шарикати Нав"))
     bank.truth.remove_booked(account.id, removed.id)
 
     report = await sync_once(sessions, bank, connection_id, creds, page_size=PAGE)
@@ -334,7 +334,7 @@ async def test_a_refused_login_is_never_retried(
     bank: Bank,
     family: tuple[str, int, Credentials],
 ) -> None:
-    username, connection_id, creds = family
+    _, connection_id, creds = family
     bank.faults.refuse_logins = True
 
     report = await sync_once(sessions, bank, connection_id, creds, page_size=PAGE)
