@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger.types import UTCDateTime, utcnow
 
 IDENTITY = ("connection_id", "external_id")
+# Transactions are keyed per account, as OBP keys them (bank, account, id).
+TRANSACTION_IDENTITY = ("account_id", "external_id")
 _TIMESTAMPS = ("created_at", "updated_at")
 # PostgreSQL and SQLite both cap bound parameters near 32k per statement.
 _MAX_PARAMS = 30_000
