@@ -9,12 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ledger.models import Account, SyncRun, Transaction, table
+from ledger.models import Account, BalanceSnapshot, SyncRun, Transaction, table
 from ledger.money import Money
 from ledger.queries.pages import TransactionCriteria, transaction_count
+from ledger.queries.statements import statement_figures
 from ledger.revisions import (
     BOOKED_FACTS,
     CHANGED,
@@ -234,3 +236,85 @@ async def test_removed_rows_stop_counting_and_come_back_when_listed_again(
         assert await transaction_count(s, criteria) == 20
         removed = (await s.execute(select(TX.c.id).where(TX.c.removed_at.is_not(None)))).all()
     assert removed == []
+
+
+async def test_revisions_are_append_only_in_a_schema_made_from_the_models(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+    rows = _rows(conn, account, 3)
+    await _write(sessions, rows, T0)
+    await _write(sessions, [{**rows[0], "amount_minor": 1}, *rows[1:]], T0 + timedelta(hours=1))
+    for statement in (
+        "UPDATE transaction_revision SET amount_minor = 0",
+        "DELETE FROM transaction_revision",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with sessions.begin() as s:
+                await s.execute(text(statement))
+
+
+@pytest.mark.parametrize("booked_only", [True, False])
+async def test_a_statement_reads_as_it_was_reported_whatever_the_bank_changed_since(
+    sessions: async_sessionmaker[AsyncSession], booked_only: bool
+) -> None:
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+    rows = _rows(conn, account, 40)  # 2026-10-01 .. 2026-11-09
+    pending = [{**rows[3], "external_id": "p-1", "status": "PENDING", "amount_minor": -77}]
+    await _write(sessions, rows + pending, T0)
+    snapshots = table(BalanceSnapshot)
+
+    async def snapshot(amount: int, fetched: datetime, hour: int) -> None:
+        async with sessions.begin() as s:
+            await s.execute(
+                insert(snapshots).values(
+                    account_id=account,
+                    type="BOOKED",
+                    amount_minor=amount,
+                    currency="TJS",
+                    as_of=datetime(2026, 11, 30, hour, tzinfo=UTC),
+                    fetched_at=fetched,
+                )
+            )
+
+    await snapshot(rows[-1]["balance_after_minor"], T0, 10)
+    periods = [(date(2026, 10, 1), date(2026, 10, 31)), (date(2026, 10, 10), date(2026, 11, 30))]
+
+    async def figures(as_of: datetime | None) -> list[Any]:
+        async with sessions() as s:
+            return [
+                await statement_figures(
+                    s, account, start, end, booked_only=booked_only, as_of=as_of
+                )
+                for start, end in periods
+            ]
+
+    reported = await figures(None)
+    reported_at = T0 + timedelta(minutes=30)
+    later = reported_at + timedelta(days=1)
+    # Since then the bank changed a booked amount (and the balances after it), stopped
+    # listing another row, listed a new one, and the pending row was superseded.
+    changed = [dict(r) for r in rows]
+    changed[12]["amount_minor"] -= 500
+    for r in changed[12:]:
+        r["balance_after_minor"] -= 500
+    new = {**rows[20], "external_id": "late", "amount_minor": -1, "balance_after_minor": None}
+    await _write(sessions, [*changed, new], later)
+    async with sessions.begin() as s:
+        gone = await mark_removed(
+            s,
+            account,
+            since=rows[25]["booked_at"],
+            until=rows[25]["booked_at"],
+            listed=set(),
+            run_id=None,
+            now=later,
+        )
+        await s.execute(TX.update().where(TX.c.external_id == "p-1").values(superseded_at=later))
+    await snapshot(changed[-1]["balance_after_minor"] - rows[25]["amount_minor"], later, 11)
+    assert [r.external_id for r in gone] == ["tx-25"]
+    assert await figures(None) != reported
+    assert await figures(reported_at) == reported
+    assert await figures(later) == await figures(None)
