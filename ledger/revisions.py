@@ -146,7 +146,7 @@ async def write_transactions(
     one that meets stored rows reads them back once (the lookup the upsert makes anyway on
     SQLite)."""
     inspector = _Inspector(run_id, now)
-    watch = Watch(_WATCHED, inspector.before_update)
+    watch = Watch(_WATCHED, inspector.before_update, flags=("removed_at",))
     result = await upsert(
         session, TX, rows, identity=TRANSACTION_IDENTITY, links=links, now=now, watch=watch
     )

@@ -69,11 +69,18 @@ class Seen:
 class Watch:
     """Columns a caller reads of the rows a write finds stored, BEFORE they change:
     `before_update` runs inside the write, after new rows are inserted and before stored
-    ones are updated, with one `Seen` per incoming row already stored. Only batches that
-    meet stored rows pay for it: a batch of new rows (a first sync) reads nothing back."""
+    ones are updated, with one `Seen` per incoming row already stored whose payload differs
+    or whose stored `flags` columns (among `columns`) are set. Only batches that meet stored
+    rows pay for it: a batch of new rows (a first sync) reads nothing back."""
 
     columns: tuple[str, ...]
     before_update: Callable[[AsyncSession, list[Seen]], Awaitable[None]]
+    flags: tuple[str, ...] = ()
+
+    def shows(self, stored_hash: Any, digest: str, stored: tuple[Any, ...]) -> bool:
+        if stored_hash != digest:
+            return True
+        return any(stored[self.columns.index(f)] is not None for f in self.flags)
 
 
 def _digest(row: Mapping[str, Any], skipped: tuple[str, ...]) -> str:
@@ -174,13 +181,13 @@ async def _upsert_watched(
     if not rest:
         return result
     stored = await _stored(session, table, identity, (), rest, watch.columns)
-    await watch.before_update(
-        session,
-        [
-            Seen(row, stored[ident(row)][1:], tuple(row.get(c) for c in watch.columns))
-            for row in rest
-        ],
-    )
+    seen = []
+    for row in rest:
+        digest, *values = stored[ident(row)]
+        if watch.shows(digest, row["payload_hash"], tuple(values)):
+            seen.append(Seen(row, tuple(values), tuple(row.get(c) for c in watch.columns)))
+    if seen:
+        await watch.before_update(session, seen)
     result += await _upsert_returning(session, table, rest, identity, links, now)
     return result
 
@@ -279,16 +286,16 @@ async def _upsert_sqlite(
     watched = watch.columns if watch else ()
     stored = await _stored(session, table, identity, links, [row for row, *_ in batch], watched)
     if watch is not None:
-        # Rows inserted a moment ago are stored as they come: the caller sees no change.
+        # Rows inserted a moment ago match what is stored: they are not shown.
         incoming = _sqlite_form(table, watched)
         start = 1 + len(links)
-        await watch.before_update(
-            session,
-            [
-                Seen(row, stored[ident(row)][start:], incoming(row, digest))
-                for row, digest, _ in batch
-            ],
-        )
+        seen = []
+        for row, digest, _ in batch:
+            found = stored[ident(row)]
+            if watch.shows(found[0], digest, found[start:]):
+                seen.append(Seen(row, found[start:], incoming(row, digest)))
+        if seen:
+            await watch.before_update(session, seen)
     linked = _getter(links) if links else (lambda row: ())
     # Rows inserted a moment ago match what is stored, so they are not picked again.
     moved = [
