@@ -152,7 +152,9 @@ async def write_transactions(
     )
     if inspector.restored:
         await session.execute(
-            update(TX).where(TX.c.id.in_(inspector.restored)).values(removed_at=None)
+            update(TX)
+            .where(TX.c.id.in_(inspector.restored))
+            .values(removed_at=None, updated_at=now)
         )
     return TransactionWrite(result.inserted, result.changed, result.unchanged, inspector.revisions)
 
@@ -185,7 +187,8 @@ async def mark_removed(
         return []
     ids = [i for i, _ in gone]
     await _record(session, ids, REMOVED, run_id=run_id, now=now)
-    await session.execute(update(TX).where(TX.c.id.in_(ids)).values(removed_at=now))
+    # `updated_at` moves too: integrators reading `updatedSince` learn of the removal.
+    await session.execute(update(TX).where(TX.c.id.in_(ids)).values(removed_at=now, updated_at=now))
     return [Revision(i, ext, REMOVED) for i, ext in gone]
 
 

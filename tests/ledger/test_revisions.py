@@ -224,6 +224,8 @@ async def test_removed_rows_stop_counting_and_come_back_when_listed_again(
     criteria = TransactionCriteria(account_ids=[account])
     async with sessions() as s:
         assert await transaction_count(s, criteria) == 20 - 2
+        touched = await s.execute(select(TX.c.external_id).where(TX.c.updated_at == removed_at))
+        assert sorted(touched.scalars()) == ["tx-11", "tx-8"]
         history = await revisions_of(s, [r.transaction_id for r in gone])
     assert all([h.kind for h in history[r.transaction_id]] == [REMOVED] for r in gone)
 
