@@ -83,6 +83,7 @@ async def _reads(session: AsyncSession) -> AsyncIterator[list[str]]:
     connection = await session.connection()
     if connection.dialect.name == "sqlite":
         driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
         await driver.set_trace_callback(seen.append)
         yield seen
         await driver.set_trace_callback(None)
