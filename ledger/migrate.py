@@ -36,3 +36,10 @@ def upgrade_connection(connection: Connection, revision: str = "head") -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
+
+
+def downgrade_connection(connection: Connection, revision: str) -> None:
+    """Migrate down to `revision` over an existing sync connection."""
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)

@@ -3,8 +3,15 @@
 Conventions:
 - money is `<name>_minor` BIGINT plus a `currency` (or `<name>_currency`) column; never float
   or Numeric. Exact non-money decimals (FX rates) are stored as canonical decimal strings;
-- every upstream-sourced row has the identity `(connection_id, external_id)` and a
-  `payload_hash`, so a re-delivered unchanged record touches nothing;
+- every upstream-sourced row has an upstream identity and a `payload_hash`, so a
+  re-delivered unchanged record touches nothing. The identity is `(connection_id,
+  external_id)`, except for transactions: `(account_id, external_id)`, as OBP keys them by
+  (bank, account, id) and both legs of an own-account transfer may carry one id;
+- upstream text columns are as wide as the OBP field they come from (OBP-API's own mapper
+  sizes): descriptions and references 2000 (`MappedTransaction.description`), names,
+  holders, routing addresses and product codes 255 (`counterpartyAccountHolder`,
+  `accountLabel`, `CPOtherAccountRoutingAddress`, OBP's names); a card's `name_on_card` is
+  128 there, 255 here like every other name;
 - timestamps are aware UTC (`UTCDateTime`);
 - enumerations are short strings validated by the layers that write them, which keeps
   migrations free of database enum types.
@@ -162,11 +169,11 @@ class Account(SQLModel, table=True):
     # Denormalized owner: every ownership check is one indexed comparison.
     user_id: int = Field(foreign_key="customer.id", index=True)
     type: str = Field(max_length=16)
-    name: str = Field(max_length=200)
-    number: str | None = Field(default=None, max_length=64)
+    name: str = Field(max_length=255)  # OBP label
+    number: str | None = Field(default=None, max_length=255)  # OBP number / routing address
     number_masked: str = Field(max_length=64)
     currency: str = Field(max_length=3)
-    product_code: str | None = Field(default=None, max_length=64)
+    product_code: str | None = Field(default=None, max_length=255)
     payload_hash: str = Field(max_length=64)
     created_at: datetime = _now_field()
     updated_at: datetime = _now_field()
@@ -197,7 +204,7 @@ class Card(SQLModel, table=True):
     account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
     scheme: str = Field(max_length=16)
     pan_masked: str = Field(max_length=19)
-    holder_name: str | None = Field(default=None, max_length=200)
+    holder_name: str | None = Field(default=None, max_length=255)
     expires_on: str | None = Field(default=None, max_length=7)
     status: str = Field(max_length=16)
     payload_hash: str = Field(max_length=64)
@@ -229,10 +236,10 @@ class Transfer(SQLModel, table=True):
     fx_rate: str | None = Field(default=None, max_length=40)
     rail: str = Field(max_length=24)
     corridor: str | None = Field(default=None, max_length=8)
-    counterparty_name: str | None = Field(default=None, max_length=200)
-    counterparty_account: str | None = Field(default=None, max_length=64)
+    counterparty_name: str | None = Field(default=None, max_length=255)
+    counterparty_account: str | None = Field(default=None, max_length=255)
     counterparty_country: str | None = Field(default=None, max_length=2)
-    reference: str | None = Field(default=None, max_length=200)
+    reference: str | None = Field(default=None, max_length=2000)  # OBP details.description
     status: str = Field(max_length=24)
     initiated_at: datetime = Field(sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -268,7 +275,7 @@ class ServicePayment(SQLModel, table=True):
     external_id: str = Field(max_length=255)
     account_id: int = Field(foreign_key="account.id")
     transaction_external_id: str | None = Field(default=None, max_length=255)
-    provider: str = Field(max_length=100)
+    provider: str = Field(max_length=255)
     category: str = Field(max_length=32)
     service_account_masked: str | None = Field(default=None, max_length=64)
     amount_minor: int = Field(sa_type=BigInteger)
@@ -283,9 +290,12 @@ class ServicePayment(SQLModel, table=True):
 class Transaction(SQLModel, table=True):
     __tablename__ = "ledger_transaction"
     __table_args__ = (
-        UniqueConstraint("connection_id", "external_id"),
+        # OBP's key: (bank, account, transaction id); the bank is the connection's.
+        UniqueConstraint("account_id", "external_id", name="uq_transaction_account_external"),
         # Keyset pagination: per account by booking date with the id as tiebreak.
         Index("ix_transaction_account_booking", "account_id", "booking_date", "id"),
+        # Windows of bank instants: which booked rows a complete read no longer lists.
+        Index("ix_transaction_account_booked", "account_id", "booked_at"),
         # `updatedSince` for accounting integrators.
         Index("ix_transaction_connection_updated", "connection_id", "updated_at", "id"),
         Index("ix_transaction_card", "card_id"),
@@ -306,12 +316,12 @@ class Transaction(SQLModel, table=True):
     currency: str = Field(max_length=3)
     balance_after_minor: int | None = Field(default=None, sa_type=BigInteger)
     type: str = Field(max_length=32)
-    description: str | None = Field(default=None, max_length=500)
-    counterparty_name: str | None = Field(default=None, max_length=200)
-    counterparty_account: str | None = Field(default=None, max_length=64)
-    counterparty_bank: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    counterparty_name: str | None = Field(default=None, max_length=255)
+    counterparty_account: str | None = Field(default=None, max_length=255)
+    counterparty_bank: str | None = Field(default=None, max_length=255)
     counterparty_country: str | None = Field(default=None, max_length=2)
-    merchant_name: str | None = Field(default=None, max_length=200)
+    merchant_name: str | None = Field(default=None, max_length=255)
     mcc: str | None = Field(default=None, max_length=4)
     # The provider's or a rule's category; sync may overwrite it.
     category: str | None = Field(default=None, max_length=32)
@@ -336,12 +346,69 @@ class Transaction(SQLModel, table=True):
     )
     # Set on a pending row once its booked successor has arrived: it no longer counts.
     superseded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set on a booked row the bank no longer lists (`ledger.revisions`): it no longer counts,
+    # and stays readable with its revision history.
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     duplicate_of_id: int | None = Field(
         default=None, sa_type=BigId, foreign_key="ledger_transaction.id"
     )
     payload_hash: str = Field(max_length=64)
     created_at: datetime = _now_field()
     updated_at: datetime = _now_field()
+
+
+class TransactionRevision(SQLModel, table=True):
+    """One change of a booked transaction's history, with the row's values BEFORE it.
+
+    Append-only (triggers refuse UPDATE and DELETE, `ledger.revisions`): the booked history
+    a statement was reported from can always be rebuilt. Kinds: CHANGED (the bank changed a
+    booked fact), REMOVED (the bank stopped listing the row), RESTORED (listed again).
+    """
+
+    __tablename__ = "transaction_revision"
+    __table_args__ = (
+        Index("ix_transaction_revision_transaction", "transaction_id", "recorded_at", "id"),
+        # Statements as of an instant look for revisions recorded after it.
+        Index("ix_transaction_revision_recorded", "recorded_at"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    transaction_id: int = Field(sa_type=BigId, foreign_key="ledger_transaction.id")
+    sync_run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+    kind: str = Field(max_length=8)  # CHANGED REMOVED RESTORED
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(max_length=8)
+    account_id: int = Field(foreign_key="account.id")
+    booking_date: date
+    booked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    balance_after_minor: int | None = Field(default=None, sa_type=BigInteger)
+    counterparty_name: str | None = Field(default=None, max_length=255)
+    counterparty_account: str | None = Field(default=None, max_length=255)
+    description: str | None = Field(default=None, max_length=2000)
+    payload_hash: str = Field(max_length=64)
+
+
+class AccountReconciliation(SQLModel, table=True):
+    """One check of an account's booked rows against the bank (`ledger.reconciliation`)."""
+
+    __tablename__ = "account_reconciliation"
+    __table_args__ = (Index("ix_account_reconciliation_checked", "account_id", "checked_at"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    sync_run_id: int = Field(foreign_key="sync_run.id")
+    account_id: int = Field(foreign_key="account.id")
+    checked_at: datetime = Field(sa_type=UTCDateTime)
+    currency: str = Field(max_length=3)
+    bank_booked_minor: int | None = Field(default=None, sa_type=BigInteger)
+    ledger_booked_minor: int = Field(sa_type=BigInteger)
+    difference_minor: int | None = Field(default=None, sa_type=BigInteger)
+    # The bank's booked balance minus every counted booked amount: the balance before the
+    # ledger's first row, which must stay put from check to check.
+    implied_opening_minor: int | None = Field(default=None, sa_type=BigInteger)
+    first_day: date | None = None
+    reconciled: bool
 
 
 class ExchangeRate(SQLModel, table=True):
@@ -390,6 +457,7 @@ class SyncRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     connection_id: int = Field(foreign_key="connection.id")
+    # RUNNING SUCCEEDED PARTIAL UNRECONCILED FAILED ABANDONED
     status: str = Field(default="RUNNING", max_length=16)
     started_at: datetime = _now_field()
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

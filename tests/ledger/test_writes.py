@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ledger.models import Card, Transaction
 from ledger.money import Money, format_minor
 from ledger.queries import sum_minor
-from ledger.writes import lookup, upsert
+from ledger.writes import TRANSACTION_IDENTITY, lookup, upsert
 
 from .factories import connected_account
 
 TABLE = Transaction.__table__
 LINK = ("card_id",)
+KEY = TRANSACTION_IDENTITY
 
 
 def _rows(conn: int, account: int, n: int, *, amount: str = "-12.50") -> list[dict]:
@@ -44,13 +45,13 @@ async def _snapshot(session: AsyncSession) -> dict[str, tuple]:
 async def test_same_batch_twice_changes_nothing(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions.begin() as s:
         conn, account = await connected_account(s)
-        first = await upsert(s, TABLE, _rows(conn, account, 50))
+        first = await upsert(s, TABLE, identity=KEY, rows=_rows(conn, account, 50))
     assert (first.inserted, first.changed, first.unchanged) == (50, 0, 0)
     async with sessions() as s:
         before = await _snapshot(s)
 
     async with sessions.begin() as s:
-        second = await upsert(s, TABLE, _rows(conn, account, 50))
+        second = await upsert(s, TABLE, identity=KEY, rows=_rows(conn, account, 50))
     async with sessions() as s:
         after = await _snapshot(s)
         count = (await s.execute(select(func.count()).select_from(TABLE))).scalar_one()
@@ -65,7 +66,7 @@ async def test_changed_payload_updates_exactly_the_changed_rows(
 ) -> None:
     async with sessions.begin() as s:
         conn, account = await connected_account(s)
-        await upsert(s, TABLE, _rows(conn, account, 10))
+        await upsert(s, TABLE, identity=KEY, rows=_rows(conn, account, 10))
     async with sessions() as s:
         before = await _snapshot(s)
 
@@ -73,7 +74,7 @@ async def test_changed_payload_updates_exactly_the_changed_rows(
     rows[3]["description"] = "Auchan Dushanbe Mall"
     rows[7]["amount_minor"] = -999
     async with sessions.begin() as s:
-        result = await upsert(s, TABLE, rows)
+        result = await upsert(s, TABLE, identity=KEY, rows=rows)
     async with sessions() as s:
         after = await _snapshot(s)
 
@@ -89,7 +90,7 @@ async def test_duplicate_identities_in_one_batch_collapse(
     async with sessions.begin() as s:
         conn, account = await connected_account(s)
         rows = _rows(conn, account, 5)
-        result = await upsert(s, TABLE, rows + rows[:2])
+        result = await upsert(s, TABLE, identity=KEY, rows=rows + rows[:2])
     assert (result.inserted, result.changed, result.unchanged) == (5, 0, 2)
 
 
@@ -98,7 +99,7 @@ async def test_large_batch_is_chunked_under_the_parameter_cap(
 ) -> None:
     async with sessions.begin() as s:
         conn, account = await connected_account(s)
-        result = await upsert(s, TABLE, _rows(conn, account, 5000))
+        result = await upsert(s, TABLE, identity=KEY, rows=_rows(conn, account, 5000))
     assert result.inserted == 5000
 
 
@@ -110,7 +111,7 @@ async def test_tenth_plus_twentieth_is_exactly_thirty_hundredths(
         rows = _rows(conn, account, 2)
         rows[0]["amount_minor"] = Money.parse("0.10", "TJS").minor
         rows[1]["amount_minor"] = Money.parse("0.20", "TJS").minor
-        await upsert(s, TABLE, rows)
+        await upsert(s, TABLE, identity=KEY, rows=rows)
     async with sessions() as s:
         total = (await s.execute(select(sum_minor(Transaction.amount_minor)))).scalar_one()
     assert isinstance(total, int)
@@ -123,7 +124,7 @@ async def test_a_naive_timestamp_is_refused(sessions: async_sessionmaker[AsyncSe
         rows = _rows(conn, account, 1)
         rows[0]["booked_at"] = datetime(2026, 1, 1, 12, 0)  # no time zone: ambiguous
         with pytest.raises((ValueError, StatementError), match="naive datetime"):
-            await upsert(s, TABLE, rows)
+            await upsert(s, TABLE, identity=KEY, rows=rows)
 
 
 async def _card(session: AsyncSession, conn: int) -> int:
@@ -148,15 +149,15 @@ async def test_a_link_resolved_later_is_filled_in_and_never_erased(
     async with sessions.begin() as s:
         conn, account = await connected_account(s)
         rows = [r | {"card_id": None} for r in _rows(conn, account, 3)]
-        await upsert(s, TABLE, rows, links=LINK)
+        await upsert(s, TABLE, identity=KEY, rows=rows, links=LINK)
         card = await _card(s, conn)
     # The card is stored now: the same payload with the link resolved fills it in.
     relinked = [r | {"card_id": card if i == 1 else None} for i, r in enumerate(rows)]
     async with sessions.begin() as s:
-        filled = await upsert(s, TABLE, relinked, links=LINK)
+        filled = await upsert(s, TABLE, identity=KEY, rows=relinked, links=LINK)
     # A later delivery that cannot resolve the link leaves the stored one alone.
     async with sessions.begin() as s:
-        again = await upsert(s, TABLE, rows, links=LINK)
+        again = await upsert(s, TABLE, identity=KEY, rows=rows, links=LINK)
     async with sessions() as s:
         stored = dict((await s.execute(select(Transaction.external_id, Transaction.card_id))).all())
 
@@ -172,13 +173,13 @@ async def test_links_stay_out_of_the_payload_hash(
         conn, account = await connected_account(s)
         card = await _card(s, conn)
         linked = [r | {"card_id": card} for r in _rows(conn, account, 2)]
-        await upsert(s, TABLE, linked, links=LINK)
+        await upsert(s, TABLE, identity=KEY, rows=linked, links=LINK)
     async with sessions() as s:
         hashes = (await s.execute(select(Transaction.payload_hash))).scalars().all()
     unlinked = [r | {"card_id": None} for r in _rows(conn, account, 2)]
     async with sessions.begin() as s:
         await s.execute(Transaction.__table__.delete())
-        await upsert(s, TABLE, unlinked, links=LINK)
+        await upsert(s, TABLE, identity=KEY, rows=unlinked, links=LINK)
     async with sessions() as s:
         assert (await s.execute(select(Transaction.payload_hash))).scalars().all() == hashes
 
@@ -193,7 +194,7 @@ async def test_timestamps_are_stored_as_utc_instants(
         rows = _rows(conn, account, 2)
         rows[0]["booked_at"] = moment
         rows[1]["booked_at"] = moment.replace(microsecond=0)
-        await upsert(s, TABLE, rows)
+        await upsert(s, TABLE, identity=KEY, rows=rows)
     async with sessions() as s:
         stored = (
             (await s.execute(select(Transaction.booked_at).order_by(Transaction.external_id)))
@@ -210,11 +211,11 @@ async def test_lookup_finds_exactly_the_stored_keys(
 ) -> None:
     async with sessions.begin() as s:
         conn, account = await connected_account(s)
-        await upsert(s, TABLE, _rows(conn, account, 40))
+        await upsert(s, TABLE, identity=KEY, rows=_rows(conn, account, 40))
     wanted = [f"tx-{i}" for i in range(0, 80, 2)] + [f"absent-{i}" for i in range(count)]
     async with sessions() as s:
         found = await lookup(
-            s, TABLE, {"connection_id": conn}, "external_id", wanted, ("amount_minor",)
+            s, TABLE, {"account_id": account}, "external_id", wanted, ("amount_minor",)
         )
     assert set(found) == {f"tx-{i}" for i in range(0, 40, 2)}
     assert found["tx-4"] == (Money.parse("-12.50", "TJS").minor - 4,)
@@ -240,7 +241,7 @@ async def test_the_payload_hash_format_does_not_drift(
             "description": "Бозори Шоҳмансур",
             "card_id": None,
         }
-        await upsert(s, TABLE, [row], links=LINK)
+        await upsert(s, TABLE, identity=KEY, rows=[row], links=LINK)
     async with sessions() as s:
         stored = (await s.execute(select(Transaction.payload_hash))).scalar_one()
     assert (conn, account) == (1, 1)  # the ids are part of the hashed payload
