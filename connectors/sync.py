@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_start
 from typing import Any, Protocol
 
@@ -69,9 +69,18 @@ class Unreconciled:
     """An account whose ledger does not add up to the bank's booked balance."""
 
     account_external_id: str
-    difference_minor: int
+    difference_minor: int | None  # None: the bank reported no booked balance
     currency: str
-    first_day: Any  # date | None
+    first_day: date | None
+
+    def describe(self) -> str:
+        day = self.first_day.isoformat() if self.first_day else "an unknown day"
+        if self.difference_minor is None:
+            return f"the bank reported no booked balance to check against (from {day})"
+        return (
+            f"differs from the bank's booked balance by {self.difference_minor} minor units "
+            f"of {self.currency}, first on {day}"
+        )
 
 
 @dataclass(slots=True)
@@ -93,6 +102,7 @@ class _Context:
     stats: store.RunStats
     issues: list[SyncIssue]
     accounts: dict[str, int] = field(default_factory=dict)
+    currencies: dict[str, str] = field(default_factory=dict)
     # Pending ids listed by the stream being read.
     seen_pending: set[str] = field(default_factory=set)
     # Accounts with records this run could not store: their sums cannot prove anything.
@@ -227,6 +237,7 @@ class SyncEngine:
         async with self.sessions.begin() as s:
             await self._write(s, ctx, table(Account), account_rows, page.issues)
             ctx.accounts = await store.external_ids(s, Account, ctx.connection_id)
+        ctx.currencies = {r.external_id: r.currency for r in page.records}
 
     async def _balances(self, ctx: _Context, connector: Connector) -> dict[str, int]:
         """Store the balances that moved; returns each account's booked balance."""
@@ -289,17 +300,10 @@ class SyncEngine:
                 if account_id in ctx.unprovable:
                     reason = "cannot be proved: some of its records are quarantined"
                 else:
-                    ctx.unreconciled.append(
-                        Unreconciled(
-                            ext, result.difference_minor, result.currency, result.first_day
-                        )
-                    )
-                    day = result.first_day.isoformat() if result.first_day else "an unknown day"
-                    reason = (
-                        f"the ledger differs from the bank's booked balance by "
-                        f"{result.difference_minor} minor units of {result.currency}, "
-                        f"first on {day}"
-                    )
+                    currency = ctx.currencies.get(ext, "")
+                    gap = Unreconciled(ext, result.difference_minor, currency, result.first_day)
+                    ctx.unreconciled.append(gap)
+                    reason = gap.describe()
                 await self._issues(s, ctx, [SyncIssue("reconciliation", ext, reason)])
 
     async def _check(
@@ -434,7 +438,7 @@ class SyncEngine:
             await self._issues(s, ctx, window.issues)
             if window.complete:
                 read.unlisted -= window.listed
-                read.unlisted |= await store.unlisted_booked(
+                read.unlisted |= await revisions.unlisted(
                     s,
                     account_id,
                     since=window.window.since,

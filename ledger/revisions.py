@@ -159,21 +159,18 @@ async def write_transactions(
     return TransactionWrite(result.inserted, result.changed, result.unchanged, inspector.revisions)
 
 
-async def mark_removed(
+async def unlisted(
     session: AsyncSession,
     account_id: int,
     *,
     since: datetime,
     until: datetime | None,
     listed: Collection[str],
-    run_id: int | None,
-    now: datetime,
-) -> list[Revision]:
-    """The account's booked, counted rows with `booked_at` in [since, until] (None: no end)
-    that the bank no longer lists (`listed`: the upstream ids of one complete read of that
-    window) stop counting: `removed_at` is set and a REMOVED revision keeps them. Rows
-    without a `booked_at` are in no window and never judged here."""
-    query = select(TX.c.id, TX.c.external_id).where(
+) -> set[str]:
+    """Upstream ids of the account's booked, counted rows with `booked_at` in [since,
+    until] (None: no end) that are not in `listed` (the ids of one complete read of that
+    window). Rows without a `booked_at` are in no window and never judged."""
+    query = select(TX.c.external_id).where(
         TX.c.account_id == account_id,
         TX.c.status == "BOOKED",
         TX.c.removed_at.is_(None),
@@ -182,7 +179,32 @@ async def mark_removed(
     )
     if until is not None:
         query = query.where(TX.c.booked_at <= until)
-    gone = [(int(i), ext) for i, ext in await session.execute(query) if ext not in listed]
+    return {ext for ext in (await session.execute(query)).scalars() if ext not in listed}
+
+
+async def remove(
+    session: AsyncSession,
+    account_id: int,
+    external_ids: Collection[str],
+    *,
+    run_id: int | None,
+    now: datetime,
+) -> list[Revision]:
+    """The bank no longer lists these booked rows of the account: they stop counting
+    (`removed_at`) and a REMOVED revision keeps each. Rows already removed, pending or
+    superseded are left alone."""
+    if not external_ids:
+        return []
+    found = await session.execute(
+        select(TX.c.id, TX.c.external_id).where(
+            TX.c.account_id == account_id,
+            TX.c.external_id.in_(sorted(external_ids)),
+            TX.c.status == "BOOKED",
+            TX.c.removed_at.is_(None),
+            TX.c.superseded_at.is_(None),
+        )
+    )
+    gone = [(int(i), ext) for i, ext in found]
     if not gone:
         return []
     ids = [i for i, _ in gone]

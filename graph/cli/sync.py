@@ -220,10 +220,8 @@ def register(app: typer.Typer) -> None:
                 markup=False,
             )
             for gap in report.unreconciled:
-                day = gap.first_day.isoformat() if gap.first_day else "unknown day"
                 console.print(
-                    f"  unreconciled account {gap.account_external_id}: differs from the bank "
-                    f"by {gap.difference_minor} minor units of {gap.currency}, first on {day}",
+                    f"  unreconciled account {gap.account_external_id}: {gap.describe()}",
                     markup=False,
                 )
             for issue in report.issues[:20]:

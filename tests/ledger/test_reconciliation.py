@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ledger.models import SyncRun, table
 from ledger.money import Money
 from ledger.reconciliation import Day, check_account, latest, reconcile, record
-from ledger.revisions import mark_removed, write_transactions
+from ledger.revisions import remove, unlisted, write_transactions
 
 from .factories import connected_account
 
@@ -194,7 +194,8 @@ async def test_the_database_check_locates_a_row_the_ledger_lost(
         await record(s, run, account, clean, now=now)
         lost = rows[31]  # booked on day 10, the middle row of three
         at = datetime.combine(lost[0], datetime.min.time(), UTC) + timedelta(minutes=31)
-        await mark_removed(s, account, since=at, until=at, listed=set(), run_id=run, now=now)
+        gone = await unlisted(s, account, since=at, until=at, listed=set())
+        await remove(s, account, gone, run_id=run, now=now)
         broken = await check_account(s, account, balance)
         await record(s, run, account, broken, now=now + timedelta(minutes=1))
     assert (broken.reconciled, broken.first_day) == (False, lost[0])

@@ -22,8 +22,9 @@ from ledger.revisions import (
     CHANGED,
     REMOVED,
     RESTORED,
-    mark_removed,
+    remove,
     revisions_of,
+    unlisted,
     write_transactions,
 )
 
@@ -218,8 +219,12 @@ async def test_removed_rows_stop_counting_and_come_back_when_listed_again(
     removed_at = T0 + timedelta(hours=2)
     async with sessions.begin() as s:
         run = await _run(s, conn)
-        gone = await mark_removed(
-            s, account, since=since, until=until, listed=listed, run_id=run, now=removed_at
+        gone = await remove(
+            s,
+            account,
+            await unlisted(s, account, since=since, until=until, listed=listed),
+            run_id=run,
+            now=removed_at,
         )
     assert sorted((r.external_id, r.kind) for r in gone) == [("tx-11", REMOVED), ("tx-8", REMOVED)]
     criteria = TransactionCriteria(account_ids=[account])
@@ -306,12 +311,11 @@ async def test_a_statement_reads_as_it_was_reported_whatever_the_bank_changed_si
     new = {**rows[20], "external_id": "late", "amount_minor": -1, "balance_after_minor": None}
     await _write(sessions, [*changed, new], later)
     async with sessions.begin() as s:
-        gone = await mark_removed(
+        at = rows[25]["booked_at"]
+        gone = await remove(
             s,
             account,
-            since=rows[25]["booked_at"],
-            until=rows[25]["booked_at"],
-            listed=set(),
+            await unlisted(s, account, since=at, until=at, listed=set()),
             run_id=None,
             now=later,
         )
