@@ -107,10 +107,11 @@ class _Context:
     seen_pending: set[str] = field(default_factory=set)
     # Accounts with records this run could not store: their sums cannot prove anything.
     unprovable: set[int] = field(default_factory=set)
-    read_starts: dict[str, datetime] = field(default_factory=dict)
     unreconciled: list[Unreconciled] = field(default_factory=list)
     requests: int = 0
     reported: set[SyncIssue] = field(default_factory=set)
+    # Booked rows per account whose only change was the bank's running balance.
+    rebalanced: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -146,6 +147,17 @@ def _revision_issue(revision: revisions.Revision) -> SyncIssue:
         "RESTORED": "the bank lists this removed row again",
     }.get(revision.kind, revision.kind)
     return SyncIssue("revision", revision.external_id, reason)
+
+
+def _known(
+    previous: reconciliation.ReconciliationRow | None, now: reconciliation.Reconciliation
+) -> bool:
+    """Whether the last check already reported this very gap (so re-reading everything
+    again would only cost the bank and us a full read)."""
+    if previous is None or previous.reconciled:
+        return False
+    difference = previous.difference.minor if previous.difference is not None else None
+    return difference == now.difference_minor and previous.first_day == now.first_day
 
 
 def _refusal(exc: DBAPIError) -> str:
@@ -279,13 +291,25 @@ class SyncEngine:
         that breaks, with a fresh balance; what still does not add up ends UNRECONCILED."""
         booked = await self._balances(ctx, connector)
         results = {ext: await self._check(ctx, ext, booked.get(ext)) for ext in ctx.accounts}
-        retry = [ext for ext, result in results.items() if not result.reconciled]
-        if retry:
+        async with self.sessions() as s:
+            known = await reconciliation.latest(s, list(ctx.accounts.values()))
+        for full in (False, True):
+            retry = [ext for ext, result in results.items() if not result.reconciled]
+            if full:
+                # A gap the re-read did not close, and not the one the last check already
+                # reported: the cause is older than the day it shows on (a bank that changed
+                # old history shows it where our stored and fresh balances meet), so read the
+                # whole history once.
+                retry = [
+                    ext for ext in retry if not _known(known.get(ctx.accounts[ext]), results[ext])
+                ]
+            if not retry:
+                break
             for ext in retry:
                 first_day = results[ext].first_day
-                since = ctx.read_starts.get(ext, EPOCH)
-                if first_day is not None:
-                    since = max(since, datetime.combine(first_day, day_start(), UTC) - self.skew)
+                since = EPOCH
+                if first_day is not None and not full:
+                    since = datetime.combine(first_day, day_start(), UTC) - self.skew
                 await self._reread(ctx, connector, ext, since)
             booked = await self._balances(ctx, connector)
             for ext in retry:
@@ -375,7 +399,6 @@ class SyncEngine:
                 since = await self._read_start(s, account_id, cursor, full=full)
                 cursor = store.Cursor(window_from=since, offset=0, high_water=cursor.high_water)
         assert cursor.window_from is not None
-        ctx.read_starts[account_ext] = cursor.window_from
         # Vanished pending rows can only be judged after one uninterrupted read.
         read = _StreamRead(start=cursor.window_from, whole=cursor.offset == 0)
         await self._read_windows(ctx, connector, account_ext, stream, cursor, read)
@@ -516,7 +539,12 @@ class SyncEngine:
         ctx.stats.changed += written.changed
         ctx.stats.unchanged += written.unchanged
         ctx.stats.pages += 1
-        await self._issues(s, ctx, [*issues, *(_revision_issue(r) for r in written.revisions)])
+        # A bank that changes or removes an old row moves every later running balance: one
+        # issue per account for those (each keeps its revision), not one per row.
+        moved = [r for r in written.revisions if r.fields == ("balance_after_minor",)]
+        ctx.rebalanced[account_id] = ctx.rebalanced.get(account_id, 0) + len(moved)
+        told = [_revision_issue(r) for r in written.revisions if r not in moved]
+        await self._issues(s, ctx, [*issues, *told])
         await store.link_replacements(s, account_id, tx_rows, now=now)
         ctx.seen_pending.update(row["external_id"] for row in tx_rows if row["status"] == "PENDING")
 
@@ -569,6 +597,14 @@ class SyncEngine:
                     gone = read.proved(pending.at) and pending.external_id not in ctx.seen_pending
                     if gone or pending.at < self._horizon():
                         await store.retire_pending(s, account_id, pending, now=now)
+            rebalanced = ctx.rebalanced.pop(account_id, 0)
+            if rebalanced:
+                ext = next(e for e, i in ctx.accounts.items() if i == account_id)
+                reason = (
+                    f"the bank's running balance changed on {rebalanced} booked rows; "
+                    "the old values are kept"
+                )
+                await self._issues(s, ctx, [SyncIssue("revision", ext, reason)])
             newest = await store.newest_booking(s, account_id)
             high_water = newest if read.gapless else cursor.high_water
             done = store.Cursor(window_from=None, offset=0, high_water=high_water or newest)

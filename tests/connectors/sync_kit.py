@@ -94,10 +94,12 @@ async def sync_once(
     creds: Credentials,
     provider: str = "alif",
     page_size: int = 100,
+    *,
+    full: bool = False,
 ) -> SyncReport:
     connector = connector_for(bank, provider, creds, page_size=page_size)
     try:
-        return await SyncEngine(sessions).sync(connection_id, connector)
+        return await SyncEngine(sessions).sync(connection_id, connector, full=full)
     finally:
         await connector.aclose()
 

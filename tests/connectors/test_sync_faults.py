@@ -58,6 +58,7 @@ def _knobs(**knobs: Any) -> Callable[[Bank], None]:
         for name, value in knobs.items():
             setattr(bank.faults, name, value)
 
+    apply.knobs = knobs  # type: ignore[attr-defined]
     return apply
 
 
@@ -99,7 +100,10 @@ async def test_paging_faults_end_with_the_ledger_equal_to_the_bank(
 
     report = await sync_once(sessions, bank, connection_id, creds, provider, page_size=PAGE)
 
-    assert report.status == "SUCCEEDED", report.issues
+    # A booked row the bank reverses mid-read is history: kept as a revision, an issue.
+    rewrites = "mid_read_removals" in fault.knobs  # type: ignore[attr-defined]
+    assert report.status == ("PARTIAL" if rewrites else "SUCCEEDED"), report.issues
+    assert all(i.kind == "revision" for i in report.issues)
     await assert_ledger_equals_bank(sessions, bank, username, connection_id)
     # Faults that change the bank while it is read are spent; a re-read changes nothing.
     again = await sync_once(sessions, bank, connection_id, creds, provider, page_size=PAGE)
@@ -262,7 +266,9 @@ async def test_a_changed_booked_row_is_a_revision_never_an_overwrite(
     bank.truth.change_booked(account.id, renamed.id, counterparty=Party("Шарикати Нав"))
     bank.truth.remove_booked(account.id, removed.id)
 
-    report = await sync_once(sessions, bank, connection_id, creds, page_size=PAGE)
+    # Old history is re-read by a full sync (an auditor's, or the periodic one): an
+    # incremental run sees only changes inside its window or that move balances.
+    report = await sync_once(sessions, bank, connection_id, creds, page_size=PAGE, full=True)
 
     assert report.status == "PARTIAL"  # revisions are issues someone should look at
     await assert_ledger_equals_bank(sessions, bank, username, connection_id)
