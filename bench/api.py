@@ -227,7 +227,8 @@ def floor_page(
     )
     parts = [
         f"SELECT * FROM (SELECT {columns} FROM ledger_transaction WHERE account_id = {a} "
-        f"AND superseded_at IS NULL {{bound}} ORDER BY booking_date DESC, id DESC LIMIT :limit) "
+        f"AND superseded_at IS NULL AND removed_at IS NULL {{bound}} "
+        "ORDER BY booking_date DESC, id DESC LIMIT :limit) "
         f"AS a{a}"
         for a in account_ids
     ]

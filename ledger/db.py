@@ -39,13 +39,16 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An engine for `url`.
 
+    Statement parameters never appear in errors or logs (`hide_parameters`): they are
+    customers' names and amounts.
+
     A `search_path` query parameter on a PostgreSQL URL pins the schema (the tests give
     each test its own; a shared server can host several deployments).
     """
     if is_sqlite(url):
         # Pooled: opening a SQLite connection (a thread, a file, the pragmas) costs about as
         # much as writing a page of transactions. An engine belongs to one event loop.
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     parsed = make_url(url)
@@ -54,7 +57,13 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if isinstance(schema, str):
         connect_args["server_settings"] = {"search_path": schema}
         parsed = parsed.difference_update_query(["search_path"])
-    return create_async_engine(parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+    return create_async_engine(
+        parsed,
+        echo=echo,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

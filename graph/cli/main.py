@@ -15,7 +15,11 @@ from graph.cli import sync as cli_sync
 from graph.settings import get_settings
 from ledger import migrate
 
-app = typer.Typer(help="alif-graph: a consent-gated GraphQL API over an open-banking ledger.")
+# Never a traceback's local variables on a terminal: they hold tokens and customers' data.
+app = typer.Typer(
+    help="alif-graph: a consent-gated GraphQL API over an open-banking ledger.",
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(help="Database schema management.")
 app.add_typer(db_app, name="db")
 cli_sync.register(app)

@@ -208,6 +208,11 @@ def register(app: typer.Typer) -> None:
         except connections.UnknownConnection as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
+        except Exception as exc:
+            # The run is already recorded FAILED. Its message may quote ledger rows (a
+            # database's error detail does), so only the kind of failure is shown.
+            console.print(f"[red]error:[/red] the sync stopped: {type(exc).__name__}")
+            raise typer.Exit(1) from None
         for connection_id in skipped:
             console.print(f"[yellow]{relink_hint(connection_id)}[/yellow]")
         failed = False
