@@ -12,8 +12,11 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from graph.accounts.loaders import SyncStateByAccountLoader
 from graph.auth.scopes import ALL_SCOPES, BALANCES_READ
+from graph.core.dataloaders import RequestDb
 from graph.relay.ids import to_global_id
+from graph.transactions.loaders import RevisionsByTransactionLoader
 from ledger import revisions
 from ledger.models import AccountReconciliation, SyncRun, table
 from ledger.money import format_minor
@@ -363,3 +366,44 @@ async def test_sync_status_needs_balances_read(api: Api, ledger: LedgerData, ses
     assert set(codes(body)) == {"FORBIDDEN"}
     assert {e["extensions"]["scope"] for e in body["errors"]} == {BALANCES_READ}
     assert all(e["node"]["syncStatus"] is None for e in body["data"]["accounts"]["edges"])
+
+
+class ReaderOf:
+    """A request that may read `account_ids`, over one session."""
+
+    def __init__(self, session: AsyncSession, account_ids: list[int]) -> None:
+        self.db = RequestDb(session)
+        self._account_ids = account_ids
+
+    async def account_ids(self) -> list[int]:
+        return self._account_ids
+
+
+async def test_another_customers_history_and_checks_look_missing(
+    api: Api, ledger: LedgerData, sessions: async_sessionmaker[AsyncSession]
+):
+    foreign = booked(ledger.foreign, 2)[0]
+    await write(
+        sessions,
+        [as_incoming(foreign, amount_minor=foreign["amount_minor"] + 1)],
+        datetime.now(UTC),
+    )
+    await check(sessions, ledger.foreign, datetime(2025, 7, 1, tzinfo=UTC))
+
+    body = await api.query(HISTORY, {"id": to_global_id("Transaction", foreign["id"])})
+    assert body["data"] == {"node": None}
+    body = await api.query(
+        "query A($id: ID!) { node(id: $id) { ... on Account { syncStatus { checkedAt } } } }",
+        {"id": to_global_id("Account", ledger.foreign.id)},
+    )
+    assert body["data"] == {"node": None}
+    # Even handed the foreign ids directly, A's loaders return nothing; B's see them.
+    a_ids = [a.id for a in ledger.accounts_a]
+    async with sessions() as session:
+        as_a = ReaderOf(session, a_ids)
+        assert await RevisionsByTransactionLoader(as_a).load(foreign["id"]) == []
+        state = await SyncStateByAccountLoader(as_a).load(ledger.foreign.id)
+        assert (state.check, state.run) == (None, None)
+        as_b = ReaderOf(session, [ledger.foreign.id])
+        assert len(await RevisionsByTransactionLoader(as_b).load(foreign["id"])) == 1
+        assert (await SyncStateByAccountLoader(as_b).load(ledger.foreign.id)).check is not None
