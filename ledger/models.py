@@ -294,6 +294,8 @@ class Transaction(SQLModel, table=True):
         UniqueConstraint("account_id", "external_id", name="uq_transaction_account_external"),
         # Keyset pagination: per account by booking date with the id as tiebreak.
         Index("ix_transaction_account_booking", "account_id", "booking_date", "id"),
+        # Windows of bank instants: which booked rows a complete read no longer lists.
+        Index("ix_transaction_account_booked", "account_id", "booked_at"),
         # `updatedSince` for accounting integrators.
         Index("ix_transaction_connection_updated", "connection_id", "updated_at", "id"),
         Index("ix_transaction_card", "card_id"),

@@ -13,7 +13,7 @@ and a link that cannot be resolved now never erases one stored earlier.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -51,6 +51,36 @@ class UpsertResult:
     @property
     def total(self) -> int:
         return self.inserted + self.changed + self.unchanged
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """An incoming row that a write found already stored: `stored` and `incoming` hold the
+    watched columns (`incoming` None where the row has no such key, a digest for
+    `payload_hash`), both in the form the database hands back, so equal values compare
+    equal."""
+
+    row: Mapping[str, Any]
+    stored: tuple[Any, ...]
+    incoming: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """Columns a caller reads of the rows a write finds stored, BEFORE they change:
+    `before_update` runs inside the write, after new rows are inserted and before stored
+    ones are updated, with one `Seen` per incoming row already stored whose payload differs
+    or whose stored `flags` columns (among `columns`) are set. Only batches that meet stored
+    rows pay for it: a batch of new rows (a first sync) reads nothing back."""
+
+    columns: tuple[str, ...]
+    before_update: Callable[[AsyncSession, list[Seen]], Awaitable[None]]
+    flags: tuple[str, ...] = ()
+
+    def shows(self, stored_hash: Any, digest: str, stored: tuple[Any, ...]) -> bool:
+        if stored_hash != digest:
+            return True
+        return any(stored[self.columns.index(f)] is not None for f in self.flags)
 
 
 def _digest(row: Mapping[str, Any], skipped: tuple[str, ...]) -> str:
@@ -93,19 +123,21 @@ async def upsert(
     identity: tuple[str, ...] = IDENTITY,
     links: tuple[str, ...] = (),
     now: datetime | None = None,
+    watch: Watch | None = None,
 ) -> UpsertResult:
     """Insert new rows, update changed ones, leave unchanged ones alone; count each.
 
     The rows of one call share their keys. The caller owns the transaction: a sync page
     and its cursor commit together. Duplicate identities within `rows` collapse to the last
     one (a re-sent page is not an error), since one statement may not touch a row twice.
-    A row whose only difference is a newly resolved link counts as changed.
+    A row whose only difference is a newly resolved link counts as changed. `watch` (tables
+    with a payload hash only) shows the caller what is stored before it changes.
     """
     if not rows:
         return UpsertResult()
     now = now or utcnow()
     if "payload_hash" in table.c and _dialect(session) == "sqlite":
-        return await _upsert_sqlite(session, table, rows, identity, links, now)
+        return await _upsert_sqlite(session, table, rows, identity, links, now, watch)
     hashed = "payload_hash" in table.c
     stamps = {c: now for c in _TIMESTAMPS if c in table.c}
     skipped = _skipped(tuple(rows[0]), links)
@@ -117,8 +149,46 @@ async def upsert(
             prepared["payload_hash"] = _digest(row, skipped)
         unique[ident(prepared)] = prepared
     batch = list(unique.values())
-    result = await _upsert_returning(session, table, batch, identity, links, now)
+    if watch is not None:
+        result = await _upsert_watched(session, table, batch, identity, links, now, watch)
+    else:
+        result = await _upsert_returning(session, table, batch, identity, links, now)
     result.unchanged += len(rows) - len(batch)
+    return result
+
+
+async def _upsert_watched(
+    session: AsyncSession,
+    table: Table,
+    batch: list[dict[str, Any]],
+    identity: tuple[str, ...],
+    links: tuple[str, ...],
+    now: datetime,
+    watch: Watch,
+) -> UpsertResult:
+    """Insert what is new (one statement, as for an unwatched batch of new rows), read back
+    the rest (one indexed lookup), show it to `watch`, then update it."""
+    ident = _getter(identity)
+    insert = insert_for(session, table).on_conflict_do_nothing(index_elements=list(identity))
+    returned = insert.returning(*(table.c[c] for c in identity))
+    inserted: set[tuple[Any, ...]] = set()
+    chunk = max(1, _MAX_PARAMS // len(batch[0]))
+    for start in range(0, len(batch), chunk):
+        part = batch[start : start + chunk]
+        inserted.update(tuple(r) for r in (await session.execute(returned, part)).all())
+    rest = [row for row in batch if ident(row) not in inserted]
+    result = UpsertResult(inserted=len(inserted))
+    if not rest:
+        return result
+    stored = await _stored(session, table, identity, (), rest, watch.columns)
+    seen = []
+    for row in rest:
+        digest, *values = stored[ident(row)]
+        if watch.shows(digest, row["payload_hash"], tuple(values)):
+            seen.append(Seen(row, tuple(values), tuple(row.get(c) for c in watch.columns)))
+    if seen:
+        await watch.before_update(session, seen)
+    result += await _upsert_returning(session, table, rest, identity, links, now)
     return result
 
 
@@ -186,6 +256,7 @@ async def _upsert_sqlite(
     identity: tuple[str, ...],
     links: tuple[str, ...],
     now: datetime,
+    watch: Watch | None = None,
 ) -> UpsertResult:
     """Insert first, then reconcile what was already stored, through the driver's prepared
     `executemany`.
@@ -212,13 +283,25 @@ async def _upsert_sqlite(
     inserted = (await driver.executemany(sql.insert, [bound for *_, bound in batch])).rowcount
     if inserted == len(batch):
         return UpsertResult(inserted=inserted, unchanged=duplicates)
-    stored = await _stored(session, table, identity, links, [row for row, *_ in batch])
+    watched = watch.columns if watch else ()
+    stored = await _stored(session, table, identity, links, [row for row, *_ in batch], watched)
+    if watch is not None:
+        # Rows inserted a moment ago match what is stored: they are not shown.
+        incoming = _sqlite_form(table, watched)
+        start = 1 + len(links)
+        seen = []
+        for row, digest, _ in batch:
+            found = stored[ident(row)]
+            if watch.shows(found[0], digest, found[start:]):
+                seen.append(Seen(row, found[start:], incoming(row, digest)))
+        if seen:
+            await watch.before_update(session, seen)
     linked = _getter(links) if links else (lambda row: ())
     # Rows inserted a moment ago match what is stored, so they are not picked again.
     moved = [
         bound
         for row, digest, bound in batch
-        if _differs(stored[ident(row)], (digest, *linked(row)))
+        if _differs(stored[ident(row)][: 1 + len(links)], (digest, *linked(row)))
     ]
     if moved:
         await driver.executemany(sql.update, moved)
@@ -239,8 +322,9 @@ async def _stored(
     identity: tuple[str, ...],
     links: tuple[str, ...],
     batch: Sequence[Mapping[str, Any]],
+    watched: tuple[str, ...] = (),
 ) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-    """identity -> (payload hash, *links) of the batch's rows already stored."""
+    """identity -> (payload hash, *links, *watched) of the batch's rows already stored."""
     *head, last = identity
     lead = _getter(head) if head else (lambda row: ())
     groups: dict[tuple[Any, ...], list[Any]] = {}
@@ -254,7 +338,7 @@ async def _stored(
             dict(zip(head, prefix, strict=True)),
             last,
             lasts,
-            ("payload_hash", *links),
+            ("payload_hash", *links, *watched),
         )
         stored.update(((*prefix, key), values) for key, values in found.items())
     return stored
@@ -335,6 +419,27 @@ def _sqlite_date(value: date | None) -> str | None:
 
 def _sqlite_bool(value: bool | None) -> int | None:
     return None if value is None else int(value)
+
+
+def _sqlite_form(
+    table: Table, columns: tuple[str, ...]
+) -> Callable[[Mapping[str, Any], str], tuple[Any, ...]]:
+    """`(row, its digest) ->` the row's `columns` as SQLite hands them back to a lookup."""
+    convert: list[Callable[[Any], Any]] = []
+    for name in columns:
+        kind = table.c[name].type
+        if isinstance(kind, UTCDateTime):
+            convert.append(_sqlite_datetime)
+        elif isinstance(kind, Date):
+            convert.append(_sqlite_date)
+        elif isinstance(kind, Boolean):
+            convert.append(_sqlite_bool)
+        else:
+            convert.append(lambda value: value)
+    pairs = tuple(zip(columns, convert, strict=True))
+    return lambda row, digest: tuple(
+        digest if name == "payload_hash" else to(row.get(name)) for name, to in pairs
+    )
 
 
 _EXTRAS = ("payload_hash", *_TIMESTAMPS)  # values `upsert` adds to the caller's columns

@@ -2,8 +2,9 @@
 
 Every function takes the caller's session and plain arguments. Who may see what is decided
 by the caller, which passes the account ids a request may read (`account_ids`). Lists and
-sums leave out superseded rows: a pending transaction whose booked successor has arrived no
-longer counts.
+sums leave out rows that no longer count (`live`): a pending transaction whose booked
+successor has arrived, a booked one the bank no longer lists. Rows by id still include
+them, with their revision history (`ledger.revisions.revisions_of`).
 
 Results are typed: frozen rows whose amounts are `ledger.money.Money` (`results`), never
 bare minor units.
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Table, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, FromClause, Table, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.models import Account, Transaction, table
@@ -46,9 +47,10 @@ def bank_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, BANK_TIMEZONE)
 
 
-def live(t: Table = TX) -> ColumnElement[bool]:
-    """Transactions that count: not a pending row replaced by its booked successor."""
-    return t.c.superseded_at.is_(None)
+def live(t: Table | FromClause = TX) -> ColumnElement[bool]:
+    """Transactions that count: not a pending row replaced by its booked successor, not a
+    booked row the bank no longer lists (`ledger.revisions`)."""
+    return and_(t.c.superseded_at.is_(None), t.c.removed_at.is_(None))
 
 
 def effective_category(t: Table = TX) -> ColumnElement[str | None]:

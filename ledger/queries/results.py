@@ -25,6 +25,7 @@ from ledger.models import (
     Institution,
     ServicePayment,
     Transaction,
+    TransactionRevision,
     Transfer,
     TransferEvent,
     table,
@@ -158,6 +159,30 @@ class TransactionRow:
     service_payment_id: int | None
     replaces_id: int | None
     updated_at: datetime
+    # The bank stopped listing this booked row: it no longer counts (see its revisions).
+    removed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionRow:
+    """One step of a booked transaction's history: what the row was BEFORE it (`kind`
+    CHANGED: the bank changed a booked fact; REMOVED: it stopped listing the row;
+    RESTORED: it listed the row again)."""
+
+    id: int
+    transaction_id: int
+    sync_run_id: int | None
+    kind: str
+    recorded_at: datetime
+    status: str
+    account_id: int
+    booking_date: date
+    booked_at: datetime | None
+    amount: Money
+    balance_after: Money | None
+    counterparty_name: str | None
+    counterparty_account: str | None
+    description: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +294,7 @@ def _transaction(
     service_payment_id: int | None,
     replaces_id: int | None,
     updated_at: datetime,
+    removed_at: datetime | None,
 ) -> TransactionRow:
     return TransactionRow(
         id,
@@ -296,6 +322,7 @@ def _transaction(
         service_payment_id,
         replaces_id,
         updated_at,
+        removed_at,
     )
 
 
@@ -366,6 +393,42 @@ def _service_payment(
     )
 
 
+def _revision(
+    id: int,
+    transaction_id: int,
+    sync_run_id: int | None,
+    kind: str,
+    recorded_at: datetime,
+    status: str,
+    account_id: int,
+    booking_date: date,
+    booked_at: datetime | None,
+    amount_minor: int,
+    currency: str,
+    balance_after_minor: int | None,
+    counterparty_name: str | None,
+    counterparty_account: str | None,
+    description: str | None,
+) -> RevisionRow:
+    return RevisionRow(
+        id,
+        transaction_id,
+        sync_run_id,
+        kind,
+        recorded_at,
+        status,
+        account_id,
+        booking_date,
+        booked_at,
+        Money(amount_minor, currency),
+        None if balance_after_minor is None else Money(balance_after_minor, currency),
+        counterparty_name,
+        counterparty_account,
+        description,
+    )
+
+
 TRANSACTION = Shape.named(TX, _transaction)
+REVISION = Shape.named(table(TransactionRevision), _revision)
 TRANSFER = Shape.named(TRANSFERS, _transfer)
 SERVICE_PAYMENT = Shape.named(PAYMENTS, _service_payment)

@@ -1,5 +1,7 @@
 """Period statements of one account: opening and closing balances, debits, credits, and
-whether they reconcile with each other and with the bank's reported balance."""
+whether they reconcile with each other and with the bank's reported balance; as they are
+now, or as they were reported at an earlier instant (`as_of`), from the booked history
+`ledger.revisions` keeps."""
 
 from __future__ import annotations
 
@@ -8,16 +10,22 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, FromClause, Table, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.models import Account, BalanceSnapshot, Transaction, table
+from ledger.models import Account, BalanceSnapshot, Transaction, TransactionRevision, table
 from ledger.money import Money
 from ledger.queries import BANK_TIMEZONE, bank_day_start, live, sum_minor
+from ledger.types import UTCDateTime
 
 ACCOUNTS = table(Account)
 BALANCES = table(BalanceSnapshot)
 TX = table(Transaction)
+REVISIONS = table(TransactionRevision)
+# A transaction's values a revision may have changed, which a statement reads.
+_REVISED = ("status", "booking_date", "booked_at", "amount_minor", "balance_after_minor")
+
+Rows = Table | FromClause  # the transactions table, or its state at an instant (`_as_of`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +74,61 @@ class _Sums:
     count: int = 0
 
 
-def _chain(*, descending: bool) -> list[Any]:
+def _chain(t: Rows, *, descending: bool) -> list[Any]:
     """The order of the running balance: booking day, then booking time, then id."""
     if descending:
-        return [TX.c.booking_date.desc(), TX.c.booked_at.desc().nulls_last(), TX.c.id.desc()]
-    return [TX.c.booking_date.asc(), TX.c.booked_at.asc().nulls_last(), TX.c.id.asc()]
+        return [t.c.booking_date.desc(), t.c.booked_at.desc().nulls_last(), t.c.id.desc()]
+    return [t.c.booking_date.asc(), t.c.booked_at.asc().nulls_last(), t.c.id.asc()]
+
+
+def _as_of(as_of: datetime) -> FromClause:
+    """The transactions as the ledger held them at `as_of`: rows first stored later left
+    out; a row revised later with the values its earliest later revision kept; a row counts
+    unless its last revision up to `as_of` removed it (so one removed later still counts);
+    a pending row superseded later still counts."""
+    moment = literal(as_of, UTCDateTime())
+    later, earlier, old = (REVISIONS.alias(n) for n in ("later", "earlier", "old"))
+    first_later = (
+        select(later.c.id)
+        .where(later.c.transaction_id == TX.c.id, later.c.recorded_at > moment)
+        .order_by(later.c.recorded_at, later.c.id)
+        .limit(1)
+        .correlate(TX)
+        .scalar_subquery()
+    )
+    last_kind = (
+        select(earlier.c.kind)
+        .where(earlier.c.transaction_id == TX.c.id, earlier.c.recorded_at <= moment)
+        .order_by(earlier.c.recorded_at.desc(), earlier.c.id.desc())
+        .limit(1)
+        .correlate(TX)
+        .scalar_subquery()
+    )
+    revised = [case((old.c.id.is_not(None), old.c[c]), else_=TX.c[c]).label(c) for c in _REVISED]
+    return (
+        select(
+            TX.c.id,
+            TX.c.account_id,  # part of the identity: no revision changes it
+            *revised,
+            case((TX.c.superseded_at > moment, None), else_=TX.c.superseded_at).label(
+                "superseded_at"
+            ),
+            case((last_kind == "REMOVED", moment), else_=None).label("removed_at"),
+        )
+        .select_from(TX.outerjoin(old, old.c.id == first_later))
+        .where(TX.c.created_at <= moment)
+        .subquery("as_of")
+    )
 
 
 async def statement_figures(
-    session: AsyncSession, account_id: int, date_from: date, date_to: date, *, booked_only: bool
+    session: AsyncSession,
+    account_id: int,
+    date_from: date,
+    date_to: date,
+    *,
+    booked_only: bool,
+    as_of: datetime | None = None,
 ) -> StatementFigures:
     """The statement of `[date_from, date_to]` (booking dates, inclusive), in the account's
     currency (LookupError when there is no such account).
@@ -94,11 +148,17 @@ async def statement_figures(
     `date_to` (Dushanbe time) and not before the last booked transaction up to `date_to`
     (its booking time, else its booking day): only such a snapshot must equal the booked
     closing balance. Otherwise there is none to compare with.
+
+    As of an instant (`as_of`): the same statement over the rows as the ledger held them
+    then (`_as_of`) and the snapshots fetched by then, so a statement of a closed period
+    reads as it was reported, whatever the bank changed or removed since. Pending rows have
+    no history (`ledger.revisions`): one booked later under its own id reads as booked.
     """
-    booked = and_(TX.c.account_id == account_id, TX.c.status == "BOOKED", live())
-    sums = await _period_sums(session, account_id, date_from, date_to)
-    currency, opening = await _opening_balance(session, account_id, booked, date_from)
-    last = await _last_booked(session, booked, date_to)
+    t = TX if as_of is None else _as_of(as_of)
+    booked = and_(t.c.account_id == account_id, t.c.status == "BOOKED", live(t))
+    sums = await _period_sums(session, t, account_id, date_from, date_to)
+    currency, opening = await _opening_balance(session, t, account_id, booked, date_from)
+    last = await _last_booked(session, t, booked, date_to)
     if last is not None and last.balance_after_minor is not None:
         booked_closing = int(last.balance_after_minor)
     else:
@@ -106,7 +166,7 @@ async def statement_figures(
 
     shown = [sums["BOOKED"]] if booked_only else [sums["BOOKED"], sums["PENDING"]]
     pending_net = 0 if booked_only else sums["PENDING"].net
-    bank_reported = await _bank_reported(session, account_id, date_to, last)
+    bank_reported = await _bank_reported(session, account_id, date_to, last, as_of)
     return StatementFigures(
         opening=Money(opening, currency),
         closing=Money(booked_closing + pending_net, currency),
@@ -119,23 +179,23 @@ async def statement_figures(
 
 
 async def _period_sums(
-    session: AsyncSession, account_id: int, date_from: date, date_to: date
+    session: AsyncSession, t: Rows, account_id: int, date_from: date, date_to: date
 ) -> dict[str, _Sums]:
-    amount = TX.c.amount_minor
+    amount = t.c.amount_minor
     stmt = (
         select(
-            TX.c.status,
+            t.c.status,
             sum_minor(case((amount < 0, -amount), else_=0)),
             sum_minor(case((amount > 0, amount), else_=0)),
             sum_minor(amount),
             func.count(),
         )
         .where(
-            TX.c.account_id == account_id,
-            live(),
-            TX.c.booking_date.between(date_from, date_to),
+            t.c.account_id == account_id,
+            live(t),
+            t.c.booking_date.between(date_from, date_to),
         )
-        .group_by(TX.c.status)
+        .group_by(t.c.status)
     )
     sums: dict[str, _Sums] = defaultdict(_Sums)
     for status, debits, credits, net, n in (await session.execute(stmt)).all():
@@ -144,21 +204,25 @@ async def _period_sums(
 
 
 async def _opening_balance(
-    session: AsyncSession, account_id: int, booked: ColumnElement[bool], date_from: date
+    session: AsyncSession,
+    t: Rows,
+    account_id: int,
+    booked: ColumnElement[bool],
+    date_from: date,
 ) -> tuple[str, int]:
     """The account's currency (read with the anchors, saving a statement) and the opening
     balance in its minor units."""
     first_on_or_after = (
-        select(TX.c.balance_after_minor - TX.c.amount_minor)
-        .where(booked, TX.c.booking_date >= date_from)
-        .order_by(*_chain(descending=False))
+        select(t.c.balance_after_minor - t.c.amount_minor)
+        .where(booked, t.c.booking_date >= date_from)
+        .order_by(*_chain(t, descending=False))
         .limit(1)
         .scalar_subquery()
     )
     last_before = (
-        select(TX.c.balance_after_minor)
-        .where(booked, TX.c.booking_date < date_from, TX.c.balance_after_minor.is_not(None))
-        .order_by(*_chain(descending=True))
+        select(t.c.balance_after_minor)
+        .where(booked, t.c.booking_date < date_from, t.c.balance_after_minor.is_not(None))
+        .order_by(*_chain(t, descending=True))
         .limit(1)
         .scalar_subquery()
     )
@@ -171,17 +235,17 @@ async def _opening_balance(
         return code, int(from_next)
     if from_previous is not None:
         return code, int(from_previous)
-    before = select(sum_minor(TX.c.amount_minor)).where(booked, TX.c.booking_date < date_from)
+    before = select(sum_minor(t.c.amount_minor)).where(booked, t.c.booking_date < date_from)
     return code, int((await session.execute(before)).scalar_one())
 
 
 async def _last_booked(
-    session: AsyncSession, booked: ColumnElement[bool], date_to: date
+    session: AsyncSession, t: Rows, booked: ColumnElement[bool], date_to: date
 ) -> _LastBooked | None:
     stmt = (
-        select(TX.c.balance_after_minor, TX.c.booking_date, TX.c.booked_at)
-        .where(booked, TX.c.booking_date <= date_to)
-        .order_by(*_chain(descending=True))
+        select(t.c.balance_after_minor, t.c.booking_date, t.c.booked_at)
+        .where(booked, t.c.booking_date <= date_to)
+        .order_by(*_chain(t, descending=True))
         .limit(1)
     )
     found = (await session.execute(stmt)).first()
@@ -189,7 +253,11 @@ async def _last_booked(
 
 
 async def _bank_reported(
-    session: AsyncSession, account_id: int, date_to: date, last: _LastBooked | None
+    session: AsyncSession,
+    account_id: int,
+    date_to: date,
+    last: _LastBooked | None,
+    as_of: datetime | None,
 ) -> int | None:
     stmt = (
         select(BALANCES.c.amount_minor, BALANCES.c.as_of)
@@ -201,6 +269,8 @@ async def _bank_reported(
         .order_by(BALANCES.c.as_of.desc())
         .limit(1)
     )
+    if as_of is not None:
+        stmt = stmt.where(BALANCES.c.fetched_at <= as_of)
     snapshot = (await session.execute(stmt)).first()
     if snapshot is None:
         return None

@@ -120,6 +120,7 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(
             'uq_transaction_account_external', ['account_id', 'external_id']
         )
+        batch_op.create_index('ix_transaction_account_booked', ['account_id', 'booked_at'], unique=False)
 
     op.create_table('account_reconciliation',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -193,6 +194,7 @@ def downgrade() -> None:
 
     op.drop_table('account_reconciliation')
     with op.batch_alter_table('ledger_transaction', schema=None) as batch_op:
+        batch_op.drop_index('ix_transaction_account_booked')
         batch_op.drop_constraint('uq_transaction_account_external', type_='unique')
         batch_op.create_unique_constraint(
             _old_unique_name(), ['connection_id', 'external_id']
