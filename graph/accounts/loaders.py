@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from aiodataloader import DataLoader
 
 from graph.core.dataloaders import OwnedRowById, Reader, group_rows
+from ledger import reconciliation
 from ledger.queries import history_views, rows
-from ledger.queries.history_views import CheckRow, SyncRunRow
+from ledger.queries.history_views import SyncRunRow
 from ledger.queries.results import AccountRow, BalanceRow, InstitutionRow
+from ledger.reconciliation import ReconciliationRow
 
 
 class AccountByIdLoader(OwnedRowById[AccountRow]):
@@ -48,7 +50,7 @@ class BalancesByAccountLoader(DataLoader[int, list[BalanceRow]]):
 class SyncState:
     """An account's latest check against the bank and its connection's newest sync run."""
 
-    check: CheckRow | None
+    check: ReconciliationRow | None
     run: SyncRunRow | None
 
 
@@ -63,8 +65,7 @@ class SyncStateByAccountLoader(DataLoader[int, SyncState]):
         readable = set(await self.reader.account_ids())
         visible = [k for k in keys if k in readable]
         async with self.reader.db.session() as session:
-            checks = await history_views.latest_checks(session, visible)
+            checks = await reconciliation.latest(session, visible)
             runs = await history_views.last_sync_runs(session, visible)
-        check_of = {check.account_id: check for check in checks}
         run_of = {run.account_id: run for run in runs}
-        return [SyncState(check_of.get(key), run_of.get(key)) for key in keys]
+        return [SyncState(checks.get(key), run_of.get(key)) for key in keys]

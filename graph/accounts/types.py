@@ -127,6 +127,13 @@ class AccountSyncStatus:
         description="The bank's booked balance minus the ledger's; null when the bank "
         "reported none."
     )
+    bank_booked_balance: Money | None = strawberry.field(
+        description="The bank's booked balance at the check; null when it reported none."
+    )
+    ledger_booked_balance: Money = strawberry.field(
+        description="The ledger's booked balance at the check: the balance before its first "
+        "row plus every booked amount that counts."
+    )
     first_difference_on: date | None = strawberry.field(
         description="The first booking day where the ledger and the bank part, when it could "
         "be located."
@@ -147,6 +154,8 @@ class AccountSyncStatus:
             checked_at=check.checked_at,
             reconciled=check.reconciled,
             difference=Money.maybe(check.difference),
+            bank_booked_balance=Money.maybe(check.bank_booked),
+            ledger_booked_balance=Money.of(check.ledger_booked),
             first_difference_on=check.first_day,
             last_run_status=None if run is None else SyncRunStatus(run.status),
             last_run_finished_at=None if run is None else run.finished_at,

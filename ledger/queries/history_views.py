@@ -1,6 +1,6 @@
-"""Reads the API needs about sync history: the latest check of each account against the
-bank, the newest sync run of each account's connection, and the check a period statement
-relies on. Each is one statement, for a dataloader or a statement.
+"""Reads the API needs about sync history beside `ledger.reconciliation.latest`: the newest
+sync run of each account's connection, and the check a period statement relies on. Each is
+one statement, for a dataloader or a statement.
 
 `ledger.reconciliation` owns checking and recording reconciliations; this module only reads
 the rows it records.
@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.models import Account, AccountReconciliation, SyncRun, table
-from ledger.money import Money
 from ledger.queries import bank_day_start
 
 ACCOUNTS = table(Account)
@@ -33,53 +32,6 @@ class SyncRunRow:
     status: str
     started_at: datetime
     finished_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class CheckRow:
-    """An account's check against the bank: `difference` is the bank's booked balance minus
-    the ledger's (None when the bank reported none); `first_day` where the two part."""
-
-    account_id: int
-    checked_at: datetime
-    reconciled: bool
-    difference: Money | None
-    first_day: date | None
-
-
-async def latest_checks(session: AsyncSession, account_ids: Sequence[int]) -> list[CheckRow]:
-    """The newest check of each account that has one: one statement, an index lookup
-    (account, checked_at) per account."""
-    if not account_ids:
-        return []
-    newest = (
-        select(RECONCILIATIONS.c.id)
-        .where(RECONCILIATIONS.c.account_id == ACCOUNTS.c.id)
-        .order_by(RECONCILIATIONS.c.checked_at.desc(), RECONCILIATIONS.c.id.desc())
-        .limit(1)
-        .correlate(ACCOUNTS)
-        .scalar_subquery()
-    )
-    r = RECONCILIATIONS
-    stmt = (
-        select(r.c.account_id, r.c.checked_at, r.c.reconciled, r.c.difference_minor)
-        .add_columns(r.c.currency, r.c.first_day)
-        .select_from(ACCOUNTS)
-        .join(r, r.c.id == newest)
-        .where(ACCOUNTS.c.id.in_(sorted(set(account_ids))))
-    )
-    return [
-        CheckRow(
-            account_id,
-            checked_at,
-            bool(reconciled),
-            None if difference is None else Money(difference, currency),
-            first_day,
-        )
-        for account_id, checked_at, reconciled, difference, currency, first_day in (
-            await session.execute(stmt)
-        ).all()
-    ]
 
 
 async def last_sync_runs(session: AsyncSession, account_ids: Sequence[int]) -> list[SyncRunRow]:
