@@ -180,15 +180,21 @@ async def _upsert_watched(
     result = UpsertResult(inserted=len(inserted))
     if not rest:
         return result
-    stored = await _stored(session, table, identity, (), rest, watch.columns)
-    seen = []
+    stored = await _stored(session, table, identity, links, rest, watch.columns)
+    linked = _getter(links) if links else (lambda row: ())
+    start = 1 + len(links)
+    seen, moved = [], []
     for row in rest:
-        digest, *values = stored[ident(row)]
-        if watch.shows(digest, row["payload_hash"], tuple(values)):
-            seen.append(Seen(row, tuple(values), tuple(row.get(c) for c in watch.columns)))
+        found = stored[ident(row)]
+        if watch.shows(found[0], row["payload_hash"], found[start:]):
+            seen.append(Seen(row, found[start:], tuple(row.get(c) for c in watch.columns)))
+        if _differs(found[:start], (row["payload_hash"], *linked(row))):
+            moved.append(row)
     if seen:
         await watch.before_update(session, seen)
-    result += await _upsert_returning(session, table, rest, identity, links, now)
+    result.unchanged += len(rest) - len(moved)
+    if moved:  # only what differs travels again
+        result += await _upsert_returning(session, table, moved, identity, links, now)
     return result
 
 
