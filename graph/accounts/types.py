@@ -10,7 +10,13 @@ import strawberry
 
 from connectors.base import BalanceRecord
 from graph.accounts.live import LiveBalancesByAccountLoader
-from graph.accounts.loaders import AccountByIdLoader, BalancesByAccountLoader, InstitutionByIdLoader
+from graph.accounts.loaders import (
+    AccountByIdLoader,
+    BalancesByAccountLoader,
+    InstitutionByIdLoader,
+    SyncState,
+    SyncStateByAccountLoader,
+)
 from graph.auth.scopes import (
     ACCOUNTS_READ,
     BALANCES_READ,
@@ -26,7 +32,7 @@ from graph.core.permissions import scoped
 from graph.core.scalars import Money
 from graph.relay.ids import to_global_id
 from graph.relay.node import Node, node
-from graph.statements.queries import statement_of
+from graph.statements.queries import AS_OF_DESCRIPTION, statement_of
 from graph.statements.types import Statement
 from graph.transactions.filters import TransactionFilter, TransactionOrder, transaction_criteria
 from graph.transactions.queries import transaction_connection
@@ -96,6 +102,66 @@ class Balance:
         )
 
 
+@strawberry.enum
+class SyncRunStatus(Enum):
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    PARTIAL = "PARTIAL"
+    UNRECONCILED = "UNRECONCILED"
+    FAILED = "FAILED"
+    ABANDONED = "ABANDONED"
+
+
+@strawberry.type(
+    description="The latest check of the account's booked transactions against the bank: "
+    "their running sum against the bank's booked balance, and against each row's running "
+    "balance where the bank sends one."
+)
+class AccountSyncStatus:
+    checked_at: datetime
+    reconciled: bool = strawberry.field(
+        description="The ledger's booked balance equals the bank's, and every day's running "
+        "balance chains on to the next."
+    )
+    difference: Money | None = strawberry.field(
+        description="The bank's booked balance minus the ledger's; null when the bank "
+        "reported none."
+    )
+    bank_booked_balance: Money | None = strawberry.field(
+        description="The bank's booked balance at the check; null when it reported none."
+    )
+    ledger_booked_balance: Money = strawberry.field(
+        description="The ledger's booked balance at the check: the balance before its first "
+        "row plus every booked amount that counts."
+    )
+    first_difference_on: date | None = strawberry.field(
+        description="The first booking day where the ledger and the bank part, when it could "
+        "be located."
+    )
+    last_run_status: SyncRunStatus | None = strawberry.field(
+        description="The status of the newest sync run of the account's connection."
+    )
+    last_run_finished_at: datetime | None = strawberry.field(
+        description="When that run ended; null while it runs."
+    )
+
+    @classmethod
+    def of(cls, state: SyncState) -> AccountSyncStatus | None:
+        check, run = state.check, state.run
+        if check is None:
+            return None
+        return cls(
+            checked_at=check.checked_at,
+            reconciled=check.reconciled,
+            difference=Money.maybe(check.difference),
+            bank_booked_balance=Money.maybe(check.bank_booked),
+            ledger_booked_balance=Money.of(check.ledger_booked),
+            first_difference_on=check.first_day,
+            last_run_status=None if run is None else SyncRunStatus(run.status),
+            last_run_finished_at=None if run is None else run.finished_at,
+        )
+
+
 @node(scope=ACCOUNTS_READ)
 @strawberry.type(description="An account of the customer at an institution.")
 class Account(Node):
@@ -137,6 +203,15 @@ class Account(Node):
     async def balances(self, info: Info) -> list[Balance] | None:
         found = await info.context.loaders.get(BalancesByAccountLoader).load(self.pk)
         return [Balance.from_row(row) for row in found]
+
+    @scoped(
+        "How the latest sync's check against the bank came out; null when the account was "
+        "never checked.",
+        BALANCES_READ,
+    )
+    async def sync_status(self, info: Info) -> AccountSyncStatus | None:
+        state = await info.context.loaders.get(SyncStateByAccountLoader).load(self.pk)
+        return AccountSyncStatus.of(state)
 
     @scoped(
         "Current balances asked from the bank now, one call per connection for all accounts "
@@ -181,5 +256,8 @@ class Account(Node):
         from_: Annotated[date, strawberry.argument(name="from")],
         to: date,
         booked_only: bool = True,
+        as_of: Annotated[
+            datetime | None, strawberry.argument(description=AS_OF_DESCRIPTION)
+        ] = None,
     ) -> Statement | None:
-        return await statement_of(info, self.pk, from_, to, booked_only)
+        return await statement_of(info, self.pk, from_, to, booked_only, as_of)

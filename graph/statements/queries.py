@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
@@ -10,25 +10,42 @@ import strawberry
 from graph.accounts.loaders import AccountByIdLoader
 from graph.auth.scopes import STATEMENTS_READ
 from graph.context import Info
-from graph.core.errors import NotFound
+from graph.core.errors import BadUserInput, NotFound
 from graph.core.inputs import check_period
 from graph.core.permissions import scoped
 from graph.relay.ids import pk_of
 from graph.statements.types import Statement
-from ledger.queries import statements
+from ledger.queries import history_views, statements
+from ledger.types import utcnow
+
+AS_OF_DESCRIPTION = (
+    "The statement as the ledger reported it at this instant, before any later revision, "
+    "removal or arrival of a row (its `transactions` are the rows as they are now, each "
+    "with its `revisions`). Not in the future."
+)
 
 
 async def statement_of(
-    info: Info, account_pk: int, date_from: date, date_to: date, booked_only: bool
+    info: Info,
+    account_pk: int,
+    date_from: date,
+    date_to: date,
+    booked_only: bool,
+    as_of: datetime | None,
 ) -> Statement:
     check_period(date_from, date_to)
+    if as_of is not None and as_of > utcnow():
+        raise BadUserInput("`asOf` must not be in the future.")
     account = await info.context.loaders.get(AccountByIdLoader).load(account_pk)
     if account is None:
         # Missing and not consented look the same.
         raise NotFound("No account with this ID.")
     async with info.context.db.session() as session:
         figures = await statements.statement_figures(
-            session, account_pk, date_from, date_to, booked_only=booked_only
+            session, account_pk, date_from, date_to, booked_only=booked_only, as_of=as_of
+        )
+        reconciled = await history_views.period_reconciled(
+            session, account_pk, date_to, as_of=as_of
         )
     return Statement.of(
         figures,
@@ -37,6 +54,8 @@ async def statement_of(
         date_from=date_from,
         date_to=date_to,
         booked_only=booked_only,
+        as_of=as_of,
+        reconciled=reconciled,
     )
 
 
@@ -50,5 +69,9 @@ class StatementQueries:
         from_: Annotated[date, strawberry.argument(name="from")],
         to: date,
         booked_only: bool = True,
+        as_of: Annotated[
+            datetime | None, strawberry.argument(description=AS_OF_DESCRIPTION)
+        ] = None,
     ) -> Statement | None:
-        return await statement_of(info, pk_of(account_id, "Account"), from_, to, booked_only)
+        account_pk = pk_of(account_id, "Account")
+        return await statement_of(info, account_pk, from_, to, booked_only, as_of)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -42,9 +42,18 @@ class Statement:
     booked_only: bool = strawberry.field(
         description="False: the period's pending transactions are included too."
     )
-    reconciled: bool = strawberry.field(
+    as_of: datetime | None = strawberry.field(
+        description="The instant the statement reproduces; null: as the ledger stands now."
+    )
+    balanced: bool = strawberry.field(
         description="opening + credits - debits == closing, and the booked closing balance "
         "equals the bank-reported balance where there is one."
+    )
+    reconciled: bool | None = strawberry.field(
+        description="Whether the bank confirmed the account's booked rows up to the end of "
+        "`to`: by the latest sync check against the bank taken after the period's end (and "
+        "not after `asOf`), true when it was clean or its first difference lies after `to`. "
+        "Null when no such check exists: never checked, or not since the period ended."
     )
     bank_reported_balance: Money | None = strawberry.field(
         description="The bank's booked balance, when a snapshot was taken between the period's "
@@ -62,6 +71,8 @@ class Statement:
         date_from: date,
         date_to: date,
         booked_only: bool,
+        as_of: datetime | None,
+        reconciled: bool | None,
     ) -> Statement:
         return cls(
             from_=date_from,
@@ -73,7 +84,9 @@ class Statement:
             total_credits=Money.of(figures.credits),
             transaction_count=figures.count,
             booked_only=booked_only,
-            reconciled=figures.reconciled,
+            as_of=as_of,
+            balanced=figures.reconciled,
+            reconciled=reconciled,
             bank_reported_balance=Money.maybe(figures.bank_reported),
             account_pk=account_pk,
         )

@@ -26,9 +26,9 @@ from graph.payments.loaders import ServicePaymentByIdLoader
 from graph.relay.ids import to_global_id
 from graph.relay.node import Node, node
 from graph.transactions.categories import category_label
-from graph.transactions.loaders import TransactionByIdLoader
+from graph.transactions.loaders import RevisionsByTransactionLoader, TransactionByIdLoader
 from graph.transfers.loaders import TransferByIdLoader
-from ledger.queries.results import TransactionRow
+from ledger.queries.results import RevisionRow, TransactionRow
 
 if TYPE_CHECKING:
     from graph.accounts.types import Account
@@ -125,6 +125,42 @@ class Category:
         return None
 
 
+@strawberry.enum
+class RevisionKind(Enum):
+    CHANGED = "CHANGED"
+    REMOVED = "REMOVED"
+    RESTORED = "RESTORED"
+
+
+@strawberry.type(
+    description="One step of a booked transaction's history, recorded when a sync found "
+    "the bank changed a booked fact (CHANGED), stopped listing the row (REMOVED) or listed "
+    "it again (RESTORED). The values are the transaction's BEFORE this step."
+)
+class TransactionRevision:
+    kind: RevisionKind
+    recorded_at: datetime
+    status: BookingStatus
+    booking_date: date
+    booked_at: datetime | None
+    amount: Money = strawberry.field(description="Signed: debits are negative.")
+    counterparty_name: str | None
+    description: str | None
+
+    @classmethod
+    def from_row(cls, row: RevisionRow) -> TransactionRevision:
+        return cls(
+            kind=RevisionKind(row.kind),
+            recorded_at=row.recorded_at,
+            status=BookingStatus(row.status),
+            booking_date=row.booking_date,
+            booked_at=row.booked_at,
+            amount=Money.of(row.amount),
+            counterparty_name=row.counterparty_name,
+            description=row.description,
+        )
+
+
 @node(scope=TRANSACTIONS_READ)
 @strawberry.type(description="A booked or pending movement of money on an account.")
 class Transaction(Node):
@@ -149,6 +185,10 @@ class Transaction(Node):
         description="Account currency per unit of the original currency."
     )
     updated_at: datetime
+    removed_at: datetime | None = strawberry.field(
+        description="When a sync found the bank no longer lists this booked transaction: it "
+        "no longer counts in lists and sums, and stays readable by id with its revisions."
+    )
     pk: strawberry.Private[int]
     account_pk: strawberry.Private[int]
     card_pk: strawberry.Private[int | None]
@@ -179,6 +219,7 @@ class Transaction(Node):
             original_amount=Money.maybe(row.original_amount),
             exchange_rate=Decimal(row.fx_rate) if row.fx_rate else None,
             updated_at=row.updated_at,
+            removed_at=row.removed_at,
             pk=row.id,
             account_pk=row.account_id,
             card_pk=row.card_id,
@@ -229,6 +270,15 @@ class Transaction(Node):
             return None
         row = await info.context.loaders.get(ServicePaymentByIdLoader).load(self.service_payment_pk)
         return ServicePayment.maybe(row, info.context.locale)
+
+    @strawberry.field(
+        description="Changes the bank made to this booked transaction after it was first "
+        "stored, oldest first; empty for a row never changed. Part of the transaction like its "
+        "amount, so it needs no scope beyond the one that reached the transaction."
+    )
+    async def revisions(self, info: Info) -> list[TransactionRevision]:
+        found = await info.context.loaders.get(RevisionsByTransactionLoader).load(self.pk)
+        return [TransactionRevision.from_row(row) for row in found]
 
     @strawberry.field(description="The pending transaction this booked one replaced.")
     async def replaces_pending(self, info: Info) -> Transaction | None:

@@ -19,7 +19,7 @@ from .ledger_data import OPENING_WALLET, AccountData, LedgerData
 STATEMENT = """
 query Statement($id: ID!, $from: Date!, $to: Date!, $booked: Boolean!) {
   statement(accountId: $id, from: $from, to: $to, bookedOnly: $booked) {
-    from to currency bookedOnly reconciled transactionCount
+    from to currency bookedOnly balanced reconciled transactionCount
     openingBalance { amount currency }
     closingBalance { amount }
     totalDebits { amount }
@@ -36,7 +36,7 @@ query Statement($id: ID!, $from: Date!, $to: Date!) {
     ... on Account {
       statement(from: $from, to: $to) {
         openingBalance { amount currency } closingBalance { amount } totalDebits { amount }
-        totalCredits { amount } transactionCount reconciled
+        totalCredits { amount } transactionCount balanced
       }
     }
   }
@@ -110,7 +110,7 @@ async def test_statement_agrees_with_independent_sums(
     assert observed(result) == expected(
         ledger.wallet, OPENING_WALLET, date_from, date_to, booked_only=True
     )
-    assert result["reconciled"] is True
+    assert result["balanced"] is True
     assert result["currency"] == "TJS"
     assert result["openingBalance"]["currency"] == "TJS"
 
@@ -122,7 +122,7 @@ async def test_statement_of_a_foreign_currency_account(api: Api, ledger: LedgerD
     assert observed(result) == expected(
         ledger.usd, 200_00, date(2025, 3, 1), date(2025, 4, 30), booked_only=True
     )
-    assert result["reconciled"] is True
+    assert result["balanced"] is True
 
 
 async def test_statement_transactions_are_oldest_first(api: Api, ledger: LedgerData):
@@ -144,7 +144,7 @@ async def test_bank_reported_balance_is_compared_when_taken_after_the_last_booki
     assert january["data"]["statement"]["bankReportedBalance"] is None
 
 
-async def test_a_bank_balance_that_disagrees_is_not_reconciled(
+async def test_a_bank_balance_that_disagrees_is_not_balanced(
     api: Api, ledger: LedgerData, sessions: async_sessionmaker[AsyncSession]
 ):
     async with sessions() as session, session.begin():
@@ -164,10 +164,10 @@ async def test_a_bank_balance_that_disagrees_is_not_reconciled(
     assert result["bankReportedBalance"] == {
         "amount": format_minor(ledger.wallet.balance + 1, "TJS")
     }
-    assert result["reconciled"] is False
+    assert result["balanced"] is False
 
 
-async def test_an_amount_that_breaks_the_running_balance_is_not_reconciled(
+async def test_an_amount_that_breaks_the_running_balance_is_not_balanced(
     api: Api, ledger: LedgerData, sessions: async_sessionmaker[AsyncSession]
 ):
     january = [t for t in ledger.wallet.counted() if t["booking_date"].month == 1]
@@ -182,7 +182,7 @@ async def test_an_amount_that_breaks_the_running_balance_is_not_reconciled(
 
     body = await statement(api, ledger.wallet.id, date(2025, 1, 1), date(2025, 1, 31))
 
-    assert body["data"]["statement"]["reconciled"] is False
+    assert body["data"]["statement"]["balanced"] is False
 
 
 async def test_booked_only_false_adds_the_pending_rows(api: Api, ledger: LedgerData):
@@ -193,7 +193,7 @@ async def test_booked_only_false_adds_the_pending_rows(api: Api, ledger: LedgerD
         ledger.wallet, OPENING_WALLET, date(2025, 6, 1), date(2025, 6, 30), booked_only=False
     )
     assert result["bookedOnly"] is False
-    assert result["reconciled"] is True
+    assert result["balanced"] is True
 
 
 async def test_account_statement_field_equals_the_root_field(api: Api, ledger: LedgerData):
