@@ -58,6 +58,21 @@ SYNC_STATUS = """
 JANUARY = (date(2025, 1, 1), date(2025, 1, 31))
 
 
+async def _mark_removed(
+    session: Any,
+    account_id: int,
+    *,
+    since: datetime,
+    until: datetime | None,
+    listed: Any,
+    run_id: int | None,
+    now: datetime,
+) -> list[revisions.Revision]:
+    """What a sync does when a proven read of [since, until] did not list these rows."""
+    gone = await revisions.unlisted(session, account_id, since=since, until=until, listed=listed)
+    return await revisions.remove(session, account_id, gone, run_id=run_id, now=now)
+
+
 def booked(account: AccountData, month: int) -> list[dict[str, Any]]:
     return [
         t for t in account.counted() if t["status"] == "BOOKED" and t["booking_date"].month == month
@@ -160,7 +175,7 @@ async def test_a_removed_row_is_readable_by_id_and_left_out_of_lists(
     listed = {t["external_id"] for t in ledger.wallet.transactions if t is not gone}
     now = datetime.now(UTC)
     async with sessions() as session, session.begin():
-        removed = await revisions.mark_removed(
+        removed = await _mark_removed(
             session,
             ledger.wallet.id,
             since=datetime(2025, 1, 1, tzinfo=UTC),
@@ -207,7 +222,7 @@ async def test_a_statement_as_of_before_a_revision_gives_the_figures_reported_th
     await write(sessions, [as_incoming(changed, amount_minor=changed["amount_minor"] - 100)], after)
     listed = {t["external_id"] for t in ledger.wallet.transactions if t is not gone}
     async with sessions() as session, session.begin():
-        await revisions.mark_removed(
+        await _mark_removed(
             session,
             ledger.wallet.id,
             since=datetime(2025, 1, 1, tzinfo=UTC),
@@ -449,7 +464,7 @@ async def test_a_dropped_row_is_located_to_its_day_in_the_api(
     )
     located = earlier[-1] if first_of_its_day else gone["booking_date"]
     async with sessions() as session, session.begin():
-        await revisions.mark_removed(
+        await _mark_removed(
             session,
             wallet.id,
             since=gone["booked_at"],
