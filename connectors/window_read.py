@@ -26,7 +26,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from connectors.base import Connector, Page, SyncIssue, TransactionPageRecord, TransactionRecord
+from connectors.base import (
+    Connector,
+    Page,
+    SyncIssue,
+    TransactionPageRecord,
+    TransactionRecord,
+)
 from connectors.errors import UpstreamMalformed
 
 log = logging.getLogger(__name__)
@@ -95,8 +101,33 @@ class _TooLarge(Exception):
         self.latest = latest  # the newest instant among the rows read before giving up
 
 
+class _Cut(Exception):
+    """A full window read oldest first: the part before its newest instant is proven."""
+
+    def __init__(self, read: WindowRead) -> None:
+        super().__init__("window cut")
+        self.read = read
+
+
 class _Unfiltered(Exception):
     """The bank served a row outside the window: it ignores the date filter."""
+
+
+def _without(
+    page: Page[TransactionPageRecord], overlap: list[str | None]
+) -> Page[TransactionPageRecord]:
+    """The page less the records of its overlap, which the page before already delivered
+    (a write then meets only new rows: the cheap path of a first sync)."""
+    if not overlap:
+        return page
+    known = set(overlap)
+    kept = [
+        r
+        for r in page.records
+        if (r.external_id if isinstance(r, TransactionRecord) else r.transaction_external_id)
+        not in known
+    ]
+    return Page(kept, page.issues, page.offset, page.raw_count, page.positions, page.total)
 
 
 @dataclass(slots=True)
@@ -120,15 +151,24 @@ class WindowReader:
         """Every window from `since` on, in time order, the last one open-ended.
 
         The first window is open: most reads (an incremental run) fit in it. A window that
-        holds more than `max_rows` is cut to about three quarters of the time its first
-        `max_rows` rows spanned, and later windows keep that span while they stay full."""
+        holds more than `max_rows` and came oldest first ends where the read got to (the
+        rows before its newest instant are proven: nothing unseen can sort before them), and
+        later windows take the span it covered. One that did not come oldest first is read
+        again over three quarters of the time its first `max_rows` rows spanned."""
         span: timedelta | None = None  # None: open-ended
         start = since
         while True:
             closed = span is not None and start + span <= self.clock()
             window = Window(start, start + span - TICK if closed and span else None)
             try:
-                reads = [read async for read in self._read(window)]
+                reads = [read async for read in self._read(window, top=True)]
+            except _Cut as cut:
+                # Keep what was proven; go on from the newest instant with that span.
+                yield cut.read
+                assert cut.read.window.until is not None
+                span = max(cut.read.window.until + TICK - start, TICK)
+                start = cut.read.window.until + TICK
+                continue
             except _TooLarge as full:
                 reach = full.latest - start if full.latest and full.latest > start else None
                 if reach is None or (span is not None and reach >= span):
@@ -147,13 +187,14 @@ class WindowReader:
                 span = min(span * 2, _LONGEST_SPAN)
             start = window.until + TICK
 
-    async def _read(self, window: Window) -> AsyncIterator[WindowRead]:
-        """The window, split in time while its reads do not prove themselves."""
+    async def _read(self, window: Window, *, top: bool = False) -> AsyncIterator[WindowRead]:
+        """The window, split in time while its reads do not prove themselves. Only a top
+        window may be cut short (`_Cut`): its halves are read whole."""
         unverified: set[str] | None = None
         self._latest = None
         for _ in range(self.attempts):
             try:
-                listed, verified = await self._attempt(window)
+                listed, verified = await self._attempt(window, may_cut=top)
             except _Inconsistent:
                 log.info(
                     "transactions of %s moved under the read of %s..%s; reading it again",
@@ -181,11 +222,13 @@ class WindowReader:
             async for read in self._read(half):
                 yield read
 
-    async def _attempt(self, window: Window) -> tuple[set[str], bool]:
+    async def _attempt(self, window: Window, *, may_cut: bool) -> tuple[set[str], bool]:
         """One whole read of `window`: the ids listed, and whether every page boundary was
         checked by an overlap. Raises _Inconsistent when the list moved under the read."""
-        seen: set[str] = set()
+        seen: dict[str, datetime | None] = {}  # id -> its instant, where a record says
         verified = True
+        ascending = True  # every instant so far at or after the one before
+        newest: datetime | None = None
         offset = 0
         tail: list[str | None] = []
         while True:
@@ -194,20 +237,32 @@ class WindowReader:
             if not new and len(head) == len(tail) and all(p in seen for p in head if p):
                 # Nothing past the overlap: the list ends here (as one set, so one page of
                 # reshuffled ties still ends).
-                return seen, verified
+                return set(seen), verified
             if head != tail:
                 raise _Inconsistent  # shifted by an insert or a removal, or reordered
+            instants = {
+                r.external_id: r.booked_at for r in page.records if isinstance(r, TransactionRecord)
+            }
             for position in new:
                 if position is None:
                     continue
                 if position in seen:
                     raise _Inconsistent  # reordered, or shifted by an insert
-                seen.add(position)
-            await self.on_page(page)
-            if len(seen) > self.max_rows and not (window.instant or self.unfiltered):
-                raise _TooLarge(self._latest)
+                at = instants.get(position)
+                seen[position] = at
+                if at is not None:
+                    ascending = ascending and (newest is None or at >= newest)
+                    newest = at if newest is None or at > newest else newest
+            await self.on_page(_without(page, tail))
             keep = min(1, len(page.positions) - 1)
             verified = verified and keep > 0
+            if len(seen) > self.max_rows and not (window.instant or self.unfiltered):
+                if may_cut and ascending and verified and newest is not None:
+                    until = newest - TICK
+                    if until >= window.since:
+                        proven = {i for i, at in seen.items() if at is None or at <= until}
+                        raise _Cut(WindowRead(Window(window.since, until), proven))
+                raise _TooLarge(self._latest)
             tail = page.positions[len(page.positions) - keep :] if keep else []
             offset += len(page.positions) - keep
 

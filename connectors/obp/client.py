@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 
@@ -36,7 +36,7 @@ from connectors.obp.auth import Auth
 from connectors.obp.consent import ConsentInfo, ConsentView, consent_body
 from connectors.obp.dates import format_filter_date
 from connectors.obp.error_codes import error_class, parse_obp_code
-from connectors.obp.fields import NonFiniteNumber
+from connectors.obp.fields import Finite, NonFiniteNumber
 from connectors.obp.pacing import Pacer
 from connectors.obp.retry import RetryPolicy, retry_after_seconds
 
@@ -274,9 +274,15 @@ class ObpClient:
             "request_id": request_id,
             "endpoint": endpoint,
         }
-        try:
+        literals: list[str] = []
+
+        def constant(literal: str) -> NonFiniteNumber:
             # A bare NaN/Infinity becomes a marker the mapper quarantines its record for.
-            body = response.json(parse_float=Decimal, parse_constant=NonFiniteNumber)
+            literals.append(literal)
+            return NonFiniteNumber(literal)
+
+        try:
+            body = response.json(parse_float=Decimal, parse_constant=constant)
         except ValueError as exc:
             if response.is_success:
                 raise UpstreamMalformed("body is not valid JSON", **context) from exc
@@ -284,9 +290,13 @@ class ObpClient:
         if not response.is_success:
             raise self._status_error(response, body, context)
         try:
-            return validate(body)
+            result = validate(body)
         except _ShapeError as exc:
             raise UpstreamMalformed(f"unexpected body shape: {exc}", **context) from exc
+        # Most pages hold no bare literal: say so, and the mapper need not look for one.
+        if not literals and type(result) is list:
+            return cast(T, Finite(cast(list[Any], result)))
+        return result
 
     def _status_error(
         self, response: httpx.Response, body: Any, context: dict[str, Any]

@@ -36,6 +36,11 @@ class NonFiniteNumber:
     __repr__ = __str__
 
 
+class Finite(list[Any]):
+    """A parsed JSON list known to hold no NonFiniteNumber (the parser met no bare
+    literal), so nobody has to walk it looking for one."""
+
+
 def _non_finite_at(value: Any, where: str) -> tuple[str, str] | None:
     if isinstance(value, NonFiniteNumber):
         return where, value.literal

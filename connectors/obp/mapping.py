@@ -34,6 +34,7 @@ from connectors.masking import (
 )
 from connectors.obp.cards import card_fingerprint, card_scheme, card_status, expiry_text
 from connectors.obp.fields import (
+    Finite,
     MappingError,
     check_finite,
     money,
@@ -110,7 +111,8 @@ def map_page(
     )
     for item in raw:
         try:
-            check_finite(item, kind)
+            if not isinstance(raw, Finite):
+                check_finite(item, kind)
             page.records.extend(map_one(obj(item, kind)))
         except (MappingError, MoneyError) as exc:
             page.issues.append(
