@@ -1,4 +1,4 @@
-"""`alif-graph schema` and `alif-graph token`."""
+"""`alif-graph schema`, `token` and `sync`: answers, and one-line refusals."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from collections.abc import Iterator
 
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
+from connectors.factory import institution_of
 from graph.cli.main import app
+from graph.cli.sync import REFUSED
 from graph.schema import build_schema
 from graph.settings import Settings, get_settings
-from ledger.models import Consent, table
+from ledger import connections
+from ledger.models import Connection, Consent, table
 
 from .helpers import SECRET
 from .ledger_data import PHONE_A, LedgerData
@@ -121,3 +124,33 @@ async def test_db_revision_of_a_database_behind_head_is_one_line(env: None):
 
     assert result.exit_code == 1
     assert result.output.strip() == "error: Target database is not up to date."
+
+
+async def test_sync_all_skips_a_connection_the_bank_refused_with_a_hint(
+    env: None, sessions: async_sessionmaker[AsyncSession]
+):
+    async with sessions.begin() as s:
+        ids = [
+            await connections.link_customer(
+                s,
+                phone=phone,
+                institution=institution_of("obp", "alif.tj"),
+                provider="obp",
+                # Nothing listens here: a sync that tried would fail, not skip.
+                base_url="http://127.0.0.1:9",
+                bank_id="alif.tj",
+                credentials_encrypted=b"-",
+            )
+            for phone in (PHONE_A, "+992900000077")
+        ]
+        await s.execute(
+            update(table(Connection)).where(table(Connection).c.id.in_(ids)).values(status=REFUSED)
+        )
+
+    result = await invoke("sync", "--all")
+
+    assert result.exit_code == 0, result.output
+    lines = " ".join(result.output.split())
+    for connection_id in ids:
+        assert f"connection {connection_id} skipped: the bank refused its login" in lines
+    assert lines.count("re-link it") == 2 and "Traceback" not in result.output
