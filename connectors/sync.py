@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_start
@@ -33,7 +33,7 @@ from connectors.base import (
     TransactionPageRecord,
     TransactionRecord,
 )
-from connectors.errors import ReauthRequired, UpstreamError
+from connectors.errors import ReauthRequired, UpstreamError, UpstreamForbidden, UpstreamNotFound
 from connectors.window_read import TICK, WindowRead, WindowReader
 from ledger import reconciliation, revisions
 from ledger import sync_store as store
@@ -215,10 +215,12 @@ class SyncEngine:
         try:
             await self._accounts(ctx, connector)
             await self._cards(ctx, connector)
-            for external_id in ctx.accounts:
-                await self._transfers(ctx, connector, external_id)
-            for external_id in ctx.accounts:
-                await self._transactions(ctx, connector, external_id, full=full)
+            for external_id in list(ctx.accounts):
+                step = self._transfers(ctx, connector, external_id)
+                await self._account_step(ctx, external_id, step)
+            for external_id in list(ctx.accounts):
+                step = self._transactions(ctx, connector, external_id, full=full)
+                await self._account_step(ctx, external_id, step)
             await self._reconcile(ctx, connector)
         except BaseException as exc:
             reauth = isinstance(exc, ReauthRequired)
@@ -234,6 +236,19 @@ class SyncEngine:
 
     # --- stages ---------------------------------------------------------------------------
 
+    async def _account_step(
+        self, ctx: _Context, external_id: str, step: Coroutine[Any, Any, None]
+    ) -> None:
+        """Run one account's stage; a refusal for that account alone (its view withdrawn
+        between two calls, the account closed) is an issue for it, and the run goes on
+        without it (and proves nothing about it)."""
+        try:
+            await step
+        except (UpstreamForbidden, UpstreamNotFound) as exc:
+            ctx.accounts.pop(external_id, None)
+            async with self.sessions.begin() as s:
+                await self._issues(s, ctx, [SyncIssue("account", external_id, str(exc)[:500])])
+
     async def _accounts(self, ctx: _Context, connector: Connector) -> None:
         self.progress.stage("accounts")
         page = await connector.accounts()
@@ -248,7 +263,10 @@ class SyncEngine:
         ]
         async with self.sessions.begin() as s:
             await self._write(s, ctx, table(Account), account_rows, page.issues)
-            ctx.accounts = await store.external_ids(s, Account, ctx.connection_id)
+            stored = await store.external_ids(s, Account, ctx.connection_id)
+        # Only what the bank lists now is read: an account it stopped showing (closed, or
+        # its view withdrawn: the connector said so in an issue) keeps its stored history.
+        ctx.accounts = {r.external_id: stored[r.external_id] for r in page.records}
         ctx.currencies = {r.external_id: r.currency for r in page.records}
 
     async def _balances(self, ctx: _Context, connector: Connector) -> dict[str, int]:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.credentials import Credentials
+from connectors.errors import UpstreamForbidden
 from connectors.sandbox.models import Party
 from connectors.sync import SyncEngine
 from graph.cli.sync import sync_connections
@@ -396,3 +397,36 @@ async def test_retry_after_as_an_http_date_is_honoured(
 
     assert report.status == "SUCCEEDED", report.error
     await assert_ledger_equals_bank(sessions, bank, username, connection_id)
+
+
+async def test_an_account_refused_mid_run_is_an_issue_and_the_others_are_synced(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, family: tuple[str, int, Credentials]
+) -> None:
+    username, connection_id, creds = family
+    await sync_once(sessions, bank, connection_id, creds, page_size=PAGE)
+    accounts = bank.truth.accounts_of(username)
+    withdrawn = accounts[0]
+    before = (await ledger_rows(sessions, connection_id))[withdrawn.id]
+    bank.truth.add_transactions(withdrawn.id, 3)
+    connector = connector_for(bank, "alif", creds, page_size=PAGE)
+    listed = connector.transaction_page
+
+    async def refusing(account: str, **query: Any) -> Any:
+        if account == withdrawn.id:  # the customer withdrew the view after the account list
+            raise UpstreamForbidden("OBP-20017: no view access", status=403)
+        return await listed(account, **query)
+
+    connector.transaction_page = refusing  # type: ignore[method-assign]
+    try:
+        report = await SyncEngine(sessions).sync(connection_id, connector)
+    finally:
+        await connector.aclose()
+
+    assert report.status == "PARTIAL"
+    assert [(i.kind, i.external_id) for i in report.issues] == [("account", withdrawn.id)]
+    rows = await ledger_rows(sessions, connection_id)
+    expected = bank_rows(bank, username)
+    assert rows[withdrawn.id] == before  # its stored history is kept as it was
+    assert {k: v for k, v in rows.items() if k != withdrawn.id} == {
+        k: v for k, v in expected.items() if k != withdrawn.id
+    }
