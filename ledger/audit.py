@@ -11,30 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DDL, event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.append_only import make_append_only
 from ledger.models import AuditEvent, table
 
 AUDIT = table(AuditEvent)
 # Beyond this many ids a row keeps their count and digest only.
 MAX_LISTED_IDS = 100
 
-SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER audit_event_no_{op.lower()} BEFORE {op} ON audit_event "
-    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END"
-    for op in ("UPDATE", "DELETE")
-]
-POSTGRES_TRIGGERS = [
-    "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ "
-    "BEGIN RAISE EXCEPTION 'audit_event is append-only'; END $$ LANGUAGE plpgsql",
-    "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
-    "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
-]
-for _statement in SQLITE_TRIGGERS:
-    event.listen(AUDIT, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in POSTGRES_TRIGGERS:
-    event.listen(AUDIT, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+make_append_only(AUDIT)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DDL, event, insert, literal, select, update
+from sqlalchemy import insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.append_only import make_append_only
 from ledger.models import Transaction, TransactionRevision, table
 from ledger.queries.results import REVISION, RevisionRow, fetch
 from ledger.types import UTCDateTime
@@ -64,21 +65,7 @@ _KEPT = (
     "payload_hash",
 )
 
-SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER transaction_revision_no_{op.lower()} BEFORE {op} ON transaction_revision "
-    "BEGIN SELECT RAISE(ABORT, 'transaction_revision is append-only'); END"
-    for op in ("UPDATE", "DELETE")
-]
-POSTGRES_TRIGGERS = [
-    "CREATE OR REPLACE FUNCTION transaction_revision_append_only() RETURNS trigger AS $$ "
-    "BEGIN RAISE EXCEPTION 'transaction_revision is append-only'; END $$ LANGUAGE plpgsql",
-    "CREATE TRIGGER transaction_revision_append_only BEFORE UPDATE OR DELETE ON "
-    "transaction_revision FOR EACH ROW EXECUTE FUNCTION transaction_revision_append_only()",
-]
-for _statement in SQLITE_TRIGGERS:
-    event.listen(REVISIONS, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in POSTGRES_TRIGGERS:
-    event.listen(REVISIONS, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+make_append_only(REVISIONS)
 
 
 @dataclass(frozen=True, slots=True)
