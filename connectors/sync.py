@@ -119,7 +119,6 @@ class _StreamRead:
     """What one read of a stream proved: from `start` on, except its incomplete windows."""
 
     start: datetime
-    whole: bool  # started at `start` in this run (not resumed)
     gaps: list[WindowRead] = field(default_factory=list)
     # Stored booked rows a proven window did not list (and no later one has yet).
     unlisted: set[str] = field(default_factory=set)
@@ -360,7 +359,7 @@ class SyncEngine:
         async with self.sessions() as s:
             stored = await store.load_cursor(s, ctx.connection_id, stream)
         cursor = store.Cursor(window_from=since, offset=0, high_water=stored.high_water)
-        read = _StreamRead(start=since, whole=True)
+        read = _StreamRead(start=since)
         await self._read_windows(ctx, connector, ext, stream, cursor, read)
         await self._close_stream(ctx, ctx.accounts[ext], stream, cursor, read)
 
@@ -417,8 +416,9 @@ class SyncEngine:
                 since = await self._read_start(s, account_id, cursor, full=full)
                 cursor = store.Cursor(window_from=since, offset=0, high_water=cursor.high_water)
         assert cursor.window_from is not None
-        # Vanished pending rows can only be judged after one uninterrupted read.
-        read = _StreamRead(start=cursor.window_from, whole=cursor.offset == 0)
+        # A resumed read judges from where it resumes: rows are listed in the window of
+        # their date or a later one, never an earlier one, so nothing before is needed.
+        read = _StreamRead(start=cursor.window_from)
         await self._read_windows(ctx, connector, account_ext, stream, cursor, read)
         await self._close_stream(ctx, account_id, stream, cursor, read)
 
@@ -605,16 +605,15 @@ class SyncEngine:
         """Settle pending rows the read proved gone or too old, and store the high water."""
         now = self.clock()
         async with self.sessions.begin() as s:
-            if read.whole and read.gapless and read.unlisted:
+            if read.gapless and read.unlisted:
                 removed = await revisions.remove(
                     s, account_id, read.unlisted, run_id=ctx.run_id, now=now
                 )
                 await self._issues(s, ctx, [_revision_issue(r) for r in removed])
-            if read.whole:
-                for pending in await store.open_pending(s, account_id):
-                    gone = read.proved(pending.at) and pending.external_id not in ctx.seen_pending
-                    if gone or pending.at < self._horizon():
-                        await store.retire_pending(s, account_id, pending, now=now)
+            for pending in await store.open_pending(s, account_id):
+                gone = read.proved(pending.at) and pending.external_id not in ctx.seen_pending
+                if gone or pending.at < self._horizon():
+                    await store.retire_pending(s, account_id, pending, now=now)
             rebalanced = ctx.rebalanced.pop(account_id, 0)
             if rebalanced:
                 ext = next(e for e, i in ctx.accounts.items() if i == account_id)
