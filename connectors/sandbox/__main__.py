@@ -6,6 +6,7 @@ import argparse
 import logging
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.server import run
@@ -35,6 +36,12 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[SandboxConfig, str, i
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--no-admin", action="store_true", help="do not serve /sandbox/admin")
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        default=None,
+        help="a SQLite file keeping the consents the bank grants across restarts",
+    )
     args = parser.parse_args(argv)
     faults = FaultConfig(
         rate_limit_per_minute=args.rate_limit_per_minute,
@@ -51,6 +58,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[SandboxConfig, str, i
         consent_max_ttl_seconds=args.consent_max_ttl,
         faults=faults,
         admin_enabled=not args.no_admin,
+        state_file=args.state_file,
     )
     return config, args.host, args.port
 

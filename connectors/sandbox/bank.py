@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from connectors.sandbox import errors, hs256
 from connectors.sandbox.config import SandboxConfig
+from connectors.sandbox.consent_store import ConsentStore
 from connectors.sandbox.data import AccountGenerator
 from connectors.sandbox.errors import ObpError
 from connectors.sandbox.history import AccountHistory
@@ -127,7 +128,9 @@ class SandboxBank:
         self.consumer_key = _consumer_key(config.seed)
         self.consumer_id = uuid_from(config.seed, "consumer")
         self._tokens: dict[str, _Token] = {}
-        self._consents: dict[str, Consent] = {}
+        # Consents outlive a restart where the config names a state file.
+        self._store = ConsentStore(config.state_file) if config.state_file else None
+        self._consents: dict[str, Consent] = self._store.load(Consent) if self._store else {}
         # DirectLogin attempts that named a user, refused or not (tests assert no retry).
         self.login_attempts = 0
         self._own_transfers = 0
@@ -333,8 +336,13 @@ class SandboxBank:
             sca_code=f"{secrets.randbelow(10**6):06d}",
         )
         self._consents[consent_id] = consent
+        self._keep(consent)
         logger.info("SCA code for consent %s: %s", consent_id, consent.sca_code)
         return consent
+
+    def _keep(self, consent: Consent) -> None:
+        if self._store is not None:
+            self._store.save(consent)
 
     def consent(self, consent_id: str) -> Consent | None:
         return self._consents.get(consent_id)
@@ -347,6 +355,7 @@ class SandboxBank:
             raise ObpError(errors.CONSENT_STATUS, "INITIATED.", status=400)
         right = secrets.compare_digest(answer.encode(), consent.sca_code.encode())
         consent.status = "ACCEPTED" if right else "REJECTED"
+        self._keep(consent)
         return consent
 
     def consent_from_jwt(self, token: str) -> Consent:
@@ -374,6 +383,7 @@ class SandboxBank:
         if consent.status == "REVOKED":
             raise ObpError(errors.CONSENT_ALREADY_REVOKED)
         consent.status = "REVOKED"
+        self._keep(consent)
         return consent
 
     # booked rows the bank changes (issue 10 record faults) --------------------------------

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 _VERSION_RE = re.compile(r"v\d+\.\d+\.\d+")
@@ -222,6 +223,8 @@ class SandboxConfig:
     clock: Callable[[], datetime] = utc_now
     # Serve `/sandbox/admin/*` (unauthenticated test hooks).
     admin_enabled: bool = True
+    # The bank's own SQLite file for the consents it grants (None: kept in memory only).
+    state_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.customers < 1:
