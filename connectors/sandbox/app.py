@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from connectors.sandbox import errors, obp_json
 from connectors.sandbox.admin import admin_routes
+from connectors.sandbox.approval import ApprovalSessions, approval_routes
 from connectors.sandbox.auth import (
     Principal,
     authenticate,
@@ -28,6 +29,7 @@ from connectors.sandbox.auth import (
 )
 from connectors.sandbox.bank import OWNER_VIEW, Consent, SandboxBank
 from connectors.sandbox.config import SandboxConfig
+from connectors.sandbox.consent_request_routes import consent_request_routes
 from connectors.sandbox.errors import ObpError
 from connectors.sandbox.faults import FaultInjector, FaultMiddleware
 from connectors.sandbox.models import Account
@@ -409,7 +411,12 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     config = config or SandboxConfig()
     sandbox = SandboxBank(config)
     faults = FaultInjector(config.faults, sandbox.now)
-    routes = _routes() + (admin_routes() if config.admin_enabled else [])
+    routes = [
+        *_routes(),
+        *consent_request_routes(),
+        *approval_routes(),
+        *(admin_routes() if config.admin_enabled else []),
+    ]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(FaultMiddleware, faults=faults, bank=sandbox)],
@@ -421,4 +428,5 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     )
     app.state.bank = sandbox
     app.state.faults = faults
+    app.state.approvals = ApprovalSessions()
     return app

@@ -13,10 +13,11 @@ import uuid
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from connectors.sandbox import errors, hs256
 from connectors.sandbox.config import SandboxConfig
+from connectors.sandbox.consent_requests import ConsentRequest, ConsentRequestBook, parse_request
 from connectors.sandbox.consent_store import ConsentStore
 from connectors.sandbox.data import AccountGenerator
 from connectors.sandbox.errors import ObpError
@@ -131,6 +132,7 @@ class SandboxBank:
         # Consents outlive a restart where the config names a state file.
         self._store = ConsentStore(config.state_file) if config.state_file else None
         self._consents: dict[str, Consent] = self._store.load(Consent) if self._store else {}
+        self._consent_requests = ConsentRequestBook(config.state_file)
         # DirectLogin attempts that named a user, refused or not (tests assert no retry).
         self.login_attempts = 0
         self._own_transfers = 0
@@ -281,8 +283,10 @@ class SandboxBank:
         consumer_id: str | None = None,
         valid_from: datetime | None = None,
         time_to_live: int | None = None,
+        status: str = "INITIATED",
     ) -> Consent:
-        """A consent in status INITIATED; its SCA code is logged and kept for the admin API."""
+        """A consent in `status`; an INITIATED one's SCA code is logged and kept for the
+        admin API (a consent refused at the bank is born REJECTED, with no challenge)."""
         if sca_method not in SCA_METHODS:
             raise ObpError(errors.SCA_METHODS)
         ttl = self.config.consent_max_ttl_seconds if time_to_live is None else time_to_live
@@ -334,10 +338,12 @@ class SandboxBank:
             jwt=hs256.encode(claims, secret),
             secret=secret,
             sca_code=f"{secrets.randbelow(10**6):06d}",
+            status=status,
         )
         self._consents[consent_id] = consent
         self._keep(consent)
-        logger.info("SCA code for consent %s: %s", consent_id, consent.sca_code)
+        if status == "INITIATED":
+            logger.info("SCA code for consent %s: %s", consent_id, consent.sca_code)
         return consent
 
     def _keep(self, consent: Consent) -> None:
@@ -451,3 +457,97 @@ class SandboxBank:
     def revisions_of(self, account_id: str) -> list[Revision]:
         """Every change and removal of the account's booked rows, oldest first."""
         return list(self._histories[account_id].revisions)
+
+    # consent requests: the customer approves at the bank (docs/sandbox.md) ---------------
+
+    def check_password(self, username: str, password: str) -> Customer | None:
+        """The customer, if the password is theirs (the bank's own login page)."""
+        customer = self._customers.get(username)
+        if customer is None or not secrets.compare_digest(
+            customer.password.encode(), password.encode()
+        ):
+            return None
+        return customer
+
+    def create_consent_request(self, consumer_key: str, body: dict[str, Any]) -> ConsentRequest:
+        """Keep a PostConsentRequestJsonV500 after the checks OBP makes before any user is known."""
+        access = parse_request(body)
+        if access.bank_id is not None and access.bank_id != self.bank_id:
+            raise ObpError(errors.BANK_NOT_FOUND)
+        if access.consumer_id is not None and access.consumer_id != self.consumer_id:
+            raise ObpError(errors.CONSUMER_NOT_FOUND)
+        ttl = access.time_to_live
+        if ttl is not None and ttl > self.config.consent_max_ttl_seconds:
+            raise ObpError(errors.CONSENT_MAX_TTL)
+        if ttl is not None and ttl < 1:
+            raise ObpError(errors.INVALID_JSON, "time_to_live must be positive.")
+        if any(a.view_id != OWNER_VIEW for a in access.account_access):
+            raise ObpError(errors.VIEWS_IN_CONSENT)
+        request = ConsentRequest(
+            consent_request_id=str(uuid.uuid4()),
+            consumer_key=consumer_key,
+            consumer_id=self.consumer_id,
+            payload=body,
+            created_at=self.now().replace(microsecond=0),
+        )
+        self._consent_requests.keep(request)
+        return request
+
+    def consent_request(self, consent_request_id: str) -> ConsentRequest:
+        found = self._consent_requests.get(consent_request_id)
+        if found is None:
+            raise ObpError(errors.CONSENT_REQUEST_NOT_FOUND)
+        return found
+
+    def requested_accounts(self, request: ConsentRequest, user: Customer) -> list[Account]:
+        """The accounts of `user` the request names (all of them for `everything`). A
+        request addressed to another customer, or naming an account that is not theirs,
+        cannot be granted by `user`."""
+        access = request.access
+        if access.phone_number is not None and access.phone_number != user.phone:
+            raise ObpError(errors.CONSENT_DOES_NOT_MATCH_USER)
+        if access.email is not None and access.email.lower() != user.email.lower():
+            raise ObpError(errors.CONSENT_DOES_NOT_MATCH_USER)
+        own = self.accounts_of(user.username)
+        if access.everything:
+            return own
+        by_routing = {("AccountId", a.id): a for a in own} | {
+            ("AccountNumber", a.number): a for a in own
+        }
+        found = [by_routing.get((a.scheme, a.address)) for a in access.account_access]
+        if None in found:
+            raise ObpError(errors.VIEWS_IN_CONSENT)
+        return list(dict.fromkeys(a for a in found if a is not None))
+
+    def consent_for_request(
+        self, request: ConsentRequest, user: Customer, sca_method: str, *, refused: bool = False
+    ) -> Consent:
+        """The request's one consent, granted by `user`: INITIATED with an SCA challenge,
+        or REJECTED at once when the customer refused it."""
+        if request.consent_id is not None:
+            raise ObpError(errors.CONSENT_REQUEST_INVALID, "It was answered already.")
+        access = request.access
+        accounts = self.requested_accounts(request, user)
+        views = [(self.bank_id, a.id, OWNER_VIEW) for a in accounts]
+        consent = self.create_consent(
+            user,
+            request.consumer_key,
+            sca_method,
+            everything=access.everything,
+            views=[] if access.everything else views,
+            entitlements=[],
+            allowed_accounts={a.id for a in self.accounts_of(user.username)},
+            consumer_id=request.consumer_id,
+            valid_from=access.valid_from,
+            time_to_live=access.time_to_live,
+            status="REJECTED" if refused else "INITIATED",
+        )
+        request.consent_id = consent.consent_id
+        self._consent_requests.keep(request)
+        return consent
+
+    def consent_of_request(self, request: ConsentRequest) -> Consent:
+        consent = self._consents.get(request.consent_id) if request.consent_id else None
+        if consent is None:
+            raise ObpError(errors.CONSENT_NOT_FOUND)
+        return consent

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 _VERSION_RE = re.compile(r"v\d+\.\d+\.\d+")
 # A day: skews are minutes in practice; more would move rows across whole sync windows.
@@ -225,6 +226,14 @@ class SandboxConfig:
     admin_enabled: bool = True
     # The bank's own SQLite file for the consents it grants (None: kept in memory only).
     state_file: Path | None = None
+    # Where the bank's approval pages may send the customer back (the registered
+    # consumer's callbacks). A loopback http URI matches on any port (RFC 8252 §7.3).
+    redirect_uris: tuple[str, ...] = (
+        "http://127.0.0.1/callback",
+        "http://localhost/callback",
+        "http://127.0.0.1/bank/callback",
+        "http://localhost/bank/callback",
+    )
 
     def __post_init__(self) -> None:
         if self.customers < 1:
@@ -237,4 +246,8 @@ class SandboxConfig:
             raise ValueError("block_size must be >= 1")
         if self.consent_max_ttl_seconds < 1 or self.token_ttl_seconds < 1:
             raise ValueError("time-to-live settings must be positive")
+        for uri in self.redirect_uris:
+            parts = urlsplit(uri)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+                raise ValueError(f"redirect URI must be absolute http(s) without a fragment: {uri}")
         self.faults.validate()

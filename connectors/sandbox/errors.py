@@ -53,6 +53,9 @@ CONSUMER_KEY_MISSING = (
 )
 CONSUMER_NOT_FOUND = "OBP-35018: The Consumer specified in this consent cannot be found."
 CONSENT_MAX_TTL = "OBP-35020: You exceeded max value of time to live of consents."
+CONSENT_DOES_NOT_MATCH_USER = "OBP-35023: The Consent does not match a valid User."
+CONSENT_REQUEST_NOT_FOUND = "OBP-35028: Consent Request not found by CONSENT_REQUEST_ID."
+CONSENT_REQUEST_INVALID = "OBP-35029: The CONSENT_REQUEST_ID is invalid."
 CONSENT_HEADER_INVALID = (
     "OBP-35032: The Consent's Request Header value is not formatted as UUID or JWT."
 )

@@ -18,6 +18,7 @@ from connectors.sandbox.catalog import (
     ALIF_WEBSITE,
 )
 from connectors.sandbox.config import FaultConfig
+from connectors.sandbox.consent_requests import ConsentRequest
 from connectors.sandbox.ids import uuid_from
 from connectors.sandbox.models import (
     Account,
@@ -452,3 +453,24 @@ def consent(item: Consent) -> dict[str, Any]:
 
 def consent_list_item(item: Consent) -> dict[str, Any]:
     return {**consent(item), "api_standard": "obp", "api_version": API_VERSION}
+
+
+def consent_request(item: ConsentRequest) -> dict[str, Any]:
+    """ConsentRequestResponseJson."""
+    return {
+        "consent_request_id": item.consent_request_id,
+        "payload": item.payload,
+        "consumer_id": item.consumer_id,
+    }
+
+
+def consent_v500(
+    item: Consent, consent_request_id: str, *, with_jwt: bool = True
+) -> dict[str, Any]:
+    """ConsentJsonV500; the consumer is shown the JWT only once the customer accepted."""
+    shown = with_jwt or item.status == "ACCEPTED"
+    return {
+        **consent(item),
+        "jwt": item.jwt if shown else None,
+        "consent_request_id": consent_request_id,
+    }
