@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -217,3 +218,27 @@ async def require_reauthentication(
         .where(CONNECTIONS.c.id == connection_id)
         .values(status=SCA_REQUIRED, updated_at=now)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerConnection:
+    id: int
+    institution: str  # the bank's name
+    status: str
+    last_synced_at: datetime | None
+
+
+async def of_customer(session: AsyncSession, user_id: int) -> list[CustomerConnection]:
+    """The customer's connections, oldest first."""
+    found = await session.execute(
+        select(
+            CONNECTIONS.c.id,
+            INSTITUTIONS.c.name,
+            CONNECTIONS.c.status,
+            CONNECTIONS.c.last_synced_at,
+        )
+        .join(INSTITUTIONS, INSTITUTIONS.c.id == CONNECTIONS.c.institution_id)
+        .where(CONNECTIONS.c.user_id == user_id)
+        .order_by(CONNECTIONS.c.id)
+    )
+    return [CustomerConnection(int(i), name, status, at) for i, name, status, at in found]
