@@ -9,6 +9,7 @@ answers exactly like one that does not exist.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -74,7 +75,7 @@ def _error(
 ) -> ConnectionRefreshError:
     retry_after = None
     if retry_at is not None and now is not None:
-        retry_after = max(1, int((retry_at - now).total_seconds() + 0.999))
+        retry_after = max(1, math.ceil((retry_at - now).total_seconds()))
     return ConnectionRefreshError(
         code=code, message=message, refusal=refusal, retry_after=retry_after
     )

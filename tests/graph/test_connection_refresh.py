@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.alif.constants import ALIF_INSTITUTION
@@ -25,10 +25,11 @@ from graph.relay.ids import to_global_id
 from graph.server.app import create_app
 from graph.settings import Settings
 from ledger import connections
-from ledger.models import SyncRun, table
+from ledger.models import Consent, SyncRun, table
 from ledger.sync_store import Trigger
+from ledger.types import utcnow
 
-from .helpers import SECRET, Api, codes
+from .helpers import SECRET, Api, codes, consent_of
 
 CONNECTIONS = """
 { bankConnections { id bank status nextUnattendedSyncAt unattendedSyncRefusal } }
@@ -185,3 +186,25 @@ async def test_a_refresh_needs_the_accounts_scope(api: Api, linked: tuple[str, i
     body = await api.query(REFRESH, {"id": gid}, token=token)
 
     assert body["data"]["connectionRefresh"] is None and codes(body) == ["FORBIDDEN"]
+
+
+async def test_a_refresh_after_180_days_without_sca_asks_for_it_again(
+    api: Api, linked: tuple[str, int], sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    phone, connection_id = linked
+    token = await api.token(phone=phone)
+    async with sessions.begin() as s:
+        await s.execute(
+            update(table(Consent))
+            .where(table(Consent).c.id == consent_of(token))
+            .values(sca_at=utcnow() - timedelta(days=181))
+        )
+    gid = to_global_id("BankConnection", connection_id)
+
+    refused = (await api.query(REFRESH, {"id": gid}, token=token))["data"]["connectionRefresh"]
+    (shown,) = (await api.query(CONNECTIONS, token=token))["data"]["bankConnections"]
+
+    assert refused["code"] == "REFUSED" and refused["refusal"] == "SCA_EXPIRED"
+    assert refused["retryAfter"] is None
+    assert shown["status"] == "SCA_REQUIRED"
+    assert shown["unattendedSyncRefusal"] == "SCA_EXPIRED" and shown["nextUnattendedSyncAt"] is None
