@@ -195,9 +195,16 @@ class SyncEngine:
         self.write_seconds = 0.0
 
     async def sync(
-        self, connection_id: int, connector: Connector, *, full: bool = False
+        self,
+        connection_id: int,
+        connector: Connector,
+        *,
+        full: bool = False,
+        trigger: store.Trigger = store.Trigger.UNATTENDED,
     ) -> SyncReport:
-        """Pull everything the connection can see; refuse if it is already being synced."""
+        """Pull everything the connection can see; refuse if it is already being synced.
+        `trigger` (recorded on the run) says who started it; whether it may run at all is
+        the caller's question to `ledger.consents.sync_decision`."""
         async with self.sessions.begin() as s:
             conn = (
                 await s.execute(
@@ -206,7 +213,9 @@ class SyncEngine:
                     )
                 )
             ).one()
-            run_id = await store.start_run(s, connection_id, now=self.clock(), lease=self.lease)
+            run_id = await store.start_run(
+                s, connection_id, now=self.clock(), lease=self.lease, trigger=trigger
+            )
             if run_id is None:
                 raise SyncAlreadyRunning(f"connection {connection_id} is already syncing")
             await self._set_connection(s, connection_id, status="SYNCING")

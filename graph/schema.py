@@ -25,6 +25,8 @@ from strawberry.types.graphql import OperationType
 from graph.accounts.queries import AccountQueries
 from graph.audit.trail import RecordTrail
 from graph.cards.queries import CardQueries
+from graph.connections.mutations import ConnectionMutations
+from graph.connections.queries import ConnectionQueries
 from graph.context import Context
 from graph.core.errors import log_errors, public_error
 from graph.core.scalars import SCALARS
@@ -52,12 +54,13 @@ class Query(
     PaymentQueries,
     StatementQueries,
     InsightQueries,
+    ConnectionQueries,
 ):
     pass
 
 
 @strawberry.type(description="What a customer may change through a token.")
-class Mutation(ConsentMutations):
+class Mutation(ConsentMutations, ConnectionMutations):
     pass
 
 

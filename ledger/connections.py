@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import customers
-from ledger.models import Connection, Institution, table
+from ledger.models import Account, Connection, Institution, table
 from ledger.types import utcnow
 from ledger.writes import insert_for
 
 INSTITUTIONS = table(Institution)
 CONNECTIONS = table(Connection)
+ACCOUNTS = table(Account)
+
+# The customer's SCA for every consent covering it is over 180 days old: no sync until they
+# authenticate again (ledger/consents.py, sync_decision). A sync that runs clears it.
+SCA_REQUIRED = "SCA_REQUIRED"
 
 
 async def ensure_institution(
@@ -186,3 +192,53 @@ async def connection_target(
     if row is None:
         raise UnknownConnection(connection_id)
     return row[0], row[1], row[2], row[3]
+
+
+async def coverage(session: AsyncSession, connection_id: int) -> tuple[int, frozenset[int]]:
+    """(customer id, ledger account ids) of a connection: what a consent must cover to
+    reach it. Raises UnknownConnection when there is none."""
+    user_id = (
+        await session.execute(
+            select(CONNECTIONS.c.user_id).where(CONNECTIONS.c.id == connection_id)
+        )
+    ).scalar_one_or_none()
+    if user_id is None:
+        raise UnknownConnection(connection_id)
+    accounts = await session.execute(
+        select(ACCOUNTS.c.id).where(ACCOUNTS.c.connection_id == connection_id)
+    )
+    return int(user_id), frozenset(int(a) for a in accounts.scalars())
+
+
+async def require_reauthentication(
+    session: AsyncSession, connection_id: int, *, now: datetime
+) -> None:
+    await session.execute(
+        update(CONNECTIONS)
+        .where(CONNECTIONS.c.id == connection_id)
+        .values(status=SCA_REQUIRED, updated_at=now)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerConnection:
+    id: int
+    institution: str  # the bank's name
+    status: str
+    last_synced_at: datetime | None
+
+
+async def of_customer(session: AsyncSession, user_id: int) -> list[CustomerConnection]:
+    """The customer's connections, oldest first."""
+    found = await session.execute(
+        select(
+            CONNECTIONS.c.id,
+            INSTITUTIONS.c.name,
+            CONNECTIONS.c.status,
+            CONNECTIONS.c.last_synced_at,
+        )
+        .join(INSTITUTIONS, INSTITUTIONS.c.id == CONNECTIONS.c.institution_id)
+        .where(CONNECTIONS.c.user_id == user_id)
+        .order_by(CONNECTIONS.c.id)
+    )
+    return [CustomerConnection(int(i), name, status, at) for i, name, status, at in found]

@@ -1,20 +1,26 @@
-"""Consent lifecycle: statuses, legal transitions, and what a consent allows right now."""
+"""Consent lifecycle: statuses, legal transitions, and what a consent allows right now,
+including whether a connection may be synced now (`sync_decision`, docs/consent.md,
+"Consent limits")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.models import AuthorizationGrant, Client, Consent, User, table
+from ledger import connections
+from ledger.models import AuthorizationGrant, Client, Consent, SyncRun, User, table
+from ledger.sync_store import Trigger
 
 CONSENTS = table(Consent)
 CUSTOMERS = table(User)
 CLIENTS = table(Client)
 GRANTS = table(AuthorizationGrant)
+RUNS = table(SyncRun)
 
 AWAITING = "AWAITING_AUTHORISATION"
 AUTHORISED = "AUTHORISED"
@@ -49,6 +55,7 @@ class ConsentState:
     status: str
     created_at: datetime
     expires_at: datetime
+    sca_at: datetime | None = None  # the customer's last strong authentication for it
 
     def effective_status(self, now: datetime) -> str:
         """An authorised or pending consent past its expiry is EXPIRED, stored or not."""
@@ -58,6 +65,17 @@ class ConsentState:
 
     def usable(self, now: datetime) -> bool:
         return self.effective_status(now) == AUTHORISED
+
+    def covers(self, user_id: int, account_ids: frozenset[int]) -> bool:
+        """Whether it reaches a connection of `user_id` holding `account_ids`: it names
+        none (all the customer's accounts) or one of them."""
+        return self.user_id == user_id and (
+            not self.account_ids or bool(self.account_ids & account_ids)
+        )
+
+    def sca_current(self, now: datetime) -> bool:
+        """Whether the customer's SCA is recent enough for access (RTS Art. 10a)."""
+        return self.sca_at is not None and now - self.sca_at <= SCA_LIFETIME
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +102,7 @@ def _state(row: Consent | Row[Any]) -> ConsentState:
         status=row.status,
         created_at=row.created_at,
         expires_at=row.expires_at,
+        sca_at=row.sca_at,
     )
 
 
@@ -225,3 +244,140 @@ async def expire_due(session: AsyncSession, *, now: datetime) -> int:
         .values(status=EXPIRED, updated_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- consent limits on syncing -------------------------------------------------------------
+
+SCA_LIFETIME = timedelta(days=180)  # RTS Art. 10a: fresh SCA at least every 180 days
+UNATTENDED_PER_DAY = 4  # RTS Art. 36(5): unattended accesses per consent per 24 hours
+DAY = timedelta(hours=24)
+# A present customer's refreshes are not limited by the RTS, but each is a full read of the
+# bank: at most one per connection per minute.
+REFRESH_INTERVAL = timedelta(minutes=1)
+
+
+class SyncRefusal(StrEnum):
+    NO_USABLE_CONSENT = "NO_USABLE_CONSENT"
+    SCA_EXPIRED = "SCA_EXPIRED"
+    DAILY_LIMIT = "DAILY_LIMIT"
+    REFRESHED_RECENTLY = "REFRESHED_RECENTLY"
+
+
+REASONS = {
+    SyncRefusal.NO_USABLE_CONSENT: "no authorised, unexpired, unrevoked consent covers it",
+    SyncRefusal.SCA_EXPIRED: (
+        "the customer's last strong authentication is more than 180 days old; "
+        "they must authenticate again"
+    ),
+    SyncRefusal.DAILY_LIMIT: "its consent's four unattended syncs in 24 hours are used",
+    SyncRefusal.REFRESHED_RECENTLY: "the customer refreshed it less than a minute ago",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SyncDecision:
+    """Whether a connection may be synced now, and if not, why and until when.
+
+    `next_at` is the earliest moment a sync of the same kind may run: `now` when allowed,
+    None when waiting cannot help (the customer must consent or authenticate again).
+    `consent_id` is the consent an allowed sync runs under."""
+
+    allowed: bool
+    refusal: SyncRefusal | None
+    next_at: datetime | None
+    consent_id: int | None = None
+
+    @property
+    def reason(self) -> str:
+        """One line saying why not ("" when allowed); it names no person."""
+        if self.refusal is None:
+            return ""
+        text = REASONS[self.refusal]
+        if self.next_at is not None:
+            text += f"; next possible at {self.next_at.isoformat(timespec='seconds')}"
+        return text
+
+
+def _refused(refusal: SyncRefusal, next_at: datetime | None = None) -> SyncDecision:
+    return SyncDecision(False, refusal, next_at)
+
+
+async def _run_starts(
+    session: AsyncSession, connection_id: int, trigger: Trigger, *, since: datetime
+) -> list[datetime]:
+    """When the connection's recorded runs of this trigger started after `since`, oldest
+    first (every recorded run read the bank, whatever its outcome)."""
+    found = await session.execute(
+        select(RUNS.c.started_at)
+        .where(
+            RUNS.c.connection_id == connection_id,
+            RUNS.c.trigger == trigger.value,
+            RUNS.c.started_at > since,
+        )
+        .order_by(RUNS.c.started_at)
+    )
+    return list(found.scalars())
+
+
+async def sync_decision(
+    session: AsyncSession,
+    connection_id: int,
+    *,
+    trigger: Trigger,
+    now: datetime,
+    through: int | None = None,
+) -> SyncDecision:
+    """The one rule for whether a connection may be synced now.
+
+    It needs a usable consent that covers the connection, and the customer's SCA for it
+    within 180 days. An UNATTENDED sync also needs one such consent with fewer than four
+    unattended runs of the connection in the last 24 hours (runs before the consent was
+    given were not made under it). A CUSTOMER refresh goes `through` the consent of the
+    present customer's token, is not counted against those four, and has its own pace.
+    The read that completes linking a bank is the customer's own flow and asks nothing.
+    Raises connections.UnknownConnection."""
+    if trigger is Trigger.LINK:
+        raise ValueError("the linking read is part of the customer's consent flow")
+    user_id, account_ids = await connections.coverage(session, connection_id)
+    covering = [
+        c
+        for c in await of_user(session, user_id)
+        if c.usable(now) and c.covers(user_id, account_ids) and through in (None, c.id)
+    ]
+    if not covering:
+        return _refused(SyncRefusal.NO_USABLE_CONSENT)
+    current = [c for c in covering if c.sca_current(now)]
+    if not current:
+        return _refused(SyncRefusal.SCA_EXPIRED)
+    if trigger is Trigger.CUSTOMER:
+        recent = await _run_starts(session, connection_id, trigger, since=now - REFRESH_INTERVAL)
+        if recent:
+            return _refused(SyncRefusal.REFRESHED_RECENTLY, recent[-1] + REFRESH_INTERVAL)
+        return SyncDecision(True, None, now, current[0].id)
+    starts = await _run_starts(session, connection_id, trigger, since=now - DAY)
+    frees: list[datetime] = []
+    for consent in current:
+        counted = [t for t in starts if t >= consent.created_at]
+        if len(counted) < UNATTENDED_PER_DAY:
+            return SyncDecision(True, None, now, consent.id)
+        # The oldest of the last four leaves the window 24 hours after it started.
+        frees.append(counted[-UNATTENDED_PER_DAY] + DAY)
+    return _refused(SyncRefusal.DAILY_LIMIT, min(frees))
+
+
+async def admit_sync(
+    session: AsyncSession,
+    connection_id: int,
+    *,
+    trigger: Trigger,
+    now: datetime,
+    through: int | None = None,
+) -> SyncDecision:
+    """`sync_decision`, with its consequence recorded: a connection refused for stale SCA
+    shows that it needs the customer's re-authentication. The caller commits."""
+    decision = await sync_decision(
+        session, connection_id, trigger=trigger, now=now, through=through
+    )
+    if decision.refusal is SyncRefusal.SCA_EXPIRED:
+        await connections.require_reauthentication(session, connection_id, now=now)
+    return decision

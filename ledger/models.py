@@ -469,6 +469,13 @@ class SyncRun(SQLModel, table=True):
     unchanged: int = 0
     issues: int = 0
     error: str | None = Field(default=None, max_length=500)
+    # How the run was started (ledger/sync_store.py, Trigger): only UNATTENDED runs count
+    # towards a consent's daily limit (ledger/consents.py).
+    trigger: str = Field(
+        default="UNATTENDED",
+        max_length=16,
+        sa_column_kwargs={"server_default": text("'UNATTENDED'")},
+    )
 
 
 class SyncCursor(SQLModel, table=True):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Table, and_, exists, func, insert, select, update
@@ -39,8 +40,21 @@ BALANCES = table(BalanceSnapshot)
 # --- runs ---------------------------------------------------------------------------------
 
 
+class Trigger(StrEnum):
+    """How a run was started, recorded on it: the consent limits count only UNATTENDED."""
+
+    UNATTENDED = "UNATTENDED"  # the scheduler or an operator: `alif-graph sync`
+    CUSTOMER = "CUSTOMER"  # the customer, present, asked for it (`connectionRefresh`)
+    LINK = "LINK"  # the read that completes linking a bank, in the customer's own flow
+
+
 async def start_run(
-    session: AsyncSession, connection_id: int, *, now: datetime, lease: timedelta
+    session: AsyncSession,
+    connection_id: int,
+    *,
+    now: datetime,
+    lease: timedelta,
+    trigger: Trigger = Trigger.UNATTENDED,
 ) -> int | None:
     """Open a RUNNING sync run, or return None when another live one holds the connection.
 
@@ -61,7 +75,12 @@ async def start_run(
             run_id = (
                 await session.execute(
                     insert(RUNS)
-                    .values(connection_id=connection_id, started_at=now, heartbeat_at=now)
+                    .values(
+                        connection_id=connection_id,
+                        started_at=now,
+                        heartbeat_at=now,
+                        trigger=trigger.value,
+                    )
                     .returning(RUNS.c.id)
                 )
             ).scalar_one()

@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import httpx
 import typer
@@ -19,8 +20,10 @@ from connectors.heap import tune_for_sync
 from connectors.sync import SyncAlreadyRunning, SyncEngine, SyncReport
 from graph.server.secrets import server_secret
 from graph.settings import get_settings
-from ledger import connections
+from ledger import connections, consents
 from ledger.db import create_engine, session_factory
+from ledger.sync_store import Trigger
+from ledger.types import utcnow
 
 console = Console()
 log = logging.getLogger("alif_graph.sync")
@@ -93,11 +96,21 @@ def _progress() -> Iterator[_RichProgress | _LogProgress]:
 REFUSED = "REAUTH_REQUIRED"
 
 
-def relink_hint(connection_id: int) -> str:
-    return (
-        f"connection {connection_id} skipped: the bank refused its login; re-link it "
-        "(`alif-graph connect ...` again, or the customer's consent page), then sync"
-    )
+RELINK = (
+    "the bank refused its login; re-link it "
+    "(`alif-graph connect ...` again, or the customer's consent page), then sync"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A connection this run did not sync, and why (one line, naming no person)."""
+
+    connection_id: int
+    reason: str
+
+    def line(self) -> str:
+        return f"connection {self.connection_id} skipped: {self.reason}"
 
 
 async def sync_connections(
@@ -107,13 +120,19 @@ async def sync_connections(
     database_url: str,
     secret: str,
     transport: httpx.AsyncBaseTransport | None = None,
-    skipped: list[int] | None = None,
+    skipped: list[Skipped] | None = None,
+    linking: bool = False,
 ) -> list[SyncReport]:
-    """Sync the given connections (None: all but those the bank refused, which are added
-    to `skipped`), one after another."""
+    """Sync the given connections (None: all), one after another, as unattended runs.
+
+    Each is first asked of the consent limits (`ledger.consents.admit_sync`); a refused
+    one, or one whose login the bank refused (with --all), is added to `skipped` instead.
+    `linking`: the read that completes linking a bank in the customer's presence (the
+    demo's), recorded as such and asked of no limit."""
     engine = create_engine(database_url)
     sessions = session_factory(engine)
     reports = []
+    refused: list[Skipped] = []
     try:
         if connection_ids:
             ids = list(connection_ids)
@@ -121,12 +140,20 @@ async def sync_connections(
             async with sessions() as s:
                 statuses = await connections.connection_statuses(s)
             ids = [i for i, status in statuses if status != REFUSED]
-            if skipped is not None:
-                skipped.extend(i for i, status in statuses if status == REFUSED)
+            refused += [Skipped(i, RELINK) for i, status in statuses if status == REFUSED]
         tune_for_sync()
+        trigger = Trigger.LINK if linking else Trigger.UNATTENDED
         with _progress() as progress:
             engine_ = SyncEngine(sessions, progress=progress)
             for connection_id in ids:
+                if not linking:
+                    async with sessions.begin() as s:
+                        decision = await consents.admit_sync(
+                            s, connection_id, trigger=trigger, now=utcnow()
+                        )
+                    if not decision.allowed:
+                        refused.append(Skipped(connection_id, decision.reason))
+                        continue
                 async with sessions() as s:
                     provider, base_url, bank_id, blob = await connections.connection_target(
                         s, connection_id
@@ -139,11 +166,15 @@ async def sync_connections(
                     transport=transport,
                 )
                 try:
-                    reports.append(await engine_.sync(connection_id, connector, full=full))
+                    reports.append(
+                        await engine_.sync(connection_id, connector, full=full, trigger=trigger)
+                    )
                 finally:
                     await connector.aclose()
     finally:
         await engine.dispose()
+        if skipped is not None:
+            skipped.extend(refused)
     return reports
 
 
@@ -187,11 +218,12 @@ def register(app: typer.Typer) -> None:
         all_: bool = typer.Option(False, "--all", help="Sync every connection."),
         full: bool = typer.Option(False, "--full", help="Re-read all history."),
     ) -> None:
-        """Pull accounts, balances, cards, transfers and transactions into the ledger."""
+        """Pull accounts, balances, cards, transfers and transactions into the ledger, as
+        unattended runs: a connection the consent limits refuse is skipped with the reason."""
         if not connection and not all_:
             raise typer.BadParameter("give --connection ID or --all")
         settings = get_settings()
-        skipped: list[int] = []
+        skipped: list[Skipped] = []
         try:
             reports = asyncio.run(
                 sync_connections(
@@ -213,8 +245,8 @@ def register(app: typer.Typer) -> None:
             # database's error detail does), so only the kind of failure is shown.
             console.print(f"[red]error:[/red] the sync stopped: {type(exc).__name__}")
             raise typer.Exit(1) from None
-        for connection_id in skipped:
-            console.print(f"[yellow]{relink_hint(connection_id)}[/yellow]")
+        for skip in skipped:
+            console.print(skip.line(), style="yellow", markup=False)
         failed = False
         for report in reports:
             s = report.stats

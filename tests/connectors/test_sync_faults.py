@@ -18,7 +18,7 @@ from connectors.credentials import Credentials
 from connectors.errors import UpstreamForbidden
 from connectors.sandbox.models import Party
 from connectors.sync import SyncEngine
-from graph.cli.sync import sync_connections
+from graph.cli.sync import RELINK, Skipped, sync_connections
 from ledger.models import (
     Account,
     AccountReconciliation,
@@ -357,7 +357,7 @@ async def test_a_refused_login_is_never_retried(
     assert status == "REAUTH_REQUIRED"
 
     # `sync --all` leaves it alone (the CLI prints how to re-link it).
-    skipped: list[int] = []
+    skipped: list[Skipped] = []
     reports = await sync_connections(
         None,
         full=False,
@@ -366,7 +366,7 @@ async def test_a_refused_login_is_never_retried(
         transport=httpx.ASGITransport(app=bank.app),
         skipped=skipped,
     )
-    assert reports == [] and skipped == [connection_id]
+    assert reports == [] and skipped == [Skipped(connection_id, RELINK)]
     assert bank.truth.login_attempts == 1
 
 

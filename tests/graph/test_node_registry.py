@@ -40,6 +40,7 @@ def test_every_node_type_of_the_schema_is_registered_and_nothing_else():
 def test_a_registered_type_keeps_its_scope():
     assert {name: t.scope for name, t in NODE_TYPES.items()} == {
         "Account": "accounts:read",
+        "BankConnection": "accounts:read",
         "Card": "cards:read",
         "Consent": None,
         "Customer": None,
@@ -54,6 +55,7 @@ async def test_every_registered_type_round_trips_through_node(api: Api, ledger: 
     token = await api.token()
     pks = {
         "Account": ledger.wallet.id,
+        "BankConnection": ledger.wallet.connection_id,
         "Card": ledger.card_ids[0],
         "Consent": consent_of(token),
         "Customer": ledger.user_a,

@@ -27,6 +27,7 @@ from connectors.factory import institution_of, open_connector, open_consent_brok
 from connectors.sync import SyncEngine, SyncReport
 from graph.settings import Settings
 from ledger import connections
+from ledger.sync_store import Trigger
 
 log = logging.getLogger("graph.auth.bank")
 
@@ -126,6 +127,9 @@ class BankLinker:
             transport=self._transport,
         )
         try:
-            return await SyncEngine(self._sessions).sync(connection_id, connector)
+            # The customer is linking the bank right now: not an unattended access.
+            return await SyncEngine(self._sessions).sync(
+                connection_id, connector, trigger=Trigger.LINK
+            )
         finally:
             await connector.aclose()

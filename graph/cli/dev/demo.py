@@ -97,6 +97,7 @@ async def run_demo(settings: Settings, *, serve_api: bool = True) -> None:
             full=False,
             database_url=settings.database_url,
             secret=server_secret(settings),
+            linking=True,  # the demo links the bank now, before the customer's consent
         )
         stats = report.stats
         console.print(
