@@ -39,6 +39,7 @@ class ConsentGrant:
     created_at: datetime
     expires_at: datetime
     client_id: str | None = None  # the app's public client id; None for a development consent
+    client_pk: int | None = None  # the app's row id, as consents record it
 
     @property
     def consented_accounts(self) -> tuple[int, ...] | None:
@@ -132,6 +133,7 @@ async def authenticate(
             created_at=consent.created_at,
             expires_at=consent.expires_at,
             client_id=found.public_client_id,
+            client_pk=consent.client_id,
         ),
     )
 

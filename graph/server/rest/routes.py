@@ -197,6 +197,7 @@ async def account_statement(call: Call) -> Response:
     check_period(date_from, date_to)
     found = await rows.accounts_by_id(call.session, [account_pk], await _readable(call))
     if not found:
+        call.trail.refuse(to_global_id("Account", account_pk))
         raise NotFound("No account with this ID.")
     # The statement is this account's data: its id is what the answer discloses.
     call.trail.ids.append(to_global_id("Account", account_pk))
