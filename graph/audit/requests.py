@@ -42,7 +42,7 @@ async def write_audit(
         user_id=party.user_id,
         consent_id=party.consent_id,
         scopes=sorted(trail.scopes),
-        object_ids=trail.ids,
+        object_ids=trail.object_ids,
         ip=client_ip(request),
     )
     try:

@@ -1,6 +1,13 @@
 """What one API request did, gathered while it runs: the scopes it asked about, its
-operation, the global ids it returned, the error codes it answered with, and its rate-limit
-decision. The response headers and the request's audit row are made from it."""
+operation, the global ids it returned, the ids it asked for and may not read, the error codes
+it answered with, and its rate-limit decision. The response headers and the request's audit
+row are made from it.
+
+An id the request may not read (another customer's object, one outside the consent, or none
+at all) answers exactly like a missing one, so the client learns nothing; the audit row
+records the attempt: outcome `denied`, with the id asked for. Telling "another customer's"
+from "never issued" would take a lookup the answer must not depend on, so both are recorded
+alike: either way the request named an object it could not read."""
 
 from __future__ import annotations
 
@@ -27,14 +34,24 @@ class Trail:
     operation: str = ANONYMOUS
     scopes: set[str] = field(default_factory=set)
     ids: list[str] = field(default_factory=list)
+    refused_ids: list[str] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)
     rate_limit: Decision | None = None
 
+    def refuse(self, global_id: str) -> None:
+        """Records an id the request asked for and may not read (it answered as missing)."""
+        self.refused_ids.append(global_id)
+
     @property
     def outcome(self) -> str:
-        if any(code in _DENIALS for code in self.codes):
+        if self.refused_ids or any(code in _DENIALS for code in self.codes):
             return DENIED
         return ERROR if self.codes else OK
+
+    @property
+    def object_ids(self) -> list[str]:
+        """The ids of the audit row: those returned, then those refused, each once."""
+        return list(dict.fromkeys([*self.ids, *self.refused_ids]))
 
 
 class RecordTrail(SchemaExtension):

@@ -3,7 +3,9 @@
 Checked on every request: the token's signature and expiry, then the consent itself
 (usable by the ledger's one rule, `ConsentState.usable`; the token's customer's; in
 production also an app's, not a development consent). Any failure is the same
-UNAUTHENTICATED to the client; the precise reason goes to the log only.
+UNAUTHENTICATED to the client; the precise reason goes to the log only. A request that
+presented a token is told the token is invalid (RFC 6750 `invalid_token`); one that
+presented none is only asked for one.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.auth.oauth.tokens import InvalidToken, verify_access_token
-from graph.core.errors import Unauthenticated
+from graph.auth.oauth import tokens
+from graph.core.errors import InvalidToken, Unauthenticated
 from ledger import consents
 from ledger.consents import PresentedConsent
 
@@ -24,6 +26,7 @@ log = logging.getLogger("graph.auth")
 DEVELOPMENT_CLIENT = "development"
 _MAX_TOKEN_LENGTH = 4096
 _REFUSED = "The access token is invalid or expired."
+_REQUIRED = "An access token is required: Authorization: Bearer <token>."
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,7 @@ class ConsentGrant:
     created_at: datetime
     expires_at: datetime
     client_id: str | None = None  # the app's public client id; None for a development consent
+    client_pk: int | None = None  # the app's row id, as consents record it
 
     @property
     def consented_accounts(self) -> tuple[int, ...] | None:
@@ -67,7 +71,7 @@ class Party:
     client_id: str | None = None
 
 
-class ConsentRefused(Unauthenticated):
+class ConsentRefused(InvalidToken):
     """A correctly signed token whose consent may not be used. The token's signature vouches
     for the customer and consent it names, so the audit can record them; the client still
     sees only the generic refusal."""
@@ -80,11 +84,13 @@ class ConsentRefused(Unauthenticated):
 def bearer_token(authorization: str | None) -> str:
     """The token of an `Authorization: Bearer <token>` header, the only place one is read."""
     if not authorization:
-        raise Unauthenticated("An access token is required: Authorization: Bearer <token>.")
+        raise Unauthenticated(_REQUIRED)
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > _MAX_TOKEN_LENGTH:
-        raise Unauthenticated("An access token is required: Authorization: Bearer <token>.")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated(_REQUIRED)
+    if len(token) > _MAX_TOKEN_LENGTH:
+        raise InvalidToken(_REFUSED)
     return token
 
 
@@ -98,10 +104,10 @@ async def authenticate(
 ) -> Principal:
     token = bearer_token(authorization)
     try:
-        claims = verify_access_token(secret, token)
-    except InvalidToken as exc:
+        claims = tokens.verify_access_token(secret, token, now=now)
+    except tokens.InvalidToken as exc:
         log.info("refused access token: %s", exc)
-        raise Unauthenticated(_REFUSED) from None
+        raise InvalidToken(_REFUSED) from None
     found = await consents.presented(session, claims.consent_id, grant_id=claims.grant_id)
     problem = (
         _consent_problem(found, claims.user_id, now)
@@ -127,6 +133,7 @@ async def authenticate(
             created_at=consent.created_at,
             expires_at=consent.expires_at,
             client_id=found.public_client_id,
+            client_pk=consent.client_id,
         ),
     )
 

@@ -40,7 +40,18 @@ class PublicError(Exception):
 
 
 class Unauthenticated(PublicError):
+    """No usable credentials. `challenge` is the 401's WWW-Authenticate header (RFC 6750
+    3): without an error code when the request carried no bearer token at all."""
+
     code = ErrorCode.UNAUTHENTICATED
+    challenge = "Bearer"
+
+
+class InvalidToken(Unauthenticated):
+    """A bearer token was presented and refused: malformed, forged, expired, or naming a
+    consent that may not be used (RFC 6750 3.1 invalid_token)."""
+
+    challenge = 'Bearer error="invalid_token"'
 
 
 class Forbidden(PublicError):

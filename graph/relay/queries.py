@@ -2,7 +2,8 @@
 
 An object of another customer, or of an account outside the consent, answers exactly like
 an id that does not exist: null, no error. A type outside the token's scopes answers with
-FORBIDDEN before anything is read.
+FORBIDDEN before anything is read. Either way the request's audit row is `denied` and
+holds the id asked for (graph/audit/trail.py).
 """
 
 from __future__ import annotations
@@ -13,16 +14,23 @@ import strawberry
 
 from graph.context import Info
 from graph.core.errors import BadUserInput, Forbidden
-from graph.relay.ids import from_global_id
+from graph.relay.ids import from_global_id, to_global_id
 from graph.relay.node import NODE_TYPES, Node
 
 
 async def load_node(info: Info, type_name: str, pk: int) -> Node | None:
+    """The object, or None; an id it cannot answer with is on the request's audit row."""
     node_type = NODE_TYPES[type_name]  # from_global_id let only registered names through
     scope = node_type.scope
+    # The id in its one canonical spelling: what the client sent is its own text.
+    global_id = to_global_id(type_name, pk)
     if scope is not None and not info.context.may(scope):
+        info.context.trail.refuse(global_id)
         raise Forbidden(f"This needs the consent scope {scope}.", scope=scope)
-    return await node_type.cls.resolve_node(info, pk)
+    found = await node_type.cls.resolve_node(info, pk)
+    if found is None:
+        info.context.trail.refuse(global_id)
+    return found
 
 
 @strawberry.type

@@ -24,7 +24,7 @@ from strawberry.schema import BaseSchema
 from graph.audit.trail import Trail
 from graph.auth.principal import Principal
 from graph.context import Context
-from graph.core.errors import INTERNAL_MESSAGE, ErrorCode, PublicError
+from graph.core.errors import INTERNAL_MESSAGE, ErrorCode, PublicError, Unauthenticated
 from graph.server.pipeline import handle
 from graph.server.services import Services, request_id
 
@@ -32,8 +32,8 @@ from graph.server.services import Services, request_id
 def public_error(error: PublicError, rid: str) -> Response:
     """A request refused before GraphQL ran: only authentication can do that."""
     body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
-    if error.code == ErrorCode.UNAUTHENTICATED:
-        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(error, Unauthenticated):
+        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": error.challenge})
     return JSONResponse(body, status_code=400)
 
 

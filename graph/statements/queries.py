@@ -13,7 +13,7 @@ from graph.context import Info
 from graph.core.errors import BadUserInput, NotFound
 from graph.core.inputs import check_period
 from graph.core.permissions import scoped
-from graph.relay.ids import pk_of
+from graph.relay.ids import pk_of, to_global_id
 from graph.statements.types import Statement
 from ledger.queries import history_views, statements
 from ledger.types import utcnow
@@ -38,7 +38,8 @@ async def statement_of(
         raise BadUserInput("`asOf` must not be in the future.")
     account = await info.context.loaders.get(AccountByIdLoader).load(account_pk)
     if account is None:
-        # Missing and not consented look the same.
+        # Missing and not consented look the same, and are audited as denied.
+        info.context.trail.refuse(to_global_id("Account", account_pk))
         raise NotFound("No account with this ID.")
     async with info.context.db.session() as session:
         figures = await statements.statement_figures(

@@ -1,7 +1,9 @@
 """The root `consentRevoke` mutation: the customer ends a consent through a token.
 
-Expected failures are data (a `ConsentRevokeError`), not GraphQL errors. A consent of
-another customer answers exactly like one that does not exist.
+Expected failures are data (a `ConsentRevokeError`), not GraphQL errors. An app may end
+only the consents it holds itself: a consent of another customer, or the same customer's
+consent to another app, answers exactly like one that does not exist, whatever its status
+(the customer ends any of theirs on the consents page, graph/auth/consent/manage.py).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.auth.principal import DEVELOPMENT_CLIENT
+from graph.auth.principal import DEVELOPMENT_CLIENT, Principal
 from graph.context import Info
-from graph.relay.ids import pk_of
+from graph.relay.ids import pk_of, to_global_id
 from graph.viewer.types import Consent
 from ledger import audit, consents
 from ledger.models import Client, table
@@ -61,8 +63,9 @@ def _ended(status: str) -> ConsentRevokeError:
 @strawberry.type
 class ConsentMutations:
     @strawberry.mutation(
-        description="Revokes one of the customer's consents: the token's own unless `id` "
-        "names another. Every access and refresh token of it stops working on its next use."
+        description="Revokes one of the consents this app holds from the customer: the "
+        "token's own unless `id` names another. Every access and refresh token of it stops "
+        "working on its next use."
     )
     async def consent_revoke(
         self, info: Info, id: strawberry.ID | None = None
@@ -73,7 +76,8 @@ class ConsentMutations:
         now = utcnow()
         async with context.db.session() as session:
             state = await consents.load(session, pk)
-            if state is None or state.user_id != principal.user_id:
+            if state is None or not _held_by(state, principal):
+                context.trail.refuse(to_global_id("Consent", pk))
                 return _not_found()
             if not state.usable(now):
                 return _ended(state.effective_status(now))
@@ -85,6 +89,12 @@ class ConsentMutations:
             name = await _record_revocation(session, revoked, context.request_id, now)
             await session.commit()
         return ConsentRevokeSuccess(consent=Consent.of_record(revoked, name, now))
+
+
+def _held_by(state: consents.ConsentState, principal: Principal) -> bool:
+    """Whether the consent is the token's customer's, given to the token's app (a
+    development token holds the customer's development consents)."""
+    return state.user_id == principal.user_id and state.client_id == principal.consent.client_pk
 
 
 async def _record_revocation(

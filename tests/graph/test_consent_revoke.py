@@ -133,3 +133,50 @@ async def test_the_revocation_is_on_the_consents_own_audit_record(api: Api, ledg
     rows = [r for r in await api.audit_rows() if r.consent_id == consent_of(other)]
     assert [(r.operation, r.outcome) for r in rows] == [("auth.consent.revoke", "ok")]
     assert rows[0].request_id == response.headers["x-request-id"]
+
+
+async def test_an_app_cannot_see_or_end_another_apps_consent_by_any_id(
+    api: Api, ledger: LedgerData, sessions
+):
+    budget, _ = await api.register_app("Budget App")
+    rival, _ = await api.register_app("Rival App")
+    token = await api.token(client=budget)
+    theirs = await api.token(client=rival)
+    ended = await api.token(client=rival)
+    await revoke(api, ended)
+    node = "query N($id: ID!) { node(id: $id) { id } }"
+
+    answers = [
+        await api.post(REVOKE, {"id": to_global_id("Consent", consent)}, token=token)
+        for consent in (consent_of(theirs), consent_of(ended), 987654)
+    ]
+    looked_up = await api.query(
+        node, {"id": to_global_id("Consent", consent_of(theirs))}, token=token
+    )
+
+    assert len({(a.status_code, a.text) for a in answers}) == 1
+    assert answers[0].json()["data"]["consentRevoke"]["code"] == "NOT_FOUND"
+    assert looked_up["data"] == {"node": None}
+    assert (await api.post(VIEWER, token=theirs)).status_code == 200
+    rows = [r for r in await api.audit_rows() if r.operation == "Revoke"]
+    assert [(r.outcome, r.object_ids) for r in rows[-3:]] == [
+        ("denied", to_global_id("Consent", c))
+        for c in (consent_of(theirs), consent_of(ended), 987654)
+    ]
+
+
+async def test_an_app_ends_its_own_other_consent_but_a_development_token_no_apps(
+    api: Api, ledger: LedgerData
+):
+    budget, _ = await api.register_app()
+    first = await api.token(client=budget)
+    second = await api.token(client=budget)
+    development = await api.token()
+
+    by_development = await revoke(api, development, to_global_id("Consent", consent_of(first)))
+    by_app = await revoke(api, second, to_global_id("Consent", consent_of(first)))
+
+    assert by_development["code"] == "NOT_FOUND"
+    assert by_app["__typename"] == "ConsentRevokeSuccess"
+    assert by_app["consent"]["client"] == "Budget App"
+    assert (await api.post(VIEWER, token=first)).status_code == 401

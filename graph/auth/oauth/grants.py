@@ -126,7 +126,7 @@ async def revoke_token(
     grant_id = presented.grant_id if presented is not None else None
     if grant_id is None:
         try:
-            grant_id = verify_access_token(secret, token).grant_id
+            grant_id = verify_access_token(secret, token, now=now).grant_id
         except InvalidToken:
             return None
     if grant_id is None:

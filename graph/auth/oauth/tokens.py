@@ -4,12 +4,17 @@ The algorithm is pinned on both sides: a token claiming `none` or any other algo
 refused, whatever its signature. A token only names a consent (and, when issued by the
 OAuth token endpoint, its grant `gid`); what it may read is looked up in the consent on every
 request, so a revocation of either takes effect immediately.
+
+Expiry and issue time are judged against the caller's clock, not the library's: an `iat`
+up to `MAX_CLOCK_SKEW` ahead is the issuer's clock running fast and is accepted (FAPI 2.0
+Security Profile 5.3.2.1); further ahead, the token is refused.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -17,6 +22,7 @@ ALGORITHM = "HS256"
 ISSUER = "alif-graph"
 AUDIENCE = "alif-graph-api"
 _REQUIRED = ["exp", "iat", "sub", "cid", "iss", "aud"]
+MAX_CLOCK_SKEW = timedelta(seconds=10)
 
 
 class InvalidToken(Exception):
@@ -55,7 +61,7 @@ def issue_access_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify_access_token(secret: str, token: str) -> AccessClaims:
+def verify_access_token(secret: str, token: str, *, now: datetime) -> AccessClaims:
     try:
         claims = jwt.decode(
             token,
@@ -63,8 +69,9 @@ def verify_access_token(secret: str, token: str) -> AccessClaims:
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
             issuer=ISSUER,
-            options={"require": _REQUIRED},
+            options={"require": _REQUIRED, "verify_exp": False, "verify_iat": False},
         )
+        _check_times(claims, now)
         user_id = int(claims["sub"])
         consent_id = claims["cid"]
         scope = claims.get("scope", "")
@@ -81,3 +88,13 @@ def verify_access_token(secret: str, token: str) -> AccessClaims:
         scopes=frozenset(scope.split()),
         grant_id=grant_id,
     )
+
+
+def _check_times(claims: dict[str, Any], now: datetime) -> None:
+    exp, iat = claims["exp"], claims["iat"]
+    if type(exp) is not int or type(iat) is not int:
+        raise InvalidToken("exp and iat must be whole seconds")
+    if exp <= now.timestamp():
+        raise InvalidToken("expired")
+    if iat > (now + MAX_CLOCK_SKEW).timestamp():
+        raise InvalidToken("issued in the future")

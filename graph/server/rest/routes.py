@@ -25,7 +25,14 @@ from starlette.responses import Response
 from graph.audit.trail import Trail
 from graph.auth.principal import Principal
 from graph.auth.scopes import STATEMENTS_READ, TRANSACTIONS_READ
-from graph.core.errors import BadUserInput, ErrorCode, Forbidden, NotFound, PublicError
+from graph.core.errors import (
+    BadUserInput,
+    ErrorCode,
+    Forbidden,
+    NotFound,
+    PublicError,
+    Unauthenticated,
+)
 from graph.core.inputs import check_period
 from graph.relay.ids import pk_of, to_global_id
 from graph.server.pipeline import handle
@@ -94,7 +101,7 @@ def endpoint(services: Services, handler: Handler) -> Callable[[Request], Awaita
 
 
 def _error_response(error: PublicError, rid: str) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if error.code == ErrorCode.UNAUTHENTICATED else {}
+    headers = {"WWW-Authenticate": error.challenge} if isinstance(error, Unauthenticated) else {}
     body = {"error": error.code.value, "message": error.message, "request_id": rid}
     if error.code == ErrorCode.RATE_LIMITED:
         body["retry_after"] = error.extensions["retryAfter"]
@@ -190,6 +197,7 @@ async def account_statement(call: Call) -> Response:
     check_period(date_from, date_to)
     found = await rows.accounts_by_id(call.session, [account_pk], await _readable(call))
     if not found:
+        call.trail.refuse(to_global_id("Account", account_pk))
         raise NotFound("No account with this ID.")
     # The statement is this account's data: its id is what the answer discloses.
     call.trail.ids.append(to_global_id("Account", account_pk))

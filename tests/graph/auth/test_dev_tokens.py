@@ -40,7 +40,7 @@ async def test_a_development_consent_goes_through_the_lifecycle(
         _conn, account = await connected_account(s)
         issued = await _issue(s, account_ids=[account])
     assert not issued.created_user
-    claims = verify_access_token(SECRET, issued.token)
+    claims = verify_access_token(SECRET, issued.token, now=NOW)
     assert (claims.user_id, claims.consent_id, claims.grant_id) == (
         issued.user_id,
         issued.consent_id,

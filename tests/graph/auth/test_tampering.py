@@ -10,6 +10,7 @@ import jwt
 import pytest
 
 from graph.auth.oauth.tokens import ALGORITHM, InvalidToken, verify_access_token
+from ledger.types import utcnow
 
 from ..helpers import SECRET
 from .conftest import Harness
@@ -54,7 +55,7 @@ async def test_alg_none_is_refused(
     unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
     assert (await graphql(harness.http, unsigned)).status_code == 401
     with pytest.raises(InvalidToken):
-        verify_access_token(SECRET, unsigned)
+        verify_access_token(SECRET, unsigned, now=utcnow())
 
 
 async def test_a_token_signed_with_another_key_is_refused(
@@ -87,4 +88,4 @@ def test_a_non_integer_grant_id_is_malformed() -> None:
         "exp": 4_000_000_000,
     }
     with pytest.raises(InvalidToken):
-        verify_access_token(SECRET, jwt.encode(claims, SECRET, algorithm=ALGORITHM))
+        verify_access_token(SECRET, jwt.encode(claims, SECRET, algorithm=ALGORITHM), now=utcnow())
