@@ -28,7 +28,7 @@ from ledger import audit, migrate
 from ledger.db import create_engine, session_factory
 from ledger.models import Account, AuditEvent, table
 from ledger.revisions import revisions_of, write_transactions
-from ledger.roles import RoleError
+from ledger.roles import Grants, RoleError
 
 from .factories import connected_account
 
@@ -96,9 +96,9 @@ async def invoke(*args: str):
     return await asyncio.to_thread(runner.invoke, cli, list(args))
 
 
-async def _migrate_and_grant(roles: Roles, revision: str = "head") -> None:
+async def _migrate_and_grant(roles: Roles, revision: str = "head") -> Grants:
     await asyncio.to_thread(migrate.upgrade, roles.owner_url, revision)
-    await asyncio.to_thread(migrate.grant_app_role, roles.owner_url, roles.app)
+    return await asyncio.to_thread(migrate.grant_app_role, roles.owner_url, roles.app)
 
 
 def _row(conn: int, account: int, amount: int) -> dict[str, object]:
@@ -144,7 +144,8 @@ async def _seed_history(engine: AsyncEngine) -> int:
 async def test_the_app_role_writes_the_ledger_but_cannot_erase_append_only_tables(
     roles: Roles,
 ) -> None:
-    await _migrate_and_grant(roles)
+    grants = await _migrate_and_grant(roles)
+    assert grants.append_only == APPEND_ONLY  # found by their triggers
     app = create_engine(roles.app_url)
     transaction_id = await _seed_history(app)
     sessions = session_factory(app)
