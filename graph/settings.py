@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -17,6 +18,10 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     # An embedded SQLite file: the first run needs nothing installed.
     database_url: str = "sqlite+aiosqlite:///./alif-graph.db"
+    # PostgreSQL: the owner role's URL, which `db upgrade` migrates with and then grants the
+    # application role (database_url's user) what it needs and no more (docs/database.md).
+    # Unset: migrations run with database_url.
+    database_owner_url: str | None = None
     redis_url: str | None = None
     # Key material for credentials at rest and token signing; required in production.
     secret_key: str | None = None
@@ -58,6 +63,20 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.env == "production"
 
+    @property
+    def migration_url(self) -> str:
+        """The URL migrations and grants run with: the owner's, else the application's."""
+        return self.database_owner_url or self.database_url
+
+    @property
+    def app_role(self) -> str | None:
+        """The role `db upgrade` grants to: database_url's user, when migrations run as
+        another (a separate owner URL on PostgreSQL)."""
+        if self.database_owner_url is None:
+            return None
+        app, owner = make_url(self.database_url), make_url(self.database_owner_url)
+        return app.username if app.username and app.username != owner.username else None
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -76,6 +95,22 @@ class Settings(BaseSettings):
             if origin != "*" and not (exact and web):
                 raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
         return origins
+
+    @model_validator(mode="after")
+    def _owner_of_the_same_database(self) -> Settings:
+        if self.database_owner_url is None:
+            return self
+        app, owner = make_url(self.database_url), make_url(self.database_owner_url)
+        if app.get_backend_name() != "postgresql" or owner.get_backend_name() != "postgresql":
+            raise ValueError("database_owner_url is for PostgreSQL (SQLite has no roles)")
+        place = ("host", "port", "database")
+        same = all(getattr(app, p) == getattr(owner, p) for p in place)
+        if not same or app.query.get("search_path") != owner.query.get("search_path"):
+            raise ValueError(
+                "database_owner_url must name the database (host, port, database, "
+                "search_path) database_url names"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_wildcard_in_production(self) -> Settings:

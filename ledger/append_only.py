@@ -17,12 +17,19 @@ def sqlite_triggers(name: str) -> list[str]:
     ]
 
 
+def postgres_trigger_name(name: str) -> str:
+    """The trigger (and its function) by which PostgreSQL knows `name` is append-only; the
+    application role's grants (`ledger.roles`) look for it."""
+    return f"{name}_append_only"
+
+
 def postgres_triggers(name: str) -> list[str]:
+    trigger = postgres_trigger_name(name)
     return [
-        f"CREATE OR REPLACE FUNCTION {name}_append_only() RETURNS trigger AS $$ "
+        f"CREATE OR REPLACE FUNCTION {trigger}() RETURNS trigger AS $$ "
         f"BEGIN RAISE EXCEPTION '{name} is append-only'; END $$ LANGUAGE plpgsql",
-        f"CREATE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE ON {name} "
-        f"FOR EACH ROW EXECUTE FUNCTION {name}_append_only()",
+        f"CREATE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {name} "
+        f"FOR EACH ROW EXECUTE FUNCTION {trigger}()",
     ]
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
+
+from ledger import roles
+from ledger.db import create_engine
 
 _ROOT = Path(__file__).resolve().parent
 
@@ -23,6 +27,21 @@ def alembic_config(url: str | None = None) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at `url` (runs its own event loop: call from sync code)."""
     command.upgrade(alembic_config(url), revision)
+
+
+def grant_app_role(url: str, role: str) -> roles.Grants:
+    """Apply the application role's grants (`ledger.roles`) over the database at `url`,
+    connected as its owner (runs its own event loop: call from sync code)."""
+    return asyncio.run(_grant_app_role(url, role))
+
+
+async def _grant_app_role(url: str, role: str) -> roles.Grants:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            return await connection.run_sync(roles.grant_app_role, role)
+    finally:
+        await engine.dispose()
 
 
 def revision(url: str, message: str) -> None:

@@ -8,12 +8,14 @@ from collections.abc import Callable
 import typer
 from alembic.util import CommandError
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from graph.cli import api as cli_api
 from graph.cli import auth as cli_auth
 from graph.cli import sync as cli_sync
 from graph.settings import get_settings
 from ledger import migrate
+from ledger.roles import RoleError
 
 # Never a traceback's local variables on a terminal: they hold tokens and customers' data.
 app = typer.Typer(
@@ -30,18 +32,51 @@ console = Console()
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target Alembic revision.")) -> None:
-    """Apply the ledger migrations to ALIF_GRAPH_DATABASE_URL."""
-    url = get_settings().database_url
+    """Apply the ledger migrations as the owner (ALIF_GRAPH_DATABASE_OWNER_URL, else
+    ALIF_GRAPH_DATABASE_URL); with an owner URL, then grant the application role."""
+    settings = get_settings()
+    url = settings.migration_url
     _migration_step(lambda: migrate.upgrade(url, revision))
     console.print(f"[green]database at {_redacted(url)} is at {revision}[/green]")
+    if settings.app_role is not None:
+        _grant(url, settings.app_role)
+
+
+@db_app.command("grant")
+def db_grant(
+    app_role: str | None = typer.Option(
+        None, help="The application's role (default: the user of ALIF_GRAPH_DATABASE_URL)."
+    ),
+) -> None:
+    """Grant the application role SELECT and INSERT only on the append-only tables and what
+    it needs elsewhere, as the owner (PostgreSQL; idempotent)."""
+    settings = get_settings()
+    role = app_role or make_url(settings.database_url).username
+    if not role:
+        console.print("[red]error:[/red] no application role: pass --app-role")
+        raise typer.Exit(1)
+    _grant(settings.migration_url, role)
 
 
 @db_app.command("revision")
 def db_revision(
     message: str = typer.Option(..., "--message", "-m", help="What the migration changes."),
 ) -> None:
-    """Generate a migration from the models against ALIF_GRAPH_DATABASE_URL (at head)."""
-    _migration_step(lambda: migrate.revision(get_settings().database_url, message))
+    """Generate a migration from the models against the owner's database URL (at head)."""
+    _migration_step(lambda: migrate.revision(get_settings().migration_url, message))
+
+
+def _grant(url: str, role: str) -> None:
+    try:
+        grants = migrate.grant_app_role(url, role)
+    except RoleError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]role {grants.role} in schema {grants.schema}: reads and writes "
+        f"{len(grants.writable)} tables, only reads and inserts "
+        f"{', '.join(grants.append_only)}[/green]"
+    )
 
 
 def _migration_step(step: Callable[[], None]) -> None:
@@ -79,8 +114,6 @@ def sandbox(ctx: typer.Context) -> None:
 
 
 def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
