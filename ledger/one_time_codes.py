@@ -209,10 +209,11 @@ async def locked_until(
     session: AsyncSession, customer_id: int, *, now: datetime
 ) -> datetime | None:
     """Until when the customer's phone is locked, or None. Call it first in an attempt's
-    transaction: on PostgreSQL it holds the customer's row until commit, so one customer's
-    attempts are judged (and counted) one at a time."""
+    transaction: on PostgreSQL it holds the customer's row until commit (FOR NO KEY UPDATE:
+    rows that merely reference the customer are not held up), so one customer's attempts
+    are judged (and counted) one at a time."""
     await session.execute(
-        select(CUSTOMERS.c.id).where(CUSTOMERS.c.id == customer_id).with_for_update()
+        select(CUSTOMERS.c.id).where(CUSTOMERS.c.id == customer_id).with_for_update(key_share=True)
     )
     until = await session.execute(
         select(func.max(FAILURES.c.locked_until)).where(
