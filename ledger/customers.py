@@ -77,3 +77,12 @@ async def set_first_pin(session: AsyncSession, user_id: int, hashed: str) -> boo
         .values(pin_hash=hashed)
     )
     return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def hold(session: AsyncSession, user_id: int) -> None:
+    """Hold the customer's row until the transaction ends, so their SCA attempts are judged
+    one at a time. A write, not SELECT ... FOR UPDATE: SQLite ignores the latter, and takes
+    its write lock (which serialises writers) only at a first write."""
+    await session.execute(
+        update(CUSTOMERS).where(CUSTOMERS.c.id == user_id).values(locale=CUSTOMERS.c.locale)
+    )

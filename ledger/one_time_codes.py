@@ -26,12 +26,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.models import Consent, ScaChallenge, ScaFailure, User, table
+from ledger import customers
+from ledger.models import Consent, ScaChallenge, ScaFailure, table
 
 CHALLENGES = table(ScaChallenge)
 FAILURES = table(ScaFailure)
 CONSENTS = table(Consent)
-CUSTOMERS = table(User)
 
 CODE_TTL = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
@@ -209,12 +209,9 @@ async def locked_until(
     session: AsyncSession, customer_id: int, *, now: datetime
 ) -> datetime | None:
     """Until when the customer's phone is locked, or None. Call it first in an attempt's
-    transaction: on PostgreSQL it holds the customer's row until commit (FOR NO KEY UPDATE:
-    rows that merely reference the customer are not held up), so one customer's attempts
-    are judged (and counted) one at a time."""
-    await session.execute(
-        select(CUSTOMERS.c.id).where(CUSTOMERS.c.id == customer_id).with_for_update(key_share=True)
-    )
+    transaction: it holds the customer's row until commit, so one customer's attempts are
+    judged (and counted) one at a time."""
+    await customers.hold(session, customer_id)
     until = await session.execute(
         select(func.max(FAILURES.c.locked_until)).where(
             FAILURES.c.customer_id == customer_id, FAILURES.c.locked_until > now

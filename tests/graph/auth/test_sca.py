@@ -3,6 +3,7 @@ repeated, the phone locked across resends with an alert, and the codes' own rule
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -431,3 +432,24 @@ async def test_the_production_sender_never_logs_or_keeps_the_code(
     assert (sender.last_code(PHONE_A) == "493817") is reveal
     assert "lockout alert" in caplog.text
     assert PHONE_A not in caplog.text  # masked either way
+
+
+async def test_concurrent_failures_of_one_phone_are_counted_one_at_a_time(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    user, _ = await _consent(sessions)
+    now = utcnow()
+
+    async def attempt() -> str:
+        async with sessions.begin() as session:
+            if await one_time_codes.locked_until(session, user, now=now) is not None:
+                return "refused"
+            locked = await one_time_codes.record_failure(
+                session, user, one_time_codes.PIN_FACTOR, now=now
+            )
+            return "locked" if locked else "counted"
+
+    outcomes = await asyncio.gather(*(attempt() for _ in range(8)))
+    assert sorted(outcomes) == ["counted"] * 4 + ["locked"] + ["refused"] * 3
+    async with sessions() as session:
+        assert len((await session.execute(select(ScaFailure))).all()) == 5
