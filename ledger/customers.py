@@ -2,13 +2,14 @@
 number is, and which accounts are theirs to consent to.
 
 A customer is created where one first appears (`ensure`): linking a bank, or the consent pages.
+Their PIN, the knowledge factor of SCA, is kept only as the hash the caller made of it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.models import Account, User, table
@@ -57,3 +58,31 @@ async def accounts_of(session: AsyncSession, user_id: int) -> list[CustomerAccou
         .order_by(ACCOUNTS.c.id)
     )
     return [CustomerAccount(int(r.id), r.name, r.number_masked, r.currency) for r in rows]
+
+
+async def pin_hash(session: AsyncSession, user_id: int) -> str | None:
+    """The hash of the customer's PIN; None while they have not chosen one."""
+    value: str | None = (
+        await session.execute(select(CUSTOMERS.c.pin_hash).where(CUSTOMERS.c.id == user_id))
+    ).scalar_one_or_none()
+    return value
+
+
+async def set_first_pin(session: AsyncSession, user_id: int, hashed: str) -> bool:
+    """Store the customer's first PIN hash; False when they already have one (another tab
+    chose it first): a PIN is never replaced by this path."""
+    done = await session.execute(
+        update(CUSTOMERS)
+        .where(CUSTOMERS.c.id == user_id, CUSTOMERS.c.pin_hash.is_(None))
+        .values(pin_hash=hashed)
+    )
+    return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def hold(session: AsyncSession, user_id: int) -> None:
+    """Hold the customer's row until the transaction ends, so their SCA attempts are judged
+    one at a time. A write, not SELECT ... FOR UPDATE: SQLite ignores the latter, and takes
+    its write lock (which serialises writers) only at a first write."""
+    await session.execute(
+        update(CUSTOMERS).where(CUSTOMERS.c.id == user_id).values(locale=CUSTOMERS.c.locale)
+    )

@@ -50,6 +50,9 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     phone: str = Field(max_length=16, unique=True)
     locale: str = Field(default="ru", max_length=2)
+    # The knowledge factor of SCA: an argon2 hash (never the PIN); NULL until the first
+    # approval sets it.
+    pin_hash: str | None = Field(default=None, max_length=200)
     created_at: datetime = _now_field()
 
 
@@ -122,6 +125,23 @@ class ScaChallenge(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ScaFailure(SQLModel, table=True):
+    """One failed SCA attempt (wrong code or wrong PIN) of a customer, i.e. of a phone.
+
+    Failures are counted per customer over a rolling window, whatever code they were made
+    against; the failure that reaches the limit carries `locked_until`.
+    """
+
+    __tablename__ = "sca_failure"
+    __table_args__ = (Index("ix_sca_failure_customer", "customer_id", "failed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    factor: str = Field(max_length=8)  # "code" or "pin": for the operator, never shown
+    failed_at: datetime = Field(sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AuthorizationGrant(SQLModel, table=True):

@@ -6,6 +6,10 @@ minutes and once; five wrong tries lock it; a new code replaces the old one and 
 asked for only after a cool-down. Every failure looks the same to the caller, so nobody
 learns whether the code was wrong, expired, used or locked.
 
+Failures also count against the customer (their phone) in `sca_failure`, whatever code or
+PIN they were made with: MAX_FAILURES within FAILURE_WINDOW lock the phone for LOCK_PERIOD,
+so asking for a new code does not give fresh tries (RTS Art. 4(3)(b)).
+
 `purpose` keeps codes for different pages apart: a code sent to manage consents can never
 authorise one, and the other way round.
 """
@@ -19,17 +23,28 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.models import ScaChallenge, table
+from ledger import customers
+from ledger.models import Consent, ScaChallenge, ScaFailure, table
 
 CHALLENGES = table(ScaChallenge)
+FAILURES = table(ScaFailure)
+CONSENTS = table(Consent)
 
 CODE_TTL = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 COOL_DOWN = timedelta(seconds=30)
 _CODE = re.compile(r"^[0-9]{6}$")
+
+# Per customer: 5 failures within an hour lock the phone for an hour (at most about 120
+# guesses a day, each needing a code texted to the phone).
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(hours=1)
+LOCK_PERIOD = timedelta(hours=1)
+CODE_FACTOR = "code"
+PIN_FACTOR = "pin"
 
 AUTHORISE = "authorise"
 MANAGE = "manage"
@@ -133,7 +148,7 @@ async def issue(
     return Issued(code=code)
 
 
-async def verify(
+async def try_code(
     session: AsyncSession,
     consent_id: int,
     code: str | None,
@@ -141,12 +156,13 @@ async def verify(
     purpose: str,
     secret: str,
     now: datetime,
-) -> bool:
-    """True once for the right code of the consent's open challenge; every call counts as
-    an attempt, whatever it carries (None: a malformed or repeated field)."""
+) -> int | None:
+    """Count one attempt on the consent's open code: its challenge id when `code` is right
+    (to `consume` once every other factor has passed too), else None. Every call counts,
+    whatever it carries (None: a malformed or repeated field)."""
     newest = await latest(session, consent_id)
     if newest is None or newest.status(now) != OPEN:
-        return False
+        return None
     # Count the attempt before comparing, atomically: concurrent guesses cannot get more
     # than MAX_ATTEMPTS comparisons between them.
     counted = await session.execute(
@@ -162,19 +178,111 @@ async def verify(
     )
     attempts = counted.scalar_one_or_none()
     if attempts is None:
-        return False
+        return None
     expected = newest.code_hash
     given = code_hash(secret, purpose=purpose, consent_id=consent_id, code=code or "")
     right = code is not None and bool(_CODE.match(code)) and hmac.compare_digest(given, expected)
     if right:
-        used = await session.execute(
-            update(CHALLENGES)
-            .where(CHALLENGES.c.id == newest.id, CHALLENGES.c.used_at.is_(None))
-            .values(used_at=now)
-        )
-        return bool(used.rowcount == 1)  # type: ignore[attr-defined]
+        return newest.id
     if attempts >= MAX_ATTEMPTS:
         await session.execute(
             update(CHALLENGES).where(CHALLENGES.c.id == newest.id).values(locked_at=now)
         )
+    return None
+
+
+async def consume(session: AsyncSession, challenge_id: int, *, now: datetime) -> bool:
+    """Use the code (once: of two racing requests only one succeeds)."""
+    used = await session.execute(
+        update(CHALLENGES)
+        .where(
+            CHALLENGES.c.id == challenge_id,
+            CHALLENGES.c.used_at.is_(None),
+            CHALLENGES.c.locked_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    return bool(used.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def locked_until(
+    session: AsyncSession, customer_id: int, *, now: datetime
+) -> datetime | None:
+    """Until when the customer's phone is locked, or None. Call it first in an attempt's
+    transaction: it holds the customer's row until commit, so one customer's attempts are
+    judged (and counted) one at a time."""
+    await customers.hold(session, customer_id)
+    until = await session.execute(
+        select(func.max(FAILURES.c.locked_until)).where(
+            FAILURES.c.customer_id == customer_id, FAILURES.c.locked_until > now
+        )
+    )
+    value: datetime | None = until.scalar_one_or_none()
+    return value
+
+
+async def record_failure(
+    session: AsyncSession, customer_id: int, factor: str, *, now: datetime
+) -> datetime | None:
+    """Count a failed attempt against the customer's phone; the end of the lock when this
+    failure is the one that locks it (the caller alerts the customer), else None."""
+    # Rows older than any window or lock they could take part in are of no more use.
+    await session.execute(
+        delete(FAILURES).where(
+            FAILURES.c.customer_id == customer_id,
+            FAILURES.c.failed_at < now - FAILURE_WINDOW - LOCK_PERIOD,
+        )
+    )
+    last_lock = (
+        await session.execute(
+            select(func.max(FAILURES.c.failed_at)).where(
+                FAILURES.c.customer_id == customer_id, FAILURES.c.locked_until.is_not(None)
+            )
+        )
+    ).scalar_one_or_none()
+    inserted = await session.execute(
+        FAILURES.insert()
+        .values(customer_id=customer_id, factor=factor, failed_at=now)
+        .returning(FAILURES.c.id)
+    )
+    failure_id = inserted.scalar_one()
+    # A lock's failures are spent: after it ends, the count starts again.
+    since = now - FAILURE_WINDOW if last_lock is None else max(now - FAILURE_WINDOW, last_lock)
+    recent = (
+        await session.execute(
+            select(func.count()).where(
+                FAILURES.c.customer_id == customer_id, FAILURES.c.failed_at > since
+            )
+        )
+    ).scalar_one()
+    if recent < MAX_FAILURES:
+        return None
+    until = now + LOCK_PERIOD
+    await session.execute(
+        update(FAILURES).where(FAILURES.c.id == failure_id).values(locked_until=until)
+    )
+    return until
+
+
+async def verify(
+    session: AsyncSession,
+    consent_id: int,
+    code: str | None,
+    *,
+    purpose: str,
+    secret: str,
+    now: datetime,
+) -> bool:
+    """True once for the right code of the consent's open challenge, unless the phone of
+    the consent's customer is locked; a wrong one counts against that phone. (The code as
+    the only factor: the consents page. Approving a consent adds the PIN: graph's sca.)"""
+    customer_id = (
+        await session.execute(select(CONSENTS.c.user_id).where(CONSENTS.c.id == consent_id))
+    ).scalar_one()
+    if await locked_until(session, customer_id, now=now) is not None:
+        return False
+    challenge = await try_code(session, consent_id, code, purpose=purpose, secret=secret, now=now)
+    if challenge is not None and await consume(session, challenge, now=now):
+        return True
+    await record_failure(session, customer_id, CODE_FACTOR, now=now)
     return False

@@ -24,6 +24,7 @@ def auth_routes(services: Services, config: AuthConfig | None = None) -> list[Ba
         Route("/auth/flow", flow.show, methods=["GET"]),
         Route("/auth/flow/phone", flow.phone, methods=post),
         Route("/auth/flow/code", flow.code, methods=post),
+        Route("/auth/flow/pin", flow.pin, methods=post),
         Route("/auth/flow/resend", flow.resend, methods=post),
         Route("/auth/flow/restart", flow.kit.restart, methods=post),
         Route("/auth/flow/decide", flow.decide, methods=post),

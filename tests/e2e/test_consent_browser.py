@@ -1,5 +1,6 @@
-"""The consent pages in a real browser: approve, reject, wrong code, lockout; then the
-token against GraphQL."""
+"""The consent pages in a real browser: the code and the PIN (chosen and repeated the first
+time), approve, reject, a wrong code or PIN, the phone's lockout; then the token against
+GraphQL."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import httpx
 from graph.auth.oauth import pkce
 
 from .conftest import PHONE, LiveApi
+
+PIN = "582039"
 
 
 class Customer:
@@ -42,10 +45,26 @@ class Customer:
         await self.page.click("button.primary")
         await self.page.wait_for_selector("#code")
 
-    async def enter_code(self, code: str | None) -> None:
+    async def enter_code(self, code: str | None, pin: str = PIN) -> None:
+        """The code from the text and the PIN, on one form."""
         await self.page.fill("#code", code or "")
+        await self.page.fill("#pin", pin)
         await self.page.click("button.primary")
         await self.page.wait_for_load_state()
+
+    async def repeat_pin(self, pin: str = PIN) -> None:
+        """The first approval: the PIN just chosen, once more."""
+        await self.page.wait_for_selector("form[action='/auth/flow/pin']")
+        await self.page.fill("#pin", pin)
+        await self.page.click("button.primary")
+        await self.page.wait_for_load_state()
+
+    async def sign_in(self) -> None:
+        await self.open()
+        await self.enter_phone()
+        await self.enter_code(self.sms())
+        if await self.page.locator("form[action='/auth/flow/pin']").count():
+            await self.repeat_pin()
 
     def sms(self) -> str:
         code = self.api.sender.last_code(PHONE)
@@ -89,7 +108,10 @@ async def test_approve_then_read_graphql_with_the_token(browser: Any, live_api: 
     assert "“Budget App” asks for access to your data." in await customer.page.inner_text("main")
     await customer.enter_phone()
     await customer.enter_code(customer.sms())
+    assert "Repeat your PIN" in await customer.page.inner_text("main")
+    await customer.repeat_pin()
     text = await customer.page.inner_text("main")
+    assert "Your PIN is set." in text
     assert "Allow access?" in text and "see your transactions" in text
     assert await customer.page.locator("input[name=accounts]").count() == 2
     await customer.page.uncheck("input[name=accounts] >> nth=1")
@@ -113,6 +135,7 @@ async def test_reject_sends_access_denied_back(browser: Any, live_api: LiveApi) 
     assert "Вход по номеру телефона" in await customer.page.inner_text("main")
     await customer.enter_phone()
     await customer.enter_code(customer.sms())
+    await customer.repeat_pin()
     back = await customer.back_in_app("reject")
     assert back == {
         "error": ["access_denied"],
@@ -126,22 +149,50 @@ async def test_a_wrong_code_then_the_right_one(browser: Any, live_api: LiveApi) 
     await customer.open()
     await customer.enter_phone()
     await customer.enter_code(_wrong(customer.sms()))
-    assert "Рамз дуруст нест" in await customer.page.inner_text(".error")
+    assert "Рамз ё PIN-рамз дуруст нест" in await customer.page.inner_text(".error")
     await customer.enter_code(customer.sms())
+    assert "PIN-рамзро такрор кунед" in await customer.page.inner_text("main")
+    await customer.repeat_pin()
     assert "Иҷозат медиҳед?" in await customer.page.inner_text("main")
 
 
-async def test_five_wrong_codes_lock_until_a_new_code(browser: Any, live_api: LiveApi) -> None:
+async def test_a_returning_customer_needs_the_pin_with_the_code(
+    browser: Any, live_api: LiveApi
+) -> None:
+    first = await _tab(browser, live_api)
+    await first.sign_in()
+    await first.back_in_app("approve")
+    live_api.clock.offset += timedelta(seconds=31)
+    customer = await _tab(browser, live_api)
+    await customer.open()
+    await customer.enter_phone()
+    await customer.enter_code(customer.sms(), pin="975310")  # the right code, a wrong PIN
+    assert "The code or the PIN is not valid" in await customer.page.inner_text(".error")
+    await customer.enter_code(customer.sms())
+    assert "Allow access?" in await customer.page.inner_text("main")  # no PIN to repeat
+    back = await customer.back_in_app("approve")
+    assert back["state"] == [customer.state]
+
+
+async def test_five_failures_lock_the_phone_across_new_codes(
+    browser: Any, live_api: LiveApi
+) -> None:
     customer = await _tab(browser, live_api)
     await customer.open()
     await customer.enter_phone()
     first = customer.sms()
     for _ in range(5):
         await customer.enter_code(_wrong(first))
-    await customer.enter_code(first)
-    assert "The code is not valid" in await customer.page.inner_text(".error")
+    assert "this number is locked until" in await customer.page.inner_text(".error")
+    assert len(live_api.sender.lockout_alerts(PHONE)) == 1
     live_api.clock.offset += timedelta(seconds=31)  # past the cool-down
     await customer.page.click("button[name=resend]")
     await customer.page.wait_for_selector(".notice")
+    await customer.enter_code(customer.sms())  # a fresh code does not unlock the phone
+    assert "this number is locked until" in await customer.page.inner_text(".error")
+    live_api.clock.offset += timedelta(hours=1)  # the lock is over
+    await customer.page.click("button[name=resend]")
+    await customer.page.wait_for_selector(".notice")
     await customer.enter_code(customer.sms())
+    await customer.repeat_pin()
     assert "Allow access?" in await customer.page.inner_text("main")

@@ -1,4 +1,5 @@
-"""The authorization pages: GET /auth/authorize, then phone -> code -> consent -> redirect.
+"""The authorization pages: GET /auth/authorize, then phone -> code and PIN -> consent ->
+redirect; a customer without a PIN chooses and repeats one between code and consent (sca.py).
 
 The app's request is checked before anything is shown: an unknown client or a redirect URI
 not registered exactly gets an error page and is never redirected to; other faults go back
@@ -20,7 +21,7 @@ from starlette.responses import Response
 
 from connectors.errors import UpstreamError
 from graph.auth import forms
-from graph.auth.consent import i18n, pages
+from graph.auth.consent import i18n, pages, sca
 from graph.auth.consent.flowkit import Flow, FlowKit, request_language
 from graph.auth.oauth import clients, pkce
 from graph.auth.runtime import Auth
@@ -141,6 +142,8 @@ class AuthorizeFlow:
             return await self._consent_page(flow, notice)
         if step == "bank_code":
             return self._bank_code_page(flow, notice)
+        if step in ("pin_choose", "pin_confirm"):
+            return self._pin_page(flow, notice)
         return self._phone_page(flow, notice)
 
     def _page(self, flow: Flow, template: str, **values: object) -> Response:
@@ -163,7 +166,25 @@ class AuthorizeFlow:
         )
 
     def _code_page(self, flow: Flow, notice: pages.Markup) -> Response:
-        return self._page(flow, "code.html", message=notice, **self.kit.code_form(flow))
+        return self._page(
+            flow, "code.html", message=notice, **self.kit.code_form(flow, with_pin=True)
+        )
+
+    def _pin_page(self, flow: Flow, notice: pages.Markup) -> Response:
+        lang = flow.lang
+        heading = (
+            "pin_choose_heading" if flow.state["step"] == "pin_choose" else "pin_confirm_heading"
+        )
+        return self._page(
+            flow,
+            "pin.html",
+            heading=i18n.text(lang, heading),
+            text=i18n.text(lang, "pin_choose_text"),
+            message=notice,
+            action=f"{FLOW_PAGE}/pin",
+            label=i18n.text(lang, "pin_label"),
+            button=i18n.text(lang, "confirm"),
+        )
 
     async def _consent_page(self, flow: Flow, notice: pages.Markup) -> Response:
         lang = flow.lang
@@ -262,23 +283,67 @@ class AuthorizeFlow:
         if isinstance(posted, Response):
             return posted
         flow, form = posted
-        consent_id = flow.state["consent_id"]
+        pin = forms.single(form, "pin")
+        if not sca.acceptable_pin(pin):  # can never be right: no attempt is counted
+            return await self.kit.fail(flow, "pin_format")
+        now = self.auth.clock()
         async with self.auth.sessions.begin() as session:
             # Exactly one `code` field: several (or none) count as one wrong attempt.
-            ok = await one_time_codes.verify(
+            verdict = await sca.judge(
                 session,
-                consent_id,
-                forms.single(form, "code"),
-                purpose=one_time_codes.AUTHORISE,
+                user_id=flow.state["user_id"],
+                consent_id=flow.state["consent_id"],
+                code=forms.single(form, "code"),
+                pin=pin,
                 secret=self.auth.secret,
-                now=self.auth.clock(),
+                now=now,
             )
-            if not ok:
+            if isinstance(verdict, sca.Refused):
                 await self._audit(session, request, flow, "auth.sca.verify", "denied")
-        if ok:
+        if isinstance(verdict, sca.Refused):
+            return await self._refused(flow, verdict)
+        if verdict.has_pin:
             flow.state["step"] = "consent"
         else:
-            flow.say("code_error", error=True)
+            # Only its hash waits in the flow store until the customer repeats it.
+            flow.state.update(step="pin_confirm", pin_pending=await sca.hash_pin(pin))
+        return await self.kit.next_page(flow)
+
+    async def _refused(self, flow: Flow, verdict: sca.Refused) -> Response:
+        until = verdict.locked_until
+        if until is None:
+            return await self.kit.fail(flow, "sca_error")
+        if verdict.alert:
+            await self.auth.sender.alert_locked(flow.state["phone"], until, lang=flow.lang)
+        return await self.kit.fail(
+            flow, "sca_locked", until=until.astimezone(DUSHANBE).strftime("%H:%M")
+        )
+
+    async def pin(self, request: Request) -> Response:
+        """The first PIN: chosen (on the code page or after a mismatch), then repeated."""
+        posted = await self.kit.step(request, "pin_choose", "pin_confirm")
+        if isinstance(posted, Response):
+            return posted
+        flow, form = posted
+        pin = forms.single(form, "pin")
+        if flow.state["step"] == "pin_choose":
+            if not sca.acceptable_pin(pin):
+                return await self.kit.fail(flow, "pin_format")
+            flow.state.update(step="pin_confirm", pin_pending=await sca.hash_pin(pin))
+            return await self.kit.next_page(flow)
+        pending = flow.state.pop("pin_pending")
+        if pin is None or not await sca.pin_matches(pending, pin):
+            flow.state["step"] = "pin_choose"
+            return await self.kit.fail(flow, "pin_mismatch")
+        async with self.auth.sessions.begin() as session:
+            saved = await customers.set_first_pin(session, flow.state["user_id"], pending)
+            await self._audit(
+                session, request, flow, "auth.sca.pin_set", "ok" if saved else "denied"
+            )
+        if not saved:  # another tab chose one first: this flow proved neither
+            return await self.kit.end(flow, self.kit.error(flow.lang, "expired"))
+        flow.state["step"] = "consent"
+        flow.say("pin_saved")
         return await self.kit.next_page(flow)
 
     async def resend(self, request: Request) -> Response:

@@ -100,13 +100,16 @@ class FlowKit:
             return self.error(lang, "expired", status=403)
         return flow, form
 
-    async def step(self, request: Request, step: str) -> tuple[Flow, forms.Params] | Response:
-        """A POST that belongs to the flow's current `step`, or the response to send instead."""
+    async def step(
+        self, request: Request, step: str, *also: str
+    ) -> tuple[Flow, forms.Params] | Response:
+        """A POST that belongs to the flow's current step (`step` or one of `also`), or the
+        response to send instead."""
         posted = await self.posted(request)
         if isinstance(posted, Response):
             return posted
         flow, _ = posted
-        if flow.state["step"] != step:
+        if flow.state["step"] not in (step, *also):
             return await self.next_page(flow)  # a stale tab: show where the flow is
         if await self.auth.limit([(self.auth.pages_by_ip, ip_key(request))]):
             return await self.fail(flow, "too_many")
@@ -161,10 +164,21 @@ class FlowKit:
             "button": i18n.text(lang, "phone_button"),
         }
 
-    def code_form(self, flow: Flow) -> dict[str, object]:
-        """The code page's fields: where the code, a resend and a restart are posted."""
+    def code_form(self, flow: Flow, *, with_pin: bool = False) -> dict[str, object]:
+        """The code page's fields: where the code (and the PIN, `with_pin`), a resend and a
+        restart are posted."""
         lang = flow.lang
+        pin_field = (
+            pages.render(
+                "pin_field.html",
+                label=i18n.text(lang, "pin_label"),
+                hint=i18n.text(lang, "pin_hint"),
+            )
+            if with_pin
+            else pages.Markup("")
+        )
         return {
+            "pin_field": pin_field,
             "heading": i18n.text(lang, "code_heading"),
             "sent_to": pages.msg(lang, "code_sent_to", phone=flow.state["phone"]),
             "action": f"{self.base}/code",

@@ -128,6 +128,69 @@ MESSAGES: dict[str, dict[str, str]] = {
         "uz": "Kod mos emas. Uni tekshiring yoki yangisini soʻrang.",
         "en": "The code is not valid. Check it or ask for a new one.",
     },
+    "sca_error": {
+        "ru": "Код или PIN-код не подходит. Проверьте их или запросите новый код.",
+        "tg": "Рамз ё PIN-рамз дуруст нест. Онҳоро санҷед ё рамзи нав дархост кунед.",
+        "uz": "Kod yoki PIN-kod mos emas. Ularni tekshiring yoki yangi kod soʻrang.",
+        "en": "The code or the PIN is not valid. Check them or ask for a new code.",
+    },
+    "sca_locked": {
+        "ru": "Слишком много неудачных попыток: номер заблокирован до $until (время Душанбе). "
+        "Мы отправили вам SMS.",
+        "tg": "Кӯшишҳои ноком аз ҳад зиёданд: рақам то $until (вақти Душанбе) баста шуд. "
+        "Мо ба шумо SMS фиристодем.",
+        "uz": "Muvaffaqiyatsiz urinishlar juda koʻp: raqam $until gacha (Dushanbe vaqti) "
+        "bloklandi. Sizga SMS yubordik.",
+        "en": "Too many failed attempts: this number is locked until $until (Dushanbe time). "
+        "We have sent you a text.",
+    },
+    "pin_label": {"ru": "PIN-код", "tg": "PIN-рамз", "uz": "PIN-kod", "en": "PIN"},
+    "pin_hint": {
+        "ru": "6 цифр, выбранных при первом разрешении. Впервые? Придумайте PIN-код сейчас: "
+        "на следующем шаге вы его повторите.",
+        "tg": "6 рақаме, ки ҳангоми иҷозати аввал интихоб кардед. Бори аввал? Ҳозир PIN-рамз "
+        "интихоб кунед: дар қадами навбатӣ онро такрор мекунед.",
+        "uz": "Birinchi ruxsatda tanlagan 6 xonali raqamingiz. Birinchi marta? Hozir PIN-kod "
+        "tanlang: keyingi qadamda uni takrorlaysiz.",
+        "en": "The 6 digits you chose at your first approval. First time? Choose a PIN now: "
+        "you will repeat it on the next page.",
+    },
+    "pin_format": {
+        "ru": "PIN-код: 6 цифр, не одинаковых и не подряд (не 111111 и не 123456).",
+        "tg": "PIN-рамз: 6 рақам, на якхела ва на пай дар пай (на 111111 ва на 123456).",
+        "uz": "PIN-kod: 6 ta raqam, bir xil yoki ketma-ket emas (111111 yoki 123456 emas).",
+        "en": "A PIN is 6 digits, not all the same and not a run (not 111111 or 123456).",
+    },
+    "pin_choose_heading": {
+        "ru": "Придумайте PIN-код",
+        "tg": "PIN-рамз интихоб кунед",
+        "uz": "PIN-kod tanlang",
+        "en": "Choose your PIN",
+    },
+    "pin_choose_text": {
+        "ru": "Он понадобится вместе с кодом из SMS каждый раз, когда вы разрешаете доступ.",
+        "tg": "Он ҳар дафъае, ки иҷозат медиҳед, ҳамроҳи рамзи SMS лозим мешавад.",
+        "uz": "U har safar ruxsat berganingizda SMS kodi bilan birga kerak boʻladi.",
+        "en": "You will need it, with the code we text you, every time you allow access.",
+    },
+    "pin_confirm_heading": {
+        "ru": "Повторите PIN-код",
+        "tg": "PIN-рамзро такрор кунед",
+        "uz": "PIN-kodni takrorlang",
+        "en": "Repeat your PIN",
+    },
+    "pin_mismatch": {
+        "ru": "PIN-коды не совпали. Придумайте PIN-код ещё раз.",
+        "tg": "PIN-рамзҳо мувофиқ наомаданд. PIN-рамзро аз нав интихоб кунед.",
+        "uz": "PIN-kodlar mos kelmadi. PIN-kodni qaytadan tanlang.",
+        "en": "The PINs did not match. Choose your PIN again.",
+    },
+    "pin_saved": {
+        "ru": "PIN-код сохранён.",
+        "tg": "PIN-рамз нигоҳ дошта шуд.",
+        "uz": "PIN-kod saqlandi.",
+        "en": "Your PIN is set.",
+    },
     "cool_down": {
         "ru": "Новый код можно запросить через $seconds с.",
         "tg": "Рамзи навро пас аз $seconds сония дархост кардан мумкин аст.",

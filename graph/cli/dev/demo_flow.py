@@ -16,6 +16,8 @@ from ledger.db import create_engine, session_factory
 
 # Never contacted: the walkthrough reads the code from the redirect itself.
 DEMO_REDIRECT_URI = "http://127.0.0.1:8765/callback"
+# The demo customer's PIN, chosen at their first approval (development data only).
+DEMO_PIN = "428571"
 
 
 async def demo_token(
@@ -43,6 +45,7 @@ async def demo_token(
             client_secret=new.secret,
             redirect_uri=DEMO_REDIRECT_URI,
             phone=phone,
+            pin=DEMO_PIN,
             scopes=ALL_SCOPES,
             code_for=code_for,
         )

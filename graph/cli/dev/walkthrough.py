@@ -76,10 +76,12 @@ async def obtain_token(
     client_secret: str,
     redirect_uri: str,
     phone: str,
+    pin: str,
     scopes: Sequence[str],
     code_for: Callable[[str], str | None],
 ) -> dict[str, Any]:
-    """Authorise every account of the customer for `scopes`; the token endpoint's answer."""
+    """Authorise every account of the customer for `scopes` with the code and `pin` (chosen
+    and repeated if the customer has none yet); the token endpoint's answer."""
     verifier, state = pkce.new_verifier(), secrets.token_urlsafe(16)
     walker = PageWalker(http)
     await walker.get(
@@ -95,7 +97,9 @@ async def obtain_token(
         },
     )
     await walker.post("/auth/flow/phone", {"phone": phone})
-    await walker.post("/auth/flow/code", {"code": code_for(phone) or ""})
+    await walker.post("/auth/flow/code", {"code": code_for(phone) or "", "pin": pin})
+    if 'action="/auth/flow/pin"' in walker.page:  # a first PIN: repeat it
+        await walker.post("/auth/flow/pin", {"pin": pin})
     decided = await walker.post(
         "/auth/flow/decide",
         {

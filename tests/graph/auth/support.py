@@ -21,6 +21,7 @@ from ledger.types import utcnow
 
 PHONE_A = "+992900000001"
 PHONE_B = "+992900000002"
+PIN = "246813"  # what the customers of these tests choose at their first approval
 REDIRECT_URI = "https://budget.example/callback"
 SCOPES = "accounts:read balances:read"
 VIEWER = "{ viewer { consent { status scopes accountIds } } }"
@@ -122,15 +123,27 @@ class Flow:
     async def phone(self, phone: str = PHONE_A) -> httpx.Response:
         return await self.walker.post("/auth/flow/phone", {"phone": phone})
 
-    async def code(self, code: str | None = None, phone: str = PHONE_A) -> httpx.Response:
+    async def code(
+        self, code: str | None = None, phone: str = PHONE_A, pin: str = PIN
+    ) -> httpx.Response:
+        """Post the code (the last one texted to `phone` unless given) and the PIN."""
         return await self.walker.post(
-            "/auth/flow/code", {"code": code or self.sender.last_code(phone) or ""}
+            "/auth/flow/code", {"code": code or self.sender.last_code(phone) or "", "pin": pin}
         )
 
+    def asks_to_repeat_pin(self) -> bool:
+        return 'action="/auth/flow/pin"' in self.walker.page
+
+    async def pin(self, pin: str = PIN) -> httpx.Response:
+        return await self.walker.post("/auth/flow/pin", {"pin": pin})
+
     async def signed_in(self, phone: str = PHONE_A) -> None:
+        """Through both factors to the consent page (choosing the PIN the first time)."""
         await self.start()
         await self.phone(phone)
         await self.code(phone=phone)
+        if self.asks_to_repeat_pin():
+            await self.pin()
 
     async def approve(self, accounts: list[str] | None = None) -> dict[str, str]:
         response = await self.walker.post(

@@ -65,7 +65,8 @@ async def test_the_audit_trail_records_the_consent_events(
     async with harness.sessions() as session:
         events = await audit.events(session, consent_id=1)
     assert [(e.operation, e.outcome) for e in events] == [
+        ("auth.sca.pin_set", "ok"),
         ("auth.consent.approve", "ok"),
         ("auth.token.authorization_code", "ok"),
     ]
-    assert events[0].client_id == registered.client_id and events[0].request_id
+    assert events[1].client_id == registered.client_id and events[1].request_id

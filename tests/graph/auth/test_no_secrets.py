@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ledger.models import AuditEvent, metadata
 
 from .conftest import Harness
-from .support import PHONE_A, Customers, Flow, Registered
+from .support import PHONE_A, PIN, Customers, Flow, Registered
 
 
 async def test_secrets_stay_out_of_the_database_and_the_logs(
@@ -30,6 +30,7 @@ async def test_secrets_stay_out_of_the_database_and_the_logs(
         "access token": tokens["access_token"],
         "refresh token": tokens["refresh_token"],
         "client secret": registered.secret,
+        "PIN": PIN,
     }
     async with harness.sessions() as session:
         dump = []

@@ -1,32 +1,40 @@
-"""One-time codes: wrong, lockout, expiry, single use, cool-down, batching abuse."""
+"""Strong customer authentication: the code and the PIN together, the first PIN chosen and
+repeated, the phone locked across resends with an alert, and the codes' own rules."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from graph.auth.consent import sca
+from graph.auth.consent.flows import MemoryFlowStore
 from graph.auth.consent.sms import DevelopmentSender
+from graph.auth.runtime import AuthConfig
+from graph.cli.dev.walkthrough import PageWalker
+from graph.server.app import create_app
+from graph.settings import Settings
 from ledger import consents, customers, one_time_codes
-from ledger.models import ScaChallenge
+from ledger.models import ScaChallenge, ScaFailure, User
 from ledger.types import utcnow
 
 from .conftest import Harness
-from .support import PHONE_A, Customers, Flow, Registered
+from .support import PHONE_A, PIN, Customers, Flow, Registered
 
 SECRET = "sca-test-secret"
-WRONG = "code is not valid"  # the one error message, whatever went wrong
+WRONG = "code or the PIN is not valid"  # the one message, whichever factor failed
+LOCKED = "this number is locked until"
+CONSENT_PAGE = "Allow access?"
+OTHER_PIN = "975310"
 
 
 def _wrong(code: str) -> str:
     return f"{(int(code) + 1) % 10**6:06d}"
-
-
-async def _signed_in(flow: Flow) -> bool:
-    return "Разрешить доступ?" in flow.walker.page
 
 
 async def _ready(harness: Harness, registered: Registered) -> tuple[Flow, str]:
@@ -40,14 +48,180 @@ async def _ready(harness: Harness, registered: Registered) -> tuple[Flow, str]:
     return flow, code
 
 
-async def test_a_wrong_code_is_refused_and_the_right_one_then_works(
+async def _with_pin(harness: Harness, registered: Registered) -> None:
+    """PHONE_A approves once (choosing PIN), so later approvals ask for it."""
+    await Flow(harness.http, registered, harness.sender).tokens()
+    harness.http.cookies.clear()
+    harness.clock.advance(seconds=31)
+
+
+async def _new_code(harness: Harness, flow: Flow) -> str:
+    harness.clock.advance(seconds=31)  # past the cool-down
+    await flow.walker.post("/auth/flow/resend")
+    assert "A new code has been sent" in flow.walker.page
+    code = harness.sender.last_code(PHONE_A)
+    assert code is not None
+    return code
+
+
+async def _stored_pin(harness: Harness) -> str | None:
+    async with harness.sessions() as session:
+        hashed: str | None = (
+            await session.execute(select(User.pin_hash).where(User.phone == PHONE_A))
+        ).scalar_one()
+    return hashed
+
+
+# -- two factors ---------------------------------------------------------------------------
+
+
+async def test_a_first_approval_chooses_a_pin_repeats_it_and_stores_only_its_hash(
     harness: Harness, registered: Registered, customers: Customers
 ) -> None:
     flow, code = await _ready(harness, registered)
-    await flow.code(_wrong(code))
-    assert WRONG in flow.walker.page
+    assert 'name="pin" type="password"' in flow.walker.page  # asked of every phone alike
     await flow.code(code)
-    assert "Allow access?" in flow.walker.page
+    assert "Repeat your PIN" in flow.walker.page and CONSENT_PAGE not in flow.walker.page
+    assert await _stored_pin(harness) is None  # not before it is repeated
+    await flow.pin(OTHER_PIN)
+    assert "The PINs did not match" in flow.walker.page and "Choose your PIN" in flow.walker.page
+    await flow.pin()
+    assert "Repeat your PIN" in flow.walker.page
+    await flow.pin()
+    assert "Your PIN is set." in flow.walker.page and CONSENT_PAGE in flow.walker.page
+    stored = await _stored_pin(harness)
+    assert stored is not None and stored.startswith("$argon2id$") and PIN not in stored
+    assert await sca.pin_matches(stored, PIN) and not await sca.pin_matches(stored, OTHER_PIN)
+
+
+async def test_a_later_approval_needs_the_code_and_the_pin_and_never_says_which_failed(
+    harness: Harness, registered: Registered, customers: Customers
+) -> None:
+    await _with_pin(harness, registered)
+    flow, code = await _ready(harness, registered)
+    await flow.code(code, pin=OTHER_PIN)  # right code, wrong PIN
+    wrong_pin_page = flow.walker.page
+    await flow.code(_wrong(code))  # wrong code, right PIN
+    assert WRONG in wrong_pin_page and WRONG in flow.walker.page
+    assert CONSENT_PAGE not in flow.walker.page
+    await flow.code(code)  # both right, and the code still open after a wrong PIN
+    assert CONSENT_PAGE in flow.walker.page and "Repeat your PIN" not in wrong_pin_page
+    assert await _stored_pin(harness) is not None
+
+
+async def test_the_consent_cannot_be_decided_before_both_factors(
+    harness: Harness, registered: Registered, customers: Customers
+) -> None:
+    flow, code = await _ready(harness, registered)
+    await flow.code(code)  # the code only: the new PIN is not repeated yet
+    response = await flow.walker.post("/auth/flow/decide", {"decision": "approve"})
+    assert "Repeat your PIN" in flow.walker.page and response.status_code == 200
+    async with harness.sessions() as session:
+        consent = await consents.load(session, 1)
+    assert consent is not None and consent.status == consents.AWAITING
+
+
+@pytest.mark.parametrize("pin", ["", "12345", "1234567", "abcdef", "111111", "123456", "654321"])
+async def test_an_impossible_pin_is_refused_without_counting_an_attempt(
+    harness: Harness, registered: Registered, customers: Customers, pin: str
+) -> None:
+    flow, code = await _ready(harness, registered)
+    await flow.code(code, pin=pin)
+    assert "A PIN is 6 digits" in flow.walker.page
+    async with harness.sessions() as session:
+        challenge = (await session.execute(select(ScaChallenge))).scalar_one()
+        failures = (await session.execute(select(ScaFailure))).all()
+    assert challenge.attempts == 0 and challenge.used_at is None and not failures
+
+
+def test_acceptable_pins() -> None:
+    assert sca.acceptable_pin(PIN) and sca.acceptable_pin("000001")
+    for pin in (
+        None,
+        "",
+        "12 456",
+        "0123456",
+        "999999",
+        "234567",
+        "876543",
+        "\uff11\uff12\uff13\uff14\uff15\uff16",
+    ):
+        assert not sca.acceptable_pin(pin)
+
+
+# -- the phone's lock ----------------------------------------------------------------------
+
+
+async def test_failures_across_resent_codes_lock_the_phone_and_alert_the_customer(
+    harness: Harness, registered: Registered, customers: Customers
+) -> None:
+    await _with_pin(harness, registered)
+    flow, code = await _ready(harness, registered)
+    # Five failures, wrong codes and wrong PINs, against three codes (SMS are limited).
+    for attempt in range(5):
+        if attempt in (2, 4):
+            code = await _new_code(harness, flow)
+        if attempt % 2:
+            await flow.code(code, pin=OTHER_PIN)
+        else:
+            await flow.code(_wrong(code))
+    assert LOCKED in flow.walker.page
+    alerts = harness.sender.lockout_alerts(PHONE_A)
+    assert len(alerts) == 1
+    assert abs(alerts[0] - (harness.clock() + one_time_codes.LOCK_PERIOD)) < timedelta(seconds=5)
+    await flow.code(code)  # the right code (unused, still open) and the right PIN
+    assert LOCKED in flow.walker.page and CONSENT_PAGE not in flow.walker.page
+    assert len(harness.sender.lockout_alerts(PHONE_A)) == 1  # one alert per lock
+    async with harness.sessions() as session:
+        factors = (await session.execute(select(ScaFailure.factor))).scalars().all()
+    assert sorted(factors) == ["code"] * 3 + ["pin"] * 2  # no failure counted while locked
+
+    harness.clock.advance(hours=1)  # the lock is over: fresh tries, a new code
+    await flow.code(code)
+    assert WRONG in flow.walker.page  # that code expired meanwhile
+    await flow.code(await _new_code(harness, flow))
+    assert CONSENT_PAGE in flow.walker.page
+
+
+async def test_the_lock_holds_for_a_new_flow_and_the_consents_page(
+    harness: Harness, registered: Registered, customers: Customers
+) -> None:
+    await _with_pin(harness, registered)  # a decided consent: the consents page sends codes
+    flow, code = await _ready(harness, registered)
+    for _ in range(5):
+        await flow.code(_wrong(code))
+    assert LOCKED in flow.walker.page
+    harness.http.cookies.clear()
+    again, code = await _ready(harness, registered)
+    await again.code(code)
+    assert LOCKED in again.walker.page
+    harness.http.cookies.clear()
+    walker = PageWalker(harness.http)
+    await walker.get("/auth/consents", {"lang": "en"})
+    await walker.post("/auth/consents/phone", {"phone": PHONE_A})
+    manage_code = harness.sender.last_code(PHONE_A)
+    assert manage_code is not None and manage_code != code  # the anchor consent's own code
+    await walker.post("/auth/consents/code", {"code": manage_code})
+    assert "code is not valid" in walker.page and "Your consents" not in walker.page
+
+
+async def test_failures_spread_beyond_the_window_do_not_lock(
+    harness: Harness, registered: Registered, customers: Customers
+) -> None:
+    flow, code = await _ready(harness, registered)
+    for _ in range(4):
+        await flow.code(_wrong(code))
+    harness.clock.advance(hours=1, seconds=1)
+    code = await _new_code(harness, flow)
+    for _ in range(4):
+        await flow.code(_wrong(code))
+        assert WRONG in flow.walker.page
+    await flow.code(code)
+    assert LOCKED not in flow.walker.page and "Repeat your PIN" in flow.walker.page
+    assert harness.sender.lockout_alerts(PHONE_A) == []
+
+
+# -- the codes' own rules ------------------------------------------------------------------
 
 
 async def test_five_wrong_codes_lock_it_even_for_the_right_code(
@@ -57,29 +231,25 @@ async def test_five_wrong_codes_lock_it_even_for_the_right_code(
     for _ in range(5):
         await flow.code(_wrong(code))
     await flow.code(code)
-    assert WRONG in flow.walker.page
+    assert LOCKED in flow.walker.page
     async with harness.sessions() as session:
         challenge = (await session.execute(select(ScaChallenge))).scalar_one()
     assert challenge.attempts == 5 and challenge.locked_at is not None
 
 
-async def test_a_new_code_after_the_cool_down_unlocks_and_replaces_the_old(
+async def test_a_new_code_after_the_cool_down_replaces_the_old(
     harness: Harness, registered: Registered, customers: Customers
 ) -> None:
     flow, first = await _ready(harness, registered)
     await flow.walker.post("/auth/flow/resend")
     assert "You can ask for a new code in" in flow.walker.page
     assert harness.sender.last_code(PHONE_A) == first
-    harness.clock.advance(seconds=31)
-    await flow.walker.post("/auth/flow/resend")
-    assert "A new code has been sent" in flow.walker.page
-    second = harness.sender.last_code(PHONE_A)
-    assert second is not None
+    second = await _new_code(harness, flow)
     if second != first:
         await flow.code(first)
         assert WRONG in flow.walker.page
     await flow.code(second)
-    assert "Allow access?" in flow.walker.page
+    assert "Repeat your PIN" in flow.walker.page
 
 
 async def test_an_expired_code_is_refused_with_the_same_message(
@@ -96,11 +266,11 @@ async def test_many_codes_in_one_post_count_as_an_attempt_and_are_never_checked(
 ) -> None:
     flow, code = await _ready(harness, registered)
     guesses = [f"{n:06d}" for n in range(20)] + [code]
-    for _ in range(5):
-        await flow.walker.post("/auth/flow/code", {"code": guesses})
+    for _ in range(4):
+        await flow.walker.post("/auth/flow/code", {"code": guesses, "pin": PIN})
         assert WRONG in flow.walker.page
-    await flow.code(code)  # locked by the five batched posts
-    assert WRONG in flow.walker.page
+    await flow.walker.post("/auth/flow/code", {"code": guesses, "pin": PIN})
+    assert LOCKED in flow.walker.page
 
 
 async def test_an_oversized_batch_of_codes_is_rejected_unread(
@@ -109,7 +279,8 @@ async def test_an_oversized_batch_of_codes_is_rejected_unread(
     flow, _ = await _ready(harness, registered)
     csrf = flow.walker.csrf()
     response = await harness.http.post(
-        "/auth/flow/code", data={"csrf": csrf, "code": [f"{n:06d}" for n in range(500)]}
+        "/auth/flow/code",
+        data={"csrf": csrf, "pin": PIN, "code": [f"{n:06d}" for n in range(500)]},
     )
     assert response.status_code == 400
     async with harness.sessions() as session:
@@ -122,18 +293,46 @@ async def test_a_json_body_of_codes_is_not_read(
 ) -> None:
     flow, code = await _ready(harness, registered)
     response = await harness.http.post(
-        "/auth/flow/code", json={"csrf": flow.walker.csrf(), "code": [code, _wrong(code)]}
+        "/auth/flow/code",
+        json={"csrf": flow.walker.csrf(), "pin": PIN, "code": [code, _wrong(code)]},
     )
     assert response.status_code == 400
     await flow.walker.get("/auth/flow")
-    assert "Allow access?" not in flow.walker.page
+    assert "Repeat your PIN" not in flow.walker.page
 
 
-async def _consent(sessions: async_sessionmaker[AsyncSession]) -> int:
+async def test_the_pin_never_reaches_the_flow_store(
+    settings: Settings,
+    engine: AsyncEngine,
+    registered: Registered,
+    customers: Customers,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    store, sender = MemoryFlowStore(), DevelopmentSender(reveal_codes=True)
+    app = create_app(settings, engine=engine, auth=AuthConfig(sender=sender, flows=store))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://api.test"
+    ) as http:
+        flow = Flow(http, registered, sender)
+        await flow.start()
+        await flow.phone()
+        await flow.code()
+        states = [await store.get(flow_id) for flow_id in list(store._flows)]
+        await flow.pin()
+    assert states and all(PIN not in str(state) for state in states)
+    assert any(str(s.get("pin_pending", "")).startswith("$argon2id$") for s in states if s)
+    assert PIN not in caplog.text
+
+
+# -- the ledger's count --------------------------------------------------------------------
+
+
+async def _consent(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
     now = utcnow()
     async with sessions.begin() as session:
         user = await customers.ensure(session, PHONE_A)
-        return await consents.create(
+        consent = await consents.create(
             session,
             user_id=user,
             client_id=None,
@@ -141,39 +340,72 @@ async def _consent(sessions: async_sessionmaker[AsyncSession]) -> int:
             expires_at=now + timedelta(minutes=15),
             now=now,
         )
+    return user, consent
 
 
-async def test_a_code_works_once_and_only_for_its_purpose(
+async def _fail(sessions: async_sessionmaker[AsyncSession], user: int, at: datetime) -> object:
+    async with sessions.begin() as session:
+        return await one_time_codes.record_failure(
+            session, user, one_time_codes.CODE_FACTOR, now=at
+        )
+
+
+async def test_the_fifth_failure_in_the_window_locks_and_a_lock_spends_its_failures(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    consent_id = await _consent(sessions)
+    user, _ = await _consent(sessions)
+    start = utcnow()
+    for n in range(4):
+        assert await _fail(sessions, user, start + timedelta(minutes=n)) is None
+    fifth = start + timedelta(minutes=4)
+    assert await _fail(sessions, user, fifth) == fifth + one_time_codes.LOCK_PERIOD
+    async with sessions.begin() as session:
+        during = await one_time_codes.locked_until(session, user, now=fifth + timedelta(minutes=59))
+        after = await one_time_codes.locked_until(session, user, now=fifth + timedelta(hours=1))
+    assert during == fifth + one_time_codes.LOCK_PERIOD and after is None
+    # After the lock, the failures that caused it no longer count: four more do not lock.
+    later = fifth + timedelta(hours=1, minutes=1)
+    for n in range(4):
+        assert await _fail(sessions, user, later + timedelta(seconds=n)) is None
+    assert await _fail(sessions, user, later + timedelta(seconds=5)) is not None
+
+
+async def test_a_code_works_once_only_for_its_purpose_and_not_while_locked(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    user, consent_id = await _consent(sessions)
     now = utcnow()
-    async with sessions.begin() as session:
-        issued = await one_time_codes.issue(
-            session, consent_id, purpose=one_time_codes.MANAGE, secret=SECRET, now=now
-        )
-    assert isinstance(issued, one_time_codes.Issued)
-    async with sessions.begin() as session:
-        assert not await one_time_codes.verify(
-            session,
-            consent_id,
-            issued.code,
-            purpose=one_time_codes.AUTHORISE,
-            secret=SECRET,
-            now=now,
-        )
-        assert await one_time_codes.verify(
-            session, consent_id, issued.code, purpose=one_time_codes.MANAGE, secret=SECRET, now=now
-        )
-        assert not await one_time_codes.verify(
-            session, consent_id, issued.code, purpose=one_time_codes.MANAGE, secret=SECRET, now=now
-        )
+
+    async def issue(at: datetime) -> str:
+        async with sessions.begin() as session:
+            issued = await one_time_codes.issue(
+                session, consent_id, purpose=one_time_codes.MANAGE, secret=SECRET, now=at
+            )
+        assert isinstance(issued, one_time_codes.Issued)
+        return issued.code
+
+    async def verify(code: str, purpose: str, at: datetime) -> bool:
+        async with sessions.begin() as session:
+            return await one_time_codes.verify(
+                session, consent_id, code, purpose=purpose, secret=SECRET, now=at
+            )
+
+    code = await issue(now)
+    assert not await verify(code, one_time_codes.AUTHORISE, now)
+    assert await verify(code, one_time_codes.MANAGE, now)
+    assert not await verify(code, one_time_codes.MANAGE, now)
+    for _ in range(3):  # with the two failures above: five, the phone is locked
+        assert not await verify(_wrong(code), one_time_codes.MANAGE, now)
+    code = await issue(now + timedelta(minutes=1))
+    assert not await verify(code, one_time_codes.MANAGE, now + timedelta(minutes=1))
+    async with sessions() as session:
+        assert await one_time_codes.locked_until(session, user, now=now) is not None
 
 
 async def test_only_an_hmac_of_the_code_is_stored(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    consent_id = await _consent(sessions)
+    _, consent_id = await _consent(sessions)
     async with sessions.begin() as session:
         issued = await one_time_codes.issue(
             session, consent_id, purpose=one_time_codes.AUTHORISE, secret=SECRET, now=utcnow()
@@ -195,6 +427,29 @@ async def test_the_production_sender_never_logs_or_keeps_the_code(
     sender = DevelopmentSender(reveal_codes=reveal)
     with caplog.at_level(logging.INFO, logger="graph.auth.consent.sms"):
         await sender.send(PHONE_A, "493817", lang="ru")
+        await sender.alert_locked(PHONE_A, utcnow(), lang="ru")
     assert ("493817" in caplog.text) is reveal
     assert (sender.last_code(PHONE_A) == "493817") is reveal
+    assert "lockout alert" in caplog.text
     assert PHONE_A not in caplog.text  # masked either way
+
+
+async def test_concurrent_failures_of_one_phone_are_counted_one_at_a_time(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    user, _ = await _consent(sessions)
+    now = utcnow()
+
+    async def attempt() -> str:
+        async with sessions.begin() as session:
+            if await one_time_codes.locked_until(session, user, now=now) is not None:
+                return "refused"
+            locked = await one_time_codes.record_failure(
+                session, user, one_time_codes.PIN_FACTOR, now=now
+            )
+            return "locked" if locked else "counted"
+
+    outcomes = await asyncio.gather(*(attempt() for _ in range(8)))
+    assert sorted(outcomes) == ["counted"] * 4 + ["locked"] + ["refused"] * 3
+    async with sessions() as session:
+        assert len((await session.execute(select(ScaFailure))).all()) == 5
