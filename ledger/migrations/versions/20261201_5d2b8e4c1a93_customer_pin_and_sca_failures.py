@@ -4,7 +4,7 @@ The customer's PIN (argon2 hash only) as the knowledge factor of SCA, and `sca_f
 failed attempts counted per customer (per phone) over a rolling window.
 
 Revision ID: 5d2b8e4c1a93
-Revises: 9c3e5f1a7b20
+Revises: 3d7a2b9e4c61
 Create Date: 2026-12-01 23:40:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision: str = '5d2b8e4c1a93'
-down_revision: str | None = '9c3e5f1a7b20'
+down_revision: str | None = '3d7a2b9e4c61'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
