@@ -14,16 +14,24 @@ import httpx
 from connectors.base import BalanceRecord
 from connectors.credentials import decrypt
 from connectors.factory import open_connector
+from connectors.tls import BankTls
 from ledger.queries.results import AccountUpstreamRow
 
 
 class BankAccess:
-    """How the API reaches banks: the server secret (to decrypt credentials) and, in tests
-    and the demo, a transport to the sandbox."""
+    """How the API reaches banks: the server secret (to decrypt credentials), the TLS of
+    every bank call (client certificate, CA bundle) and, in tests and the demo, a transport
+    to the sandbox."""
 
-    def __init__(self, secret: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        secret: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        tls: BankTls | None = None,
+    ) -> None:
         self.secret = secret
         self.transport = transport
+        self.tls = tls
 
     async def balances(
         self, upstream: Sequence[AccountUpstreamRow]
@@ -38,6 +46,7 @@ class BankAccess:
             first.bank_id,
             decrypt(first.credentials_encrypted, self.secret),
             transport=self.transport,
+            tls=self.tls,
             max_retries=1,
         )
         try:

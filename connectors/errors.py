@@ -62,6 +62,14 @@ class ReauthRequired(UpstreamAuthError):
     """Credentials were refused even after the one allowed re-login: a person must act."""
 
 
+class UpstreamConfigurationError(UpstreamError):
+    """The bank refused how this deployment reaches it, not the customer's consent: our
+    client certificate (mutual TLS: absent, expired, from a CA the bank does not trust, or not
+    the one registered for our consumer), the CA bundle that verifies the bank, or a
+    certificate file that cannot be loaded. An operator must fix the configuration; another
+    login would not help, so it is never an `UpstreamAuthError`."""
+
+
 class UpstreamForbidden(UpstreamError):
     """403: authenticated, but the view, role or consent does not cover this call."""
 

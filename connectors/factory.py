@@ -20,6 +20,7 @@ from connectors.obp.client import ObpClient
 from connectors.obp.connector import DEFAULT_PAGE_SIZE, ObpConnector
 from connectors.obp.consent_broker import ObpConsentBroker
 from connectors.obp.mapping import ObpMapper
+from connectors.tls import BankTls
 
 PROVIDERS = ("alif", "obp")
 # The bank a connection is made to when none is named.
@@ -53,12 +54,14 @@ def open_connector(
     credentials: Credentials,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
+    tls: BankTls | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     **client_options: Any,
 ) -> Connector:
-    """`alif` applies Alif's attribute vocabulary and catalogue; `obp` reads plain OBP only."""
+    """`alif` applies Alif's attribute vocabulary and catalogue; `obp` reads plain OBP only.
+    `tls` carries the client certificate (mutual TLS) and the CA bundle for the bank."""
     _check(provider)
-    client = ObpClient(base_url, _auth(credentials), transport=transport, **client_options)
+    client = ObpClient(base_url, _auth(credentials), transport=transport, tls=tls, **client_options)
     mapper = AlifMapper() if provider == "alif" else ObpMapper()
     return ObpConnector(client, mapper, bank_id, page_size=page_size)
 
@@ -70,12 +73,14 @@ def open_consent_broker(
     operator: Credentials,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
+    tls: BankTls | None = None,
     **client_options: Any,
 ) -> ConsentBroker:
     """The bank side of linking, logged in with the operator's own `operator` credentials
-    (username, password and consumer key); both providers speak OBP consents."""
+    (username, password and consumer key); both providers speak OBP consents. `tls` as for
+    `open_connector`."""
     _check(provider)
-    client = ObpClient(base_url, _auth(operator), transport=transport, **client_options)
+    client = ObpClient(base_url, _auth(operator), transport=transport, tls=tls, **client_options)
     return ObpConsentBroker(client, bank_id, operator.consumer_key)
 
 

@@ -4,6 +4,7 @@ lower layers receive plain arguments."""
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -56,6 +57,14 @@ class Settings(BaseSettings):
     bank_operator_username: str | None = None
     bank_operator_password: SecretStr | None = None
     bank_consumer_key: SecretStr | None = None
+    # Mutual TLS towards the bank, on every bank call (OBP deployments check the consumer's
+    # client certificate): a PEM certificate (its chain after it) and its key, both or
+    # neither; the key's password if it has one; a CA bundle that verifies the bank
+    # (default: certifi's).
+    bank_client_cert_file: Path | None = None
+    bank_client_key_file: Path | None = None
+    bank_client_key_password: SecretStr | None = None
+    bank_ca_file: Path | None = None
     # Fetched data of a customer whose consents all ended is purged after this many days.
     retention_window_days: int = 30
 
@@ -110,6 +119,14 @@ class Settings(BaseSettings):
                 "database_owner_url must name the database (host, port, database, "
                 "search_path) database_url names"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _client_certificate_pairs(self) -> Settings:
+        if (self.bank_client_cert_file is None) != (self.bank_client_key_file is None):
+            raise ValueError("set both bank_client_cert_file and bank_client_key_file, or neither")
+        if self.bank_client_key_password is not None and self.bank_client_key_file is None:
+            raise ValueError("bank_client_key_password needs bank_client_key_file")
         return self
 
     @model_validator(mode="after")

@@ -3,7 +3,9 @@ serves).
 
 Every HTTP exchange goes through `ObpClient._request`: it adds authentication, sends,
 maps the answer (or the transport failure) to a typed `UpstreamError`, re-authenticates
-once after a 401 and retries transient failures with bounded backoff. Endpoint methods
+once after a 401 and retries transient failures with bounded backoff. TLS, with the client
+certificate of mutual TLS when one is configured, comes from one `BankTls`; a bank refusing
+it is an `UpstreamConfigurationError` (connectors/tls.py). Endpoint methods
 only name a path and the shape they expect back. A refused login ends the client's use
 of its credentials: it never logs in again (OBP locks a user after a few failed logins).
 """
@@ -14,6 +16,7 @@ import asyncio
 import logging
 import random as _random
 import re
+import ssl
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -25,6 +28,7 @@ import httpx
 from connectors.errors import (
     ReauthRequired,
     UpstreamAuthError,
+    UpstreamConfigurationError,
     UpstreamError,
     UpstreamMalformed,
     UpstreamNotFound,
@@ -39,6 +43,7 @@ from connectors.obp.error_codes import error_class, parse_obp_code
 from connectors.obp.fields import Finite, NonFiniteNumber
 from connectors.obp.pacing import Pacer
 from connectors.obp.retry import RetryPolicy, retry_after_seconds
+from connectors.tls import BankTls, tls_refusal
 
 # Tried in order, once per client; the first whose `root` answers is used for every path.
 API_VERSIONS = ("v5.1.0", "v5.0.0")
@@ -49,6 +54,10 @@ _MAX_MESSAGE = 300
 _ID_RE = re.compile(r"^[0-9A-Za-z._-]{1,255}$")
 # Failures where the request certainly did not reach the server: safe to repeat a POST.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# What an nginx in front of OBP answers (400, an HTML page) when `ssl_verify_client on`
+# finds no certificate or one it cannot verify: "No required SSL certificate was sent",
+# "The SSL certificate error".
+_PROXY_CERTIFICATE_PAGE = re.compile(r"SSL certificate", re.IGNORECASE)
 
 T = TypeVar("T")
 Validator = Callable[[Any], T]
@@ -97,6 +106,7 @@ class ObpClient:
         auth: Auth,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        tls: BankTls | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         max_retries: int = 3,
         max_rate_limit_wait: float = 60.0,
@@ -117,9 +127,12 @@ class ObpClient:
         self._refusal: ReauthRequired | None = None
         # Consent JWTs learnt from the consent flow, redacted like the auth secrets.
         self._learnt_secrets: set[str] = set()
+        self._client_certificate = tls is not None and tls.client_certificate
         self._http = httpx.AsyncClient(
             base_url=base_url,
             transport=transport,
+            # httpx's own default (certifi's bundle, no client certificate) without one.
+            verify=tls.context if tls is not None else True,
             timeout=timeout,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             follow_redirects=False,
@@ -256,12 +269,10 @@ class ObpClient:
                 params=params,
                 json=json,
             )
-        except httpx.RequestError as exc:
-            raise UpstreamUnavailable(
-                self._redact(f"{type(exc).__name__}: {exc}")[:_MAX_MESSAGE],
-                endpoint=endpoint,
-                request_id=our_id,
-            ) from exc
+        # A TLS alert read after the handshake (TLS 1.3 sends a refused certificate's
+        # there) leaves httpcore as a bare ssl.SSLError.
+        except (httpx.RequestError, ssl.SSLError) as exc:
+            raise self._transport_error(exc, endpoint, our_id) from exc
         request_id = (
             response.headers.get("Correlation-Id") or response.headers.get("X-Request-ID") or our_id
         )
@@ -298,9 +309,37 @@ class ObpClient:
             return cast(T, Finite(cast(list[Any], result)))
         return result
 
+    def _transport_error(self, exc: Exception, endpoint: str, request_id: str) -> UpstreamError:
+        refusal = tls_refusal(
+            exc,
+            client_certificate=self._client_certificate,
+            in_handshake=isinstance(exc, httpx.ConnectError),
+        )
+        if refusal is not None:
+            return UpstreamConfigurationError(
+                refusal.message,
+                endpoint=endpoint,
+                request_id=request_id,
+                should_retry=refusal.retry,
+            )
+        return UpstreamUnavailable(
+            self._redact(f"{type(exc).__name__}: {exc}")[:_MAX_MESSAGE],
+            endpoint=endpoint,
+            request_id=request_id,
+        )
+
     def _status_error(
         self, response: httpx.Response, body: Any, context: dict[str, Any]
     ) -> UpstreamError:
+        if (
+            response.status_code == 400
+            and body is None
+            and _PROXY_CERTIFICATE_PAGE.search(response.text)
+        ):
+            which = "our client certificate" if self._client_certificate else "no certificate"
+            return UpstreamConfigurationError(
+                f"the bank's TLS proxy refused {which} (HTTP 400 certificate page)", **context
+            )
         raw = body.get("message") if isinstance(body, dict) else None
         message = raw if isinstance(raw, str) and raw else response.reason_phrase
         code = parse_obp_code(message)

@@ -11,6 +11,7 @@ import re
 from connectors.errors import (
     UpstreamAuthError,
     UpstreamBadRequest,
+    UpstreamConfigurationError,
     UpstreamError,
     UpstreamForbidden,
     UpstreamNotFound,
@@ -38,6 +39,20 @@ _AUTH_CODES = frozenset(
         "OBP-35032",  # consent header neither a JWT nor a known id
     }
 )
+# The bank refused our client certificate, checked from the PSD2-CERT header its TLS proxy
+# forwards (OBP-API ErrorMessages.scala): the deployment's configuration, not the consent.
+_CERTIFICATE_CODES = frozenset(
+    {
+        "OBP-20260",  # certificate-bound token, no client certificate presented
+        "OBP-20261",  # client certificate does not match the token's binding
+        "OBP-20262",  # instance requires certificate-bound tokens
+        *(f"OBP-{n}" for n in range(20300, 20313)),  # X.509: missing, unparsable, expired...
+        # The consent belongs to another consumer; OBP's default check
+        # (consumer_validation_method_for_consent=CONSUMER_CERTIFICATE) compares our
+        # certificate with the one registered for the consent's consumer.
+        "OBP-35015",
+    }
+)
 _FORBIDDEN_CODES = frozenset({"OBP-20006", "OBP-20017", "OBP-30022"})
 _NOT_FOUND_CODES = frozenset(
     {"OBP-30001", "OBP-30003", "OBP-30017", "OBP-30018", "OBP-30067", "OBP-30076"}
@@ -53,7 +68,10 @@ def parse_obp_code(message: str | None) -> str | None:
 
 
 def error_class(status: int, code: str | None) -> type[UpstreamError]:
-    """The error type for a non-2xx status, refined by the OBP code when the status is 400."""
+    """The error type for a non-2xx status, refined by the OBP code when the status is 400;
+    a certificate code wins over 401 and 403 too (another login would not help)."""
+    if 400 <= status < 500 and code in _CERTIFICATE_CODES:
+        return UpstreamConfigurationError
     if status == 401:
         return UpstreamAuthError
     if status == 403:

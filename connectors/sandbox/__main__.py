@@ -9,10 +9,10 @@ from datetime import date
 from pathlib import Path
 
 from connectors.sandbox.config import FaultConfig, SandboxConfig
-from connectors.sandbox.server import run
+from connectors.sandbox.server import SandboxTls, run
 
 
-def parse_args(argv: Sequence[str] | None = None) -> tuple[SandboxConfig, str, int]:
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m connectors.sandbox", description="A simulated Alif Bank speaking OBP."
     )
@@ -42,7 +42,31 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[SandboxConfig, str, i
         default=None,
         help="a SQLite file keeping the consents the bank grants across restarts",
     )
+    parser.add_argument("--tls-cert", type=Path, help="serve HTTPS with this PEM certificate")
+    parser.add_argument("--tls-key", type=Path, help="the key of --tls-cert")
+    parser.add_argument(
+        "--client-ca",
+        type=Path,
+        help="require a client certificate signed by this CA (mutual TLS; needs --tls-cert)",
+    )
     args = parser.parse_args(argv)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
+    if args.client_ca is not None and args.tls_cert is None:
+        parser.error("--client-ca needs --tls-cert and --tls-key")
+    return args
+
+
+def parse_tls(argv: Sequence[str] | None = None) -> SandboxTls | None:
+    """HTTPS (and mutual TLS) from the same flags; None serves plain HTTP."""
+    args = _parse(argv)
+    if args.tls_cert is None:
+        return None
+    return SandboxTls(args.tls_cert, args.tls_key, client_ca_file=args.client_ca)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> tuple[SandboxConfig, str, int]:
+    args = _parse(argv)
     faults = FaultConfig(
         rate_limit_per_minute=args.rate_limit_per_minute,
         error_rate=args.error_rate,
@@ -66,7 +90,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[SandboxConfig, str, i
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config, host, port = parse_args(argv)
-    run(config, host, port)
+    run(config, host, port, tls=parse_tls(argv))
 
 
 if __name__ == "__main__":

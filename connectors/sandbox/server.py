@@ -1,15 +1,48 @@
-"""Run the sandbox bank with uvicorn, after printing how to log in to it."""
+"""Run the sandbox bank with uvicorn, after printing how to log in to it; over HTTPS, and
+requiring a client certificate (mutual TLS, as OBP deployments do), when asked."""
 
 from __future__ import annotations
 
+import ssl
 import sys
-from typing import TextIO
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
 
 import uvicorn
 
 from connectors.sandbox.app import PREFIX, create_app
 from connectors.sandbox.bank import SandboxBank
 from connectors.sandbox.config import SandboxConfig
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxTls:
+    """HTTPS with this certificate and key; with `client_ca_file`, only clients presenting a
+    certificate that CA signed complete the handshake."""
+
+    cert_file: Path
+    key_file: Path
+    client_ca_file: Path | None = None
+
+
+def uvicorn_config(
+    app: Any, host: str, port: int, tls: SandboxTls | None = None, **options: Any
+) -> uvicorn.Config:
+    """The server's configuration, loaded (the TLS context exists once this returns)."""
+    if tls is not None:
+        options.update(ssl_certfile=str(tls.cert_file), ssl_keyfile=str(tls.key_file))
+        if tls.client_ca_file is not None:
+            options.update(ssl_ca_certs=str(tls.client_ca_file), ssl_cert_reqs=ssl.CERT_REQUIRED)
+    config = uvicorn.Config(app, host=host, port=port, **options)
+    config.load()
+    if tls is not None and tls.client_ca_file is not None and config.ssl is not None:
+        # asyncio drops a refused handshake without sending the TLS alert. On TLS 1.3 the
+        # server judges the client's certificate after the client has sent its request, so
+        # the refusal would look like a connection dropped mid-request; on TLS 1.2 it falls
+        # inside the handshake, where a client can tell it apart.
+        config.ssl.maximum_version = ssl.TLSVersion.TLSv1_2
+    return config
 
 
 def banner(bank: SandboxBank, base_url: str) -> str:
@@ -38,8 +71,12 @@ def run(
     host: str = "127.0.0.1",
     port: int = 8080,
     *,
+    tls: SandboxTls | None = None,
     out: TextIO = sys.stdout,
 ) -> None:
     app = create_app(config)
-    print(banner(app.state.bank, f"http://{host}:{port}"), file=out, flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    scheme = "http" if tls is None else "https"
+    print(banner(app.state.bank, f"{scheme}://{host}:{port}"), file=out, flush=True)
+    if tls is not None and tls.client_ca_file is not None:
+        print(f"  client certificates: required, signed by {tls.client_ca_file}", file=out)
+    uvicorn.Server(uvicorn_config(app, host, port, tls, log_level="info")).run()

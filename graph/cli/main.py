@@ -106,11 +106,11 @@ def demo(
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def sandbox(ctx: typer.Context) -> None:
     """Run the sandbox Alif bank (options: see `python -m connectors.sandbox --help`)."""
-    from connectors.sandbox.__main__ import parse_args
+    from connectors.sandbox.__main__ import parse_args, parse_tls
     from connectors.sandbox.server import run
 
     config, host, port = parse_args(ctx.args)
-    run(config, host, port)
+    run(config, host, port, tls=parse_tls(ctx.args))
 
 
 def _redacted(url: str) -> str:

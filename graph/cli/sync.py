@@ -12,12 +12,16 @@ from dataclasses import dataclass
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from connectors import credentials
+from connectors.errors import UpstreamConfigurationError
 from connectors.factory import DEFAULT_BANK_ID, PROVIDERS, institution_of, open_connector
 from connectors.heap import tune_for_sync
 from connectors.sync import SyncAlreadyRunning, SyncEngine, SyncReport
+from connectors.tls import BankTls
+from graph.bank_tls import bank_tls
 from graph.server.secrets import server_secret
 from graph.settings import get_settings
 from ledger import connections, consents
@@ -120,6 +124,7 @@ async def sync_connections(
     database_url: str,
     secret: str,
     transport: httpx.AsyncBaseTransport | None = None,
+    tls: BankTls | None = None,
     skipped: list[Skipped] | None = None,
     linking: bool = False,
 ) -> list[SyncReport]:
@@ -164,6 +169,7 @@ async def sync_connections(
                     bank_id,
                     credentials.decrypt(blob, secret),
                     transport=transport,
+                    tls=tls,
                 )
                 try:
                     reports.append(
@@ -225,12 +231,18 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         skipped: list[Skipped] = []
         try:
+            tls = bank_tls(settings)
+        except UpstreamConfigurationError as exc:
+            console.print(f"[red]error:[/red] bank TLS configuration: {escape(exc.message)}")
+            raise typer.Exit(1) from None
+        try:
             reports = asyncio.run(
                 sync_connections(
                     None if all_ else list(connection),
                     full=full,
                     database_url=settings.database_url,
                     secret=server_secret(settings),
+                    tls=tls,
                     skipped=skipped,
                 )
             )

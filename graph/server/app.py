@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from connectors.bank_access import BankAccess
 from graph.auth.routes import auth_routes
 from graph.auth.runtime import AuthConfig
+from graph.bank_tls import bank_tls
 from graph.limits.requests import RequestLimits
 from graph.schema import build_schema
 from graph.server.graphql import GraphQLEndpoint
@@ -97,7 +98,7 @@ def create_app(
         engine=engine,
         sessions=session_factory(engine),
         secret=secret,
-        bank=BankAccess(secret, auth.bank_transport if auth else None),
+        bank=BankAccess(secret, auth.bank_transport if auth else None, bank_tls(settings)),
         limits=RequestLimits.from_settings(settings),
     )
     graphql = GraphQLEndpoint(build_schema(settings, services.limits.admit), services)

@@ -25,6 +25,8 @@ from connectors import credentials
 from connectors.base import ConsentBroker
 from connectors.factory import institution_of, open_connector, open_consent_broker
 from connectors.sync import SyncEngine, SyncReport
+from connectors.tls import BankTls
+from graph.bank_tls import bank_tls
 from graph.settings import Settings
 from ledger import connections
 from ledger.sync_store import Trigger
@@ -51,11 +53,13 @@ class BankLinker:
         sessions: async_sessionmaker[AsyncSession],
         secret: str,
         transport: httpx.AsyncBaseTransport | None = None,
+        tls: BankTls | None = None,
     ) -> None:
         self.target = target
         self._sessions = sessions
         self._secret = secret
         self._transport = transport
+        self._tls = tls
 
     @classmethod
     def from_settings(
@@ -77,7 +81,9 @@ class BankLinker:
             operator_password=password.get_secret_value(),
             consumer_key=key.get_secret_value(),
         )
-        return cls(target, sessions=sessions, secret=secret, transport=transport)
+        return cls(
+            target, sessions=sessions, secret=secret, transport=transport, tls=bank_tls(settings)
+        )
 
     def _broker(self) -> ConsentBroker:
         t = self.target
@@ -85,7 +91,13 @@ class BankLinker:
             consumer_key=t.consumer_key, username=t.operator_username, password=t.operator_password
         )
         return open_consent_broker(
-            PROVIDER, t.base_url, t.bank_id, operator, transport=self._transport, max_retries=1
+            PROVIDER,
+            t.base_url,
+            t.bank_id,
+            operator,
+            transport=self._transport,
+            tls=self._tls,
+            max_retries=1,
         )
 
     async def start(self, phone: str) -> str:
@@ -125,6 +137,7 @@ class BankLinker:
             t.bank_id,
             credentials.decrypt(blob, self._secret),
             transport=self._transport,
+            tls=self._tls,
         )
         try:
             # The customer is linking the bank right now: not an unattended access.

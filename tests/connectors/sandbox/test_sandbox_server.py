@@ -34,18 +34,19 @@ def test_flags_map_to_the_config() -> None:
 
 def test_run_prints_logins_then_serves(monkeypatch: pytest.MonkeyPatch) -> None:
     served: dict[str, Any] = {}
-    monkeypatch.setattr(server.uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    monkeypatch.setattr(server.uvicorn.Server, "run", lambda self: served.update(c=self.config))
     out = io.StringIO()
 
     server.run(SandboxConfig(as_of=AS_OF), "127.0.0.1", 8123, out=out)
 
-    bank: SandboxBank = served["app"].state.bank
+    bank: SandboxBank = served["c"].app.state.bank
     text = out.getvalue()
     assert "http://127.0.0.1:8123/obp/v5.1.0" in text
     assert bank.consumer_key in text
     for customer in bank.customers:
         assert customer.username in text and customer.password in text
-    assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
+    assert (served["c"].host, served["c"].port) == ("127.0.0.1", 8123)
+    assert served["c"].ssl is None
 
 
 def test_config_rejects_nonsense() -> None:
