@@ -40,8 +40,9 @@ from connectors.sync import SyncEngine
 from connectors.tls import BankTls
 from graph.cli.main import app as cli
 from graph.settings import Settings, get_settings
-from ledger import connections
+from ledger import connections, consents
 from ledger.models import Connection, table
+from ledger.types import utcnow
 
 from ..sync_kit import AS_OF, Clock
 from .conftest import ROOT
@@ -199,8 +200,10 @@ def _connector(bank: HttpsBank, tls: BankTls | None, **options):
 
 
 async def _link(sessions: async_sessionmaker[AsyncSession], bank: HttpsBank) -> int:
+    """A linked customer whose consent (all accounts, given now) lets the service sync."""
+    now = utcnow()
     async with sessions.begin() as s:
-        return await connections.link_customer(
+        connection_id = await connections.link_customer(
             s,
             phone=bank.truth.customers[0].phone,
             institution=institution_of("alif", "alif.tj"),
@@ -209,6 +212,23 @@ async def _link(sessions: async_sessionmaker[AsyncSession], bank: HttpsBank) -> 
             bank_id="alif.tj",
             credentials_encrypted=encrypt(bank.creds(), SECRET),
         )
+        conns = table(Connection)
+        user_id = (
+            await s.execute(select(conns.c.user_id).where(conns.c.id == connection_id))
+        ).scalar_one()
+        lasting = now + timedelta(days=90)
+        consent_id = await consents.create(
+            s,
+            user_id=user_id,
+            client_id=None,
+            scopes=frozenset({"accounts:read"}),
+            expires_at=lasting,
+            now=now,
+        )
+        await consents.authorise(
+            s, consent_id, account_ids=frozenset(), expires_at=lasting, now=now
+        )
+    return connection_id
 
 
 async def _status(sessions: async_sessionmaker[AsyncSession], connection_id: int) -> str:
