@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -90,7 +91,10 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[SandboxConfig, str, i
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config, host, port = parse_args(argv)
-    run(config, host, port, tls=parse_tls(argv))
+    try:
+        run(config, host, port, tls=parse_tls(argv))
+    except sqlite3.Error as exc:  # the --state-file cannot be opened or is not ours
+        raise SystemExit(f"python -m connectors.sandbox: error: --state-file: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 
+from connectors.sandbox.__main__ import main
 from connectors.sandbox.app import create_app
 from connectors.sandbox.config import SandboxConfig
 
@@ -80,3 +81,14 @@ async def test_without_a_state_file_a_restart_forgets(tmp_path: Path) -> None:
         assert (await _accounts_with(first, jwt)).status_code == 200
     async with _bank(None) as restarted:
         assert (await _accounts_with(restarted, jwt)).status_code in (400, 401)
+
+
+def test_a_state_file_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "not-a-db").write_text("plain text")
+    for bad in (tmp_path / "missing" / "bank.sqlite", tmp_path / "not-a-db"):
+        try:
+            main(["--state-file", str(bad), "--port", "0"])
+        except SystemExit as exc:
+            assert str(exc.code).startswith("python -m connectors.sandbox: error: --state-file:")
+        else:
+            raise AssertionError("the bank started on an unusable state file")
