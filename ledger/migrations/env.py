@@ -39,10 +39,14 @@ def _run(connection: Connection) -> None:
 
 async def _run_async(url: str) -> None:
     engine = create_engine(url)
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-        await connection.commit()
-    await engine.dispose()
+    # Disposed on failure too (e.g. autogenerate against a database behind head): a
+    # connection left to the garbage collector calls back into this closed loop later.
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
 
 
 def main() -> None:

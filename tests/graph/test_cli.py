@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 
 import jwt
@@ -119,11 +120,20 @@ async def test_sync_refuses_an_impossible_connection_id_as_usage(env: None, bad:
     assert "--connection" in result.output
 
 
+def _sqlite_workers() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+
+
 async def test_db_revision_of_a_database_behind_head_is_one_line(env: None):
+    before = _sqlite_workers()
+
     result = await invoke("db", "revision", "-m", "probe")
 
     assert result.exit_code == 1
     assert result.output.strip() == "error: Target database is not up to date."
+    # The failed command closed its connections: one left open calls back into the
+    # command's closed event loop later, printing a traceback into whatever runs then.
+    assert _sqlite_workers() <= before
 
 
 async def test_sync_all_skips_a_connection_the_bank_refused_with_a_hint(
