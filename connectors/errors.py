@@ -62,6 +62,19 @@ class ReauthRequired(UpstreamAuthError):
     """Credentials were refused even after the one allowed re-login: a person must act."""
 
 
+class BankConsentEnded(ReauthRequired):
+    """The bank says the consent itself is over, so no login can help: the customer must
+    give the bank a new one (link again). Raised as soon as the bank answers it."""
+
+
+class BankConsentRevoked(BankConsentEnded):
+    """The consent was revoked at the bank (or otherwise left the accepted state there)."""
+
+
+class BankConsentExpired(BankConsentEnded):
+    """The consent's lifetime at the bank is over."""
+
+
 class UpstreamConfigurationError(UpstreamError):
     """The bank refused how this deployment reaches it, not the customer's consent: our
     client certificate (mutual TLS: absent, expired, from a CA the bank does not trust, or not

@@ -88,3 +88,22 @@ def institution_of(provider: str, bank_id: str) -> Institution:
     """The ledger's institution row for a connection: Alif's own, or one per OBP bank."""
     _check(provider)
     return ALIF_INSTITUTION if provider == "alif" else (f"obp:{bank_id}", bank_id, "TJ", None)
+
+
+async def revoke_bank_consent(
+    provider: str,
+    base_url: str,
+    credentials: Credentials,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    tls: BankTls | None = None,
+    **client_options: Any,
+) -> None:
+    """Revoke at the bank the consent `credentials` hold, authenticated with that consent
+    itself (OBP: `DELETE /my/consent/current` with its Consent-Id or Consent-JWT, no
+    operator role needed). Raises connectors.errors.UpstreamError."""
+    _check(provider)
+    async with ObpClient(
+        base_url, _auth(credentials), transport=transport, tls=tls, **client_options
+    ) as client:
+        await client.revoke_current_consent()

@@ -33,9 +33,16 @@ from connectors.base import (
     TransactionPageRecord,
     TransactionRecord,
 )
-from connectors.errors import ReauthRequired, UpstreamError, UpstreamForbidden, UpstreamNotFound
+from connectors.errors import (
+    BankConsentExpired,
+    BankConsentRevoked,
+    ReauthRequired,
+    UpstreamError,
+    UpstreamForbidden,
+    UpstreamNotFound,
+)
 from connectors.window_read import TICK, WindowRead, WindowReader
-from ledger import reconciliation, revisions
+from ledger import connections, reconciliation, revisions
 from ledger import sync_store as store
 from ledger.models import Account, Card, Connection, ServicePayment, Transfer, table
 from ledger.types import utcnow
@@ -138,6 +145,17 @@ class _StreamRead:
         )
 
 
+def _failed_status(exc: BaseException) -> str:
+    """The connection's status after a run the bank stopped: why it refused, when it did."""
+    if isinstance(exc, BankConsentRevoked):
+        return connections.BANK_CONSENT_REVOKED
+    if isinstance(exc, BankConsentExpired):
+        return connections.BANK_CONSENT_EXPIRED
+    if isinstance(exc, ReauthRequired):
+        return connections.REAUTH_REQUIRED
+    return "ERROR"
+
+
 def _revision_issue(revision: revisions.Revision) -> SyncIssue:
     changed = ", ".join(revision.fields) if revision.fields else ""
     reason = {
@@ -231,9 +249,8 @@ class SyncEngine:
                 await self._account_step(ctx, external_id, step)
             await self._reconcile(ctx, connector)
         except BaseException as exc:
-            reauth = isinstance(exc, ReauthRequired)
             error = str(exc) if isinstance(exc, UpstreamError) else type(exc).__name__
-            await self._finish(ctx, "FAILED", "REAUTH_REQUIRED" if reauth else "ERROR", error)
+            await self._finish(ctx, "FAILED", _failed_status(exc), error)
             if isinstance(exc, UpstreamError):
                 log.warning("sync of connection %s failed: %s", connection_id, error)
                 return SyncReport(run_id, "FAILED", ctx.stats, ctx.issues, error)
@@ -672,10 +689,12 @@ class SyncEngine:
         now = self.clock()
         async with self.sessions.begin() as s:
             await store.finish_run(s, ctx.run_id, ctx.stats, status=status, now=now, error=error)
-            values: dict[str, Any] = {"status": connection_status, "updated_at": now}
             if status != "FAILED":
-                values["last_synced_at"] = now
-            await self._set_connection(s, ctx.connection_id, **values)
+                await self._set_connection(s, ctx.connection_id, last_synced_at=now)
+            # A revocation by the customer while the run read the bank stands.
+            await connections.set_status(
+                s, ctx.connection_id, connection_status, now=now, unless=connections.ENDED_BY_US
+            )
 
     @staticmethod
     async def _set_connection(s: AsyncSession, connection_id: int, **values: Any) -> None:

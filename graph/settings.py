@@ -136,6 +136,25 @@ class Settings(BaseSettings):
         return self
 
 
+class DirectLoginRefused(Exception):
+    """A DirectLogin (an operator's or customer's bank username and password) where it is
+    not allowed: production links banks only through the customer's consent at the bank."""
+
+    def __init__(self, what: str) -> None:
+        self.reason = (
+            "DirectLogin (a bank username and password) is for development and tests only, "
+            "refused in production; link the bank through the customer's consent"
+        )
+        super().__init__(f"{what}: {self.reason}")
+
+
+def refuse_direct_login(settings: Settings, what: str) -> None:
+    """The one rule: DirectLogin serves development and tests only. `what` names what
+    wanted it (a connection, a command), for the one-line error."""
+    if settings.is_production:
+        raise DirectLoginRefused(what)
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,9 +18,32 @@ INSTITUTIONS = table(Institution)
 CONNECTIONS = table(Connection)
 ACCOUNTS = table(Account)
 
+ACTIVE = "ACTIVE"
 # The customer's SCA for every consent covering it is over 180 days old: no sync until they
 # authenticate again (ledger/consents.py, sync_decision). A sync that runs clears it.
 SCA_REQUIRED = "SCA_REQUIRED"
+# The bank refused the stored login or consent for another reason: link it again.
+REAUTH_REQUIRED = "REAUTH_REQUIRED"
+# The bank says its consent is over: revoked there (by the customer at the bank, or by the
+# bank), or its lifetime ended (seen on a call, or our stored expiry passed). Linking again
+# (a new bank consent) makes the connection ACTIVE again; until then it is not synced.
+BANK_CONSENT_REVOKED = "BANK_CONSENT_REVOKED"
+BANK_CONSENT_EXPIRED = "BANK_CONSENT_EXPIRED"
+# The customer revoked the last consent of ours that covered it: its bank consent is to be
+# revoked at the bank (REVOKING, retried until the bank answers) and then is (REVOKED).
+# Neither is synced again; only linking again revives the connection.
+REVOKING = "REVOKING"
+REVOKED = "REVOKED"
+ENDED_BY_US = frozenset({REVOKING, REVOKED})
+
+# A bank that cannot extend a consent (OBP cannot: the lifetime is the signed JWT's `exp`)
+# needs the customer to link again before it ends; the connection says so this long before.
+RENEWAL_NOTICE = timedelta(days=14)
+
+
+def renewal_due_at(bank_consent_expires_at: datetime | None) -> datetime | None:
+    """When the customer should link the bank again, so the bank consent never lapses."""
+    return None if bank_consent_expires_at is None else bank_consent_expires_at - RENEWAL_NOTICE
 
 
 async def ensure_institution(
@@ -124,7 +148,7 @@ async def renew_credentials(
         .values(
             credentials_encrypted=credentials_encrypted,
             upstream_consent_expires_at=upstream_consent_expires_at,
-            status="ACTIVE",
+            status=ACTIVE,
             updated_at=utcnow(),
         )
     )
@@ -164,6 +188,13 @@ async def link_bank(
         credentials_encrypted=credentials_encrypted,
         upstream_consent_expires_at=upstream_consent_expires_at,
     )
+
+
+async def ids_of_customer(session: AsyncSession, user_id: int) -> list[int]:
+    found = await session.execute(
+        select(CONNECTIONS.c.id).where(CONNECTIONS.c.user_id == user_id).order_by(CONNECTIONS.c.id)
+    )
+    return [int(i) for i in found.scalars()]
 
 
 async def connection_statuses(session: AsyncSession) -> list[tuple[int, str]]:
@@ -210,6 +241,72 @@ async def coverage(session: AsyncSession, connection_id: int) -> tuple[int, froz
     return int(user_id), frozenset(int(a) for a in accounts.scalars())
 
 
+@dataclass(frozen=True, slots=True)
+class BankSide:
+    """What the connection's own row says about its bank consent."""
+
+    status: str
+    bank_consent_expires_at: datetime | None
+
+
+async def bank_side(session: AsyncSession, connection_id: int) -> BankSide:
+    """Raises UnknownConnection when there is none."""
+    row = (
+        await session.execute(
+            select(CONNECTIONS.c.status, CONNECTIONS.c.upstream_consent_expires_at).where(
+                CONNECTIONS.c.id == connection_id
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise UnknownConnection(connection_id)
+    return BankSide(row[0], row[1])
+
+
+async def set_status(
+    session: AsyncSession,
+    connection_id: int,
+    status: str,
+    *,
+    now: datetime,
+    unless: Iterable[str] = (),
+) -> None:
+    """Set the connection's status, leaving it alone while it is in one of `unless`."""
+    stmt = update(CONNECTIONS).where(CONNECTIONS.c.id == connection_id)
+    keep = list(unless)
+    if keep:
+        stmt = stmt.where(CONNECTIONS.c.status.not_in(keep))
+    await session.execute(stmt.values(status=status, updated_at=now))
+
+
+async def mark_revoking(
+    session: AsyncSession, connection_ids: Iterable[int], *, now: datetime
+) -> None:
+    """Our side of the customer's revocation: never synced again, and its bank consent is
+    to be revoked at the bank (`pending_revocations`). Already revoked ones stay so."""
+    for connection_id in connection_ids:
+        await set_status(session, connection_id, REVOKING, now=now, unless=ENDED_BY_US)
+
+
+async def pending_revocations(session: AsyncSession) -> list[int]:
+    """Connections whose bank consent still has to be revoked at the bank, oldest first."""
+    found = await session.execute(
+        select(CONNECTIONS.c.id).where(CONNECTIONS.c.status == REVOKING).order_by(CONNECTIONS.c.id)
+    )
+    return [int(i) for i in found.scalars()]
+
+
+async def revoked_at_bank(session: AsyncSession, connection_id: int, *, now: datetime) -> None:
+    """The bank no longer honours the connection's consent (it confirmed the revocation,
+    or said the consent was already over). Only a pending revocation completes: a
+    connection linked again meanwhile keeps its new consent's status."""
+    await session.execute(
+        update(CONNECTIONS)
+        .where(CONNECTIONS.c.id == connection_id, CONNECTIONS.c.status == REVOKING)
+        .values(status=REVOKED, updated_at=now)
+    )
+
+
 async def require_reauthentication(
     session: AsyncSession, connection_id: int, *, now: datetime
 ) -> None:
@@ -226,6 +323,11 @@ class CustomerConnection:
     institution: str  # the bank's name
     status: str
     last_synced_at: datetime | None
+    bank_consent_expires_at: datetime | None = None
+
+    @property
+    def renewal_due_at(self) -> datetime | None:
+        return renewal_due_at(self.bank_consent_expires_at)
 
 
 async def of_customer(session: AsyncSession, user_id: int) -> list[CustomerConnection]:
@@ -236,9 +338,12 @@ async def of_customer(session: AsyncSession, user_id: int) -> list[CustomerConne
             INSTITUTIONS.c.name,
             CONNECTIONS.c.status,
             CONNECTIONS.c.last_synced_at,
+            CONNECTIONS.c.upstream_consent_expires_at,
         )
         .join(INSTITUTIONS, INSTITUTIONS.c.id == CONNECTIONS.c.institution_id)
         .where(CONNECTIONS.c.user_id == user_id)
         .order_by(CONNECTIONS.c.id)
     )
-    return [CustomerConnection(int(i), name, status, at) for i, name, status, at in found]
+    return [
+        CustomerConnection(int(i), name, status, at, until) for i, name, status, at, until in found
+    ]

@@ -165,7 +165,25 @@ async def transition(
         raise IllegalTransition(current, wanted)
     updated = await load(session, consent_id)
     assert updated is not None
+    if wanted == REVOKED:
+        await _end_bank_access(session, updated, now=now)
     return updated
+
+
+async def _end_bank_access(session: AsyncSession, revoked: ConsentState, *, now: datetime) -> None:
+    """The consequence of the customer's revocation, in its transaction: every connection
+    it covered that no other usable consent of ours still covers is never synced again and
+    has its bank consent revoked at the bank (marked REVOKING here; graph/ and `alif-graph
+    sync` call the bank and retry until it answers, docs/consent.md)."""
+    others = [c for c in await of_user(session, revoked.user_id) if c.usable(now)]
+    ending = []
+    for connection_id in await connections.ids_of_customer(session, revoked.user_id):
+        user_id, account_ids = await connections.coverage(session, connection_id)
+        if revoked.covers(user_id, account_ids) and not any(
+            c.covers(user_id, account_ids) for c in others
+        ):
+            ending.append(connection_id)
+    await connections.mark_revoking(session, ending, now=now)
 
 
 async def authorise(
@@ -257,6 +275,9 @@ REFRESH_INTERVAL = timedelta(minutes=1)
 
 
 class SyncRefusal(StrEnum):
+    CONNECTION_REVOKED = "CONNECTION_REVOKED"
+    BANK_CONSENT_REVOKED = "BANK_CONSENT_REVOKED"
+    BANK_CONSENT_EXPIRED = "BANK_CONSENT_EXPIRED"
     NO_USABLE_CONSENT = "NO_USABLE_CONSENT"
     SCA_EXPIRED = "SCA_EXPIRED"
     DAILY_LIMIT = "DAILY_LIMIT"
@@ -264,6 +285,15 @@ class SyncRefusal(StrEnum):
 
 
 REASONS = {
+    SyncRefusal.CONNECTION_REVOKED: (
+        "the customer revoked the consent that covered it; not synced unless linked again"
+    ),
+    SyncRefusal.BANK_CONSENT_REVOKED: (
+        "its consent was revoked at the bank; the customer must link the bank again"
+    ),
+    SyncRefusal.BANK_CONSENT_EXPIRED: (
+        "its consent at the bank has expired; the customer must link the bank again"
+    ),
     SyncRefusal.NO_USABLE_CONSENT: "no authorised, unexpired, unrevoked consent covers it",
     SyncRefusal.SCA_EXPIRED: (
         "the customer's last strong authentication is more than 180 days old; "
@@ -329,7 +359,9 @@ async def sync_decision(
 ) -> SyncDecision:
     """The one rule for whether a connection may be synced now.
 
-    It needs a usable consent that covers the connection, and the customer's SCA for it
+    The connection's bank consent must not be over: not revoked by us (the customer's
+    revocation) or at the bank, nor past the expiry the bank gave it (no call is wasted on
+    it). It needs a usable consent that covers the connection, and the customer's SCA for it
     within 180 days. An UNATTENDED sync also needs one such consent with fewer than four
     unattended runs of the connection in the last 24 hours (runs before the consent was
     given were not made under it). A CUSTOMER refresh goes `through` the consent of the
@@ -338,6 +370,15 @@ async def sync_decision(
     Raises connections.UnknownConnection."""
     if trigger is Trigger.LINK:
         raise ValueError("the linking read is part of the customer's consent flow")
+    # The bank consent first: when it is over, a call would only be refused.
+    bank = await connections.bank_side(session, connection_id)
+    if bank.status in connections.ENDED_BY_US:
+        return _refused(SyncRefusal.CONNECTION_REVOKED)
+    if bank.status == connections.BANK_CONSENT_REVOKED:
+        return _refused(SyncRefusal.BANK_CONSENT_REVOKED)
+    ended = bank.bank_consent_expires_at is not None and now >= bank.bank_consent_expires_at
+    if ended or bank.status == connections.BANK_CONSENT_EXPIRED:
+        return _refused(SyncRefusal.BANK_CONSENT_EXPIRED)
     user_id, account_ids = await connections.coverage(session, connection_id)
     covering = [
         c
@@ -374,10 +415,15 @@ async def admit_sync(
     through: int | None = None,
 ) -> SyncDecision:
     """`sync_decision`, with its consequence recorded: a connection refused for stale SCA
-    shows that it needs the customer's re-authentication. The caller commits."""
+    shows that it needs the customer's re-authentication, one whose bank consent's stored
+    expiry passed shows that. The caller commits."""
     decision = await sync_decision(
         session, connection_id, trigger=trigger, now=now, through=through
     )
     if decision.refusal is SyncRefusal.SCA_EXPIRED:
         await connections.require_reauthentication(session, connection_id, now=now)
+    if decision.refusal is SyncRefusal.BANK_CONSENT_EXPIRED:
+        await connections.set_status(
+            session, connection_id, connections.BANK_CONSENT_EXPIRED, now=now
+        )
     return decision

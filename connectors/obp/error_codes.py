@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 
 from connectors.errors import (
+    BankConsentExpired,
+    BankConsentRevoked,
     UpstreamAuthError,
     UpstreamBadRequest,
     UpstreamConfigurationError,
@@ -53,6 +55,16 @@ _CERTIFICATE_CODES = frozenset(
         "OBP-35015",
     }
 )
+# The consent itself is over at the bank. OBP-API's Consent.checkConsent checks the JWT's
+# `exp` before the consent's status, so an expired consent answers OBP-35003 whatever its
+# status, and only an unexpired one that is no longer ACCEPTED (revoked by the customer at
+# the bank, or by the bank) answers OBP-35005 "not in status ACCEPTED". OBP-35012 answers a
+# revocation of a consent that is already revoked.
+_CONSENT_ENDED: dict[str, type[UpstreamError]] = {
+    "OBP-35003": BankConsentExpired,
+    "OBP-35005": BankConsentRevoked,
+    "OBP-35012": BankConsentRevoked,
+}
 _FORBIDDEN_CODES = frozenset({"OBP-20006", "OBP-20017", "OBP-30022"})
 _NOT_FOUND_CODES = frozenset(
     {"OBP-30001", "OBP-30003", "OBP-30017", "OBP-30018", "OBP-30067", "OBP-30076"}
@@ -69,9 +81,12 @@ def parse_obp_code(message: str | None) -> str | None:
 
 def error_class(status: int, code: str | None) -> type[UpstreamError]:
     """The error type for a non-2xx status, refined by the OBP code when the status is 400;
-    a certificate code wins over 401 and 403 too (another login would not help)."""
+    a certificate code wins over 401 and 403 too (another login would not help), and so
+    does a consent the bank says is over (expired, revoked)."""
     if 400 <= status < 500 and code in _CERTIFICATE_CODES:
         return UpstreamConfigurationError
+    if status in (400, 401) and code in _CONSENT_ENDED:
+        return _CONSENT_ENDED[code]
     if status == 401:
         return UpstreamAuthError
     if status == 403:

@@ -377,13 +377,16 @@ class SandboxBank:
         return consent
 
     def check_consent_usable(self, consent: Consent) -> None:
-        if consent.status != "ACCEPTED":
-            raise ObpError(errors.CONSENT_STATUS, "ACCEPTED.")
+        """OBP-API's order (Consent.checkConsent): the validity window first, then the
+        status, so an expired consent answers OBP-35003 even once revoked, and a revoked
+        unexpired one OBP-35005."""
         now = self.now()
         if now < consent.valid_from:
             raise ObpError(errors.CONSENT_NOT_YET_VALID)
         if now >= consent.expires_at:
             raise ObpError(errors.CONSENT_EXPIRED)
+        if consent.status != "ACCEPTED":
+            raise ObpError(errors.CONSENT_STATUS, "ACCEPTED.")
 
     def revoke_consent(self, consent: Consent) -> Consent:
         if consent.status == "REVOKED":

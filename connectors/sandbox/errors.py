@@ -72,6 +72,7 @@ _STATUS = {
     "OBP-10405": 405,
     "OBP-30001": 404,
     "OBP-30018": 404,
+    "OBP-35003": 401,  # OBP-API answers an expired consent with 401 (ErrorUtil.apiFailureToBox)
     "OBP-35005": 401,
     "OBP-50000": 500,
 }

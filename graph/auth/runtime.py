@@ -58,6 +58,7 @@ class Auth:
         self.settings = settings
         self.secret = services.secret
         self.sessions = services.sessions
+        self.bank_access = services.bank  # the bank calls the consents page makes itself
         self.clock = config.clock
         self.sender = config.sender or sender_for(settings.is_production)
         if config.sender is None and settings.is_production:

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from connectors import credentials
+from connectors.bank_revocation import Outcome, revoke_pending
 from connectors.errors import UpstreamConfigurationError
 from connectors.factory import DEFAULT_BANK_ID, PROVIDERS, institution_of, open_connector
 from connectors.heap import tune_for_sync
@@ -23,7 +24,7 @@ from connectors.sync import SyncAlreadyRunning, SyncEngine, SyncReport
 from connectors.tls import BankTls
 from graph.bank_tls import bank_tls
 from graph.server.secrets import server_secret
-from graph.settings import get_settings
+from graph.settings import DirectLoginRefused, Settings, get_settings, refuse_direct_login
 from ledger import connections, consents
 from ledger.db import create_engine, session_factory
 from ledger.sync_store import Trigger
@@ -97,7 +98,7 @@ def _progress() -> Iterator[_RichProgress | _LogProgress]:
 
 # The bank refused the stored login or consent: logging in again would only count towards
 # the bank's lockout (OBP locks a user after a few failed logins).
-REFUSED = "REAUTH_REQUIRED"
+REFUSED = connections.REAUTH_REQUIRED
 
 
 RELINK = (
@@ -112,6 +113,7 @@ class Skipped:
 
     connection_id: int
     reason: str
+    error: bool = False  # a refusal the operator must fix (the command then fails)
 
     def line(self) -> str:
         return f"connection {self.connection_id} skipped: {self.reason}"
@@ -127,18 +129,26 @@ async def sync_connections(
     tls: BankTls | None = None,
     skipped: list[Skipped] | None = None,
     linking: bool = False,
+    settings: Settings | None = None,
+    revocations: list[Outcome] | None = None,
 ) -> list[SyncReport]:
     """Sync the given connections (None: all), one after another, as unattended runs.
 
     Each is first asked of the consent limits (`ledger.consents.admit_sync`); a refused
-    one, or one whose login the bank refused (with --all), is added to `skipped` instead.
-    `linking`: the read that completes linking a bank in the customer's presence (the
-    demo's), recorded as such and asked of no limit."""
+    one, or one whose login the bank refused (with --all), is added to `skipped` instead,
+    and so is a DirectLogin one in production (an `error`). `linking`: the read that
+    completes linking a bank in the customer's presence (the demo's), recorded as such and
+    asked of no limit. Every pass first retries the bank revocations still pending
+    (`connectors.bank_revocation`), into `revocations`."""
+    settings = settings or get_settings()
     engine = create_engine(database_url)
     sessions = session_factory(engine)
     reports = []
     refused: list[Skipped] = []
     try:
+        revoked = await revoke_pending(sessions, secret=secret, transport=transport, tls=tls)
+        if revocations is not None:
+            revocations.extend(revoked)
         if connection_ids:
             ids = list(connection_ids)
         else:
@@ -163,13 +173,15 @@ async def sync_connections(
                     provider, base_url, bank_id, blob = await connections.connection_target(
                         s, connection_id
                     )
+                creds = credentials.decrypt(blob, secret)
+                if not (creds.consent_id or creds.consent_jwt):
+                    try:
+                        refuse_direct_login(settings, f"connection {connection_id}")
+                    except DirectLoginRefused as exc:
+                        refused.append(Skipped(connection_id, exc.reason, error=True))
+                        continue
                 connector = open_connector(
-                    provider,
-                    base_url,
-                    bank_id,
-                    credentials.decrypt(blob, secret),
-                    transport=transport,
-                    tls=tls,
+                    provider, base_url, bank_id, creds, transport=transport, tls=tls
                 )
                 try:
                     reports.append(
@@ -199,6 +211,11 @@ def register(app: typer.Typer) -> None:
         if provider not in PROVIDERS:
             raise typer.BadParameter(f"provider must be one of {', '.join(PROVIDERS)}")
         settings = get_settings()
+        try:
+            refuse_direct_login(settings, "alif-graph connect")
+        except DirectLoginRefused as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(1) from None
         creds = credentials.Credentials(
             consumer_key=consumer_key, username=username, password=password
         )
@@ -230,6 +247,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("give --connection ID or --all")
         settings = get_settings()
         skipped: list[Skipped] = []
+        revocations: list[Outcome] = []
         try:
             tls = bank_tls(settings)
         except UpstreamConfigurationError as exc:
@@ -244,6 +262,8 @@ def register(app: typer.Typer) -> None:
                     secret=server_secret(settings),
                     tls=tls,
                     skipped=skipped,
+                    settings=settings,
+                    revocations=revocations,
                 )
             )
         except SyncAlreadyRunning as exc:
@@ -257,9 +277,11 @@ def register(app: typer.Typer) -> None:
             # database's error detail does), so only the kind of failure is shown.
             console.print(f"[red]error:[/red] the sync stopped: {type(exc).__name__}")
             raise typer.Exit(1) from None
+        for outcome in revocations:
+            console.print(outcome.line(), markup=False)
         for skip in skipped:
-            console.print(skip.line(), style="yellow", markup=False)
-        failed = False
+            console.print(skip.line(), style="red" if skip.error else "yellow", markup=False)
+        failed = any(skip.error for skip in skipped)
         for report in reports:
             s = report.stats
             console.print(
@@ -281,3 +303,29 @@ def register(app: typer.Typer) -> None:
             failed = failed or report.status == "FAILED"
         if failed:
             raise typer.Exit(1)
+
+    @app.command("revoke-pending")
+    def revoke_pending_command() -> None:
+        """Revoke at the bank the bank consents of connections whose customer revoked our
+        consent while the bank did not answer (every `sync` pass retries them too)."""
+        settings = get_settings()
+        try:
+            tls = bank_tls(settings)
+        except UpstreamConfigurationError as exc:
+            console.print(f"[red]error:[/red] bank TLS configuration: {escape(exc.message)}")
+            raise typer.Exit(1) from None
+        outcomes = asyncio.run(_revoke_pending(settings.database_url, server_secret(settings), tls))
+        for outcome in outcomes:
+            console.print(outcome.line(), markup=False)
+        if not outcomes:
+            console.print("no bank revocation pending")
+        if not all(o.done for o in outcomes):
+            raise typer.Exit(1)
+
+
+async def _revoke_pending(database_url: str, secret: str, tls: BankTls | None) -> list[Outcome]:
+    engine = create_engine(database_url)
+    try:
+        return await revoke_pending(session_factory(engine), secret=secret, tls=tls)
+    finally:
+        await engine.dispose()

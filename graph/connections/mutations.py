@@ -26,6 +26,7 @@ from graph.connections.types import BankConnection, SyncRefusal, covered
 from graph.context import Context, Info
 from graph.core.permissions import scope_gate
 from graph.relay.ids import pk_of
+from graph.settings import DirectLoginRefused, refuse_direct_login
 from ledger import connections, consents
 from ledger.db import session_factory
 from ledger.sync_store import Trigger
@@ -37,6 +38,7 @@ class ConnectionRefreshErrorCode(Enum):
     NOT_FOUND = "NOT_FOUND"
     REFUSED = "REFUSED"  # the consent rule said no: see `refusal`
     ALREADY_SYNCING = "ALREADY_SYNCING"
+    DIRECT_LOGIN_REFUSED = "DIRECT_LOGIN_REFUSED"  # production links banks by consent only
 
 
 @strawberry.type(description="The connection was synced now.")
@@ -115,7 +117,12 @@ class ConnectionMutations:
                 decision.next_at,
                 now,
             )
-        status = await _sync(context, pk)
+        try:
+            status = await _sync(context, pk)
+        except DirectLoginRefused as exc:
+            return _error(
+                ConnectionRefreshErrorCode.DIRECT_LOGIN_REFUSED, f"Not synced: {exc.reason}."
+            )
         if status is None:
             return _error(
                 ConnectionRefreshErrorCode.ALREADY_SYNCING,
@@ -127,7 +134,8 @@ class ConnectionMutations:
 
 
 async def _sync(context: Context, connection_id: int) -> SyncRunStatus | None:
-    """Run the sync as the customer's; None when another run holds the connection."""
+    """Run the sync as the customer's; None when another run holds the connection.
+    Raises DirectLoginRefused for a DirectLogin connection in production."""
     async with context.db.session() as session:
         provider, base_url, bank_id, blob = await connections.connection_target(
             session, connection_id
@@ -138,6 +146,8 @@ async def _sync(context: Context, connection_id: int) -> SyncRunStatus | None:
         creds = decrypt(blob, context.bank.secret)
     except CredentialsError:
         return SyncRunStatus.FAILED
+    if not (creds.consent_id or creds.consent_jwt):
+        refuse_direct_login(context.settings, "this connection")
     connector = open_connector(provider, base_url, bank_id, creds, transport=context.bank.transport)
     try:
         report = await SyncEngine(session_factory(engine)).sync(

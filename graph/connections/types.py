@@ -22,6 +22,9 @@ from ledger.types import utcnow
 @strawberry.enum(description="Why a connection may not be synced now.")
 class SyncRefusal(Enum):
     # The values are the ledger's: its consent module alone decides.
+    CONNECTION_REVOKED = consents.SyncRefusal.CONNECTION_REVOKED.value
+    BANK_CONSENT_REVOKED = consents.SyncRefusal.BANK_CONSENT_REVOKED.value
+    BANK_CONSENT_EXPIRED = consents.SyncRefusal.BANK_CONSENT_EXPIRED.value
     NO_USABLE_CONSENT = consents.SyncRefusal.NO_USABLE_CONSENT.value
     SCA_EXPIRED = consents.SyncRefusal.SCA_EXPIRED.value
     DAILY_LIMIT = consents.SyncRefusal.DAILY_LIMIT.value
@@ -33,10 +36,22 @@ class SyncRefusal(Enum):
 class BankConnection(Node):
     bank: str = strawberry.field(description="The bank's name.")
     status: str = strawberry.field(
-        description="ACTIVE, SYNCING, REAUTH_REQUIRED (the bank refused its login: link it "
-        "again), SCA_REQUIRED (the customer must authenticate again) or ERROR."
+        description="ACTIVE; SYNCING; BANK_CONSENT_REVOKED or BANK_CONSENT_EXPIRED (the bank "
+        "says its consent was revoked there, or has expired: link the bank again); "
+        "REAUTH_REQUIRED (the bank refused its login for another reason: link it again); "
+        "SCA_REQUIRED (the customer must authenticate again); REVOKING or REVOKED (the "
+        "customer revoked the consent that covered it: its bank consent is being, or has "
+        "been, revoked at the bank; never synced again unless linked again); or ERROR."
     )
     last_synced_at: datetime | None
+    bank_consent_expires_at: datetime | None = strawberry.field(
+        description="When the bank consent it syncs with ends (at most 180 days after it was "
+        "given); null when the bank gave none (a development login)."
+    )
+    renewal_due_at: datetime | None = strawberry.field(
+        description="When the customer should link the bank again (14 days before the bank "
+        "consent ends): the bank cannot extend a consent, so a new one replaces it."
+    )
     next_unattended_sync_at: datetime | None = strawberry.field(
         description="When the service may next sync it by itself (at most four times in 24 "
         "hours per consent): the present moment when it may now; null while the customer "
@@ -77,6 +92,8 @@ async def covered(
                 bank=row.institution,
                 status=row.status,
                 last_synced_at=row.last_synced_at,
+                bank_consent_expires_at=row.bank_consent_expires_at,
+                renewal_due_at=row.renewal_due_at,
                 next_unattended_sync_at=decision.next_at,
                 unattended_sync_refusal=(
                     None if decision.refusal is None else SyncRefusal(decision.refusal.value)

@@ -14,9 +14,10 @@ from typing import Annotated
 
 import strawberry
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from graph.auth.principal import DEVELOPMENT_CLIENT, Principal
+from graph.connections.revocation import revoke_at_bank_now
 from graph.context import Info
 from graph.relay.ids import pk_of, to_global_id
 from graph.viewer.types import Consent
@@ -88,6 +89,9 @@ class ConsentMutations:
                 return _ended(lost.current)
             name = await _record_revocation(session, revoked, context.request_id, now)
             await session.commit()
+            bind = session.bind
+        assert isinstance(bind, AsyncEngine)
+        await revoke_at_bank_now(bind, context.bank, revoked.user_id)
         return ConsentRevokeSuccess(consent=Consent.of_record(revoked, name, now))
 
 

@@ -81,9 +81,13 @@ async def test_a_connection_without_a_usable_consent_is_not_read(
 
     assert statuses == []
     assert [s.connection_id for s in skipped] == [connection_id]
-    assert skipped[0].line() == (
-        f"connection {connection_id} skipped: no authorised, unexpired, unrevoked consent covers it"
+    reason = (
+        # The customer's revocation ended the connection too (docs/consent.md).
+        "the customer revoked the consent that covered it; not synced unless linked again"
+        if ended == consents.REVOKED
+        else "no authorised, unexpired, unrevoked consent covers it"
     )
+    assert skipped[0].line() == f"connection {connection_id} skipped: {reason}"
     assert bank.truth.login_attempts == 0  # the bank was never asked
     assert await _triggers(sessions) == []
 

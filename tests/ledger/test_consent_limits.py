@@ -80,11 +80,23 @@ async def test_only_a_usable_consent_lets_a_connection_be_synced(
         refused = await _decide(s, connection_id)
         refused_present = await _decide(s, connection_id, Trigger.CUSTOMER)
         await _consent(s, user_id, at=NOW - timedelta(days=1))
+        if status == consents.REVOKED:
+            # The revocation also ended the connection's bank consent: a new consent of
+            # ours needs a new one at the bank (linking again) too.
+            assert not (await _decide(s, connection_id)).allowed
+            await connections.renew_credentials(
+                s, connection_id, credentials_encrypted=b"new", upstream_consent_expires_at=None
+            )
         allowed = await _decide(s, connection_id)
 
+    expected = (
+        SyncRefusal.CONNECTION_REVOKED
+        if status == consents.REVOKED
+        else SyncRefusal.NO_USABLE_CONSENT
+    )
     for decision in (refused, refused_present):
         assert not decision.allowed
-        assert decision.refusal is SyncRefusal.NO_USABLE_CONSENT
+        assert decision.refusal is expected
         assert decision.next_at is None  # waiting cannot help
     assert allowed.allowed and allowed.refusal is None and allowed.next_at == NOW
     assert "consent" in refused.reason and allowed.reason == ""

@@ -20,6 +20,7 @@ from graph.auth.consent import i18n, pages
 from graph.auth.consent.flowkit import Flow, FlowKit, request_language
 from graph.auth.runtime import Auth
 from graph.auth.scopes import ALL_SCOPES
+from graph.connections.revocation import revoke_at_bank_now
 from ledger import clients, consents, customers, one_time_codes
 
 PAGE = "/auth/consents"
@@ -145,6 +146,8 @@ class ManageConsents:
                 consent_id=consent.id,
                 scopes=sorted(consent.scopes),
             )
+        # Committed: now the bank consents it ended (pending and retried if the bank is down).
+        await revoke_at_bank_now(self.auth.sessions, self.auth.bank_access, user_id)
         flow.say("revoked_done")
         return await self.kit.next_page(flow)
 

@@ -291,7 +291,26 @@ async def test_consent_expires(
         headers={"Consent-JWT": consent["jwt"], "Consumer-Key": bank.consumer_key},
     )
 
-    expect_error(response, 400, "OBP-35003")
+    expect_error(response, 401, "OBP-35003")
+
+
+async def test_an_expired_consent_answers_expired_even_once_revoked(
+    client: httpx.AsyncClient, login: Login, bank: SandboxBank, clock: FakeClock
+) -> None:
+    """OBP-API checks the validity window before the status: OBP-35003, not OBP-35005."""
+    headers = await login()
+    consent = await _accepted_consent(client, headers, {**EVERYTHING, "time_to_live": 60})
+    revoked = bank.consent(consent["consent_id"])
+    assert revoked is not None
+    bank.revoke_consent(revoked)
+    clock.advance(61)
+
+    response = await client.get(
+        f"{API}/my/accounts",
+        headers={"Consent-JWT": consent["jwt"], "Consumer-Key": bank.consumer_key},
+    )
+
+    expect_error(response, 401, "OBP-35003")
 
 
 async def test_consent_not_yet_valid(
