@@ -214,7 +214,7 @@ def register(app: typer.Typer) -> None:
         try:
             refuse_direct_login(settings, "alif-graph connect")
         except DirectLoginRefused as exc:
-            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from None
         creds = credentials.Credentials(
             consumer_key=consumer_key, username=username, password=password
@@ -278,9 +278,10 @@ def register(app: typer.Typer) -> None:
             console.print(f"[red]error:[/red] the sync stopped: {type(exc).__name__}")
             raise typer.Exit(1) from None
         for outcome in revocations:
-            console.print(outcome.line(), markup=False)
+            console.print(outcome.line(), markup=False, soft_wrap=True)
         for skip in skipped:
-            console.print(skip.line(), style="red" if skip.error else "yellow", markup=False)
+            style = "red" if skip.error else "yellow"
+            console.print(skip.line(), style=style, markup=False, soft_wrap=True)
         failed = any(skip.error for skip in skipped)
         for report in reports:
             s = report.stats
@@ -316,7 +317,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from None
         outcomes = asyncio.run(_revoke_pending(settings.database_url, server_secret(settings), tls))
         for outcome in outcomes:
-            console.print(outcome.line(), markup=False)
+            console.print(outcome.line(), markup=False, soft_wrap=True)
         if not outcomes:
             console.print("no bank revocation pending")
         if not all(o.done for o in outcomes):

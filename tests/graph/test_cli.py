@@ -164,3 +164,29 @@ async def test_sync_all_skips_a_connection_the_bank_refused_with_a_hint(
     for connection_id in ids:
         assert f"connection {connection_id} skipped: the bank refused its login" in lines
     assert lines.count("re-link it") == 2 and "Traceback" not in result.output
+
+
+async def test_connect_with_direct_login_is_refused_in_production(
+    env: None, monkeypatch: pytest.MonkeyPatch, sessions: object
+):
+    monkeypatch.setenv("ALIF_GRAPH_ENV", "production")
+    get_settings.cache_clear()
+    args = ["connect", "alif", "--base-url", "http://sandbox", "--username", "u"]
+    result = await invoke(*args, "--password", "p", "--consumer-key", "k")
+
+    assert result.exit_code == 1
+    assert result.stdout.strip() == (
+        "error: alif-graph connect: DirectLogin (a bank username and password) is for "
+        "development and tests only, refused in production; link the bank through the "
+        "customer's consent"
+    )
+    assert "Traceback" not in result.output
+
+
+async def test_revoke_pending_with_nothing_pending(env: None):
+    assert (await invoke("db", "upgrade")).exit_code == 0
+
+    result = await invoke("revoke-pending")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "no bank revocation pending"

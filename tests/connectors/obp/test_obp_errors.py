@@ -6,6 +6,10 @@ import httpx
 import pytest
 
 from connectors.errors import (
+    BankConsentExpired,
+    BankConsentRevoked,
+    ReauthRequired,
+    UpstreamAuthError,
     UpstreamBadRequest,
     UpstreamError,
     UpstreamForbidden,
@@ -170,3 +174,18 @@ def test_every_error_is_an_upstream_error():
     assert repr(error) == (
         "UpstreamRateLimited(status=429, code='OBP-10018', message='slow down', request_id=None)"
     )
+
+
+@pytest.mark.parametrize("status", [400, 401])
+def test_a_consent_over_at_the_bank_says_why(status: int) -> None:
+    """OBP-API checks `exp` before the status: OBP-35003 is expiry, OBP-35005 (not
+    ACCEPTED) and OBP-35012 (already revoked) a consent revoked at the bank; neither is
+    helped by a login, so both are ReauthRequired at once."""
+    assert error_class(status, "OBP-35003") is BankConsentExpired
+    assert error_class(status, "OBP-35005") is BankConsentRevoked
+    assert error_class(status, "OBP-35012") is BankConsentRevoked
+    assert issubclass(BankConsentExpired, ReauthRequired)
+    assert issubclass(BankConsentRevoked, ReauthRequired)
+    # Other refusals of a consent stay a plain auth error (a relink, not a known cause).
+    assert error_class(status, "OBP-35001") is UpstreamAuthError
+    assert error_class(403, "OBP-35005") is UpstreamForbidden
