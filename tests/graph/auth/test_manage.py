@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from graph.cli.dev.walkthrough import PageWalker
-from ledger import audit
+from ledger import audit, connections
+from ledger import customers as customers_
 
 from .conftest import Harness
 from .support import PHONE_A, PHONE_B, Customers, Flow, Registered, graphql
@@ -70,3 +71,25 @@ async def test_the_audit_trail_records_the_consent_events(
         ("auth.token.authorization_code", "ok"),
     ]
     assert events[1].client_id == registered.client_id and events[1].request_id
+
+
+async def test_a_revocation_on_the_page_ends_the_bank_consent_even_with_the_bank_unreachable(
+    harness: Harness, registered: Registered, customers: Customers
+) -> None:
+    """The customer's connection is left to no usable consent: it is never synced again
+    and its bank revocation is pending (this harness reaches no bank), while the customer's
+    revocation itself succeeds."""
+    await Flow(harness.http, registered, harness.sender).tokens()
+    harness.clock.advance(seconds=31)
+    walker = await _signed_in(harness)
+    consent_id = walker.page.split('name="consent" value="')[1].split('"')[0]
+
+    await walker.post("/auth/consents/revoke", {"consent": consent_id})
+
+    assert "Access revoked." in walker.page
+    async with harness.sessions() as s:
+        pending = await connections.pending_revocations(s)
+        user_id = await customers_.id_by_phone(s, PHONE_A)
+        assert user_id is not None
+        theirs = await connections.ids_of_customer(s, user_id)
+    assert pending == theirs and len(theirs) == 1  # the other customer's stays ACTIVE
