@@ -236,7 +236,9 @@ class SyncEngine:
             )
             if run_id is None:
                 raise SyncAlreadyRunning(f"connection {connection_id} is already syncing")
-            await self._set_connection(s, connection_id, status="SYNCING")
+            await connections.set_status(
+                s, connection_id, "SYNCING", now=self.clock(), unless=connections.ENDED_BY_US
+            )
         ctx = _Context(connection_id, conn[0], conn[1], run_id, store.RunStats(), [])
         try:
             await self._accounts(ctx, connector)
