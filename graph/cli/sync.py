@@ -126,14 +126,11 @@ async def sync_connections(
     transport: httpx.AsyncBaseTransport | None = None,
     tls: BankTls | None = None,
     skipped: list[Skipped] | None = None,
-    linking: bool = False,
 ) -> list[SyncReport]:
     """Sync the given connections (None: all), one after another, as unattended runs.
 
     Each is first asked of the consent limits (`ledger.consents.admit_sync`); a refused
-    one, or one whose login the bank refused (with --all), is added to `skipped` instead.
-    `linking`: the read that completes linking a bank in the customer's presence (the
-    demo's), recorded as such and asked of no limit."""
+    one, or one whose login the bank refused (with --all), is added to `skipped` instead."""
     engine = create_engine(database_url)
     sessions = session_factory(engine)
     reports = []
@@ -147,18 +144,16 @@ async def sync_connections(
             ids = [i for i, status in statuses if status != REFUSED]
             refused += [Skipped(i, RELINK) for i, status in statuses if status == REFUSED]
         tune_for_sync()
-        trigger = Trigger.LINK if linking else Trigger.UNATTENDED
         with _progress() as progress:
             engine_ = SyncEngine(sessions, progress=progress)
             for connection_id in ids:
-                if not linking:
-                    async with sessions.begin() as s:
-                        decision = await consents.admit_sync(
-                            s, connection_id, trigger=trigger, now=utcnow()
-                        )
-                    if not decision.allowed:
-                        refused.append(Skipped(connection_id, decision.reason))
-                        continue
+                async with sessions.begin() as s:
+                    decision = await consents.admit_sync(
+                        s, connection_id, trigger=Trigger.UNATTENDED, now=utcnow()
+                    )
+                if not decision.allowed:
+                    refused.append(Skipped(connection_id, decision.reason))
+                    continue
                 async with sessions() as s:
                     provider, base_url, bank_id, blob = await connections.connection_target(
                         s, connection_id
@@ -173,7 +168,9 @@ async def sync_connections(
                 )
                 try:
                     reports.append(
-                        await engine_.sync(connection_id, connector, full=full, trigger=trigger)
+                        await engine_.sync(
+                            connection_id, connector, full=full, trigger=Trigger.UNATTENDED
+                        )
                     )
                 finally:
                     await connector.aclose()
