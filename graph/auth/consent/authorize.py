@@ -147,12 +147,16 @@ class AuthorizeFlow:
         return self._phone_page(flow, notice)
 
     def _page(self, flow: Flow, template: str, **values: object) -> Response:
+        # The app's redirect URI, and the bank's pages the "link" button leads to.
+        targets = [flow.state["redirect_uri"]]
+        if self.auth.bank is not None:
+            targets.append(self.auth.bank.target.public_url)
         return pages.page(
             template,
             {"csrf": flow.state["csrf"], **values},
             lang=flow.lang,
             base=FLOW_PAGE,
-            form_target=flow.state["redirect_uri"],
+            form_targets=targets,
         )
 
     def _phone_page(self, flow: Flow, notice: pages.Markup) -> Response:

@@ -164,6 +164,10 @@ async def test_a_customer_links_alif_at_the_banks_own_pages_and_shares_the_accou
     customer = linked.customer
     flow = await linked.signed_in(registered)
     assert flow.walker.account_ids() == []  # nothing linked yet
+    # The consent page's forms may lead to the app and to the bank's pages, nowhere else.
+    assert flow.walker.last is not None
+    csp = flow.walker.last.headers["content-security-policy"]
+    assert f"form-action 'self' https://budget.example {SANDBOX};" in csp
     with caplog.at_level(logging.DEBUG):
         await link_bank(flow.walker, linked.at_bank())
         assert LINKED in flow.walker.page
