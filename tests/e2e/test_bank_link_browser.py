@@ -18,8 +18,6 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from connectors import credentials
-from connectors.credentials import CredentialsError
 from connectors.sandbox import SandboxBank, SandboxConfig
 from connectors.sandbox.app import create_app as create_sandbox
 from graph.auth.consent.authorize import consent_end
@@ -31,9 +29,10 @@ from graph.cli.dev.walkthrough import sandbox_sca_code
 from graph.cli.sync import sync_connections
 from graph.server.app import create_app
 from graph.settings import Settings
-from ledger.models import Connection, metadata
+from ledger.models import Connection
 
 from ..graph.auth.support import Clock
+from ..graph.helpers import columns_holding, stored_credentials
 from .conftest import SECRET, _free_port
 
 PIN = "582039"
@@ -88,35 +87,6 @@ async def both(
             sessions,
             db_url,
         )
-
-
-async def _rows_holding(sessions: async_sessionmaker[AsyncSession], needle: str) -> list[str]:
-    """Every table and column whose value contains `needle` (text, or bytes as stored)."""
-    found = []
-    async with sessions() as session:
-        for table in metadata.sorted_tables:
-            for row in (await session.execute(select(table))).mappings():
-                for column, value in row.items():
-                    if (isinstance(value, bytes) and needle.encode() in value) or (
-                        value is not None and needle in str(value)
-                    ):
-                        found.append(f"{table.name}.{column}")
-    return found
-
-
-async def _decryptable(sessions: async_sessionmaker[AsyncSession]) -> list[credentials.Credentials]:
-    """Every stored blob that decrypts as credentials with the server's key."""
-    found = []
-    async with sessions() as session:
-        for table in metadata.sorted_tables:
-            for row in (await session.execute(select(table))).mappings():
-                for value in row.values():
-                    if isinstance(value, bytes) and value:
-                        try:
-                            found.append(credentials.decrypt(value, SECRET))
-                        except CredentialsError:
-                            continue
-    return found
 
 
 async def test_a_customer_links_at_the_banks_pages_inside_our_consent_flow(
@@ -210,9 +180,9 @@ async def test_a_customer_links_at_the_banks_pages_inside_our_consent_flow(
     end = consent_end(chosen, datetime.now(UTC))
     assert end <= granted.expires_at <= end + timedelta(minutes=5)
     assert granted.jwt is not None
-    assert await _rows_holding(both.sessions, customer.password) == []
-    assert await _rows_holding(both.sessions, granted.jwt) == []  # only encrypted
-    (stored,) = await _decryptable(both.sessions)
+    assert await columns_holding(both.sessions, customer.password) == []
+    assert await columns_holding(both.sessions, granted.jwt) == []  # only encrypted
+    (stored,) = await stored_credentials(both.sessions, SECRET)
     assert (stored.consent_id, stored.consent_jwt) == (granted.consent_id, granted.jwt)
     assert stored.username is None and stored.password is None
     assert customer.password not in caplog.text and granted.jwt not in caplog.text
