@@ -380,3 +380,48 @@ async def test_without_a_bank_configured_linking_is_not_offered(
     assert flow.walker.last is not None and flow.walker.last.status_code == 400
     callback = await harness.http.get("/auth/flow/bank/callback?status=ACCEPTED")
     assert callback.status_code == 303
+
+
+async def test_the_bank_and_the_callback_are_addressed_as_browsers_reach_them(
+    settings: Settings, engine: AsyncEngine, registered: Registered
+) -> None:
+    configured = settings.model_copy(
+        update={
+            "bank_base_url": SANDBOX,
+            "bank_consumer_key": SecretStr("k"),
+            "bank_public_url": "https://bank.example",
+            "public_url": "https://alif-graph.example",
+        }
+    )
+    sent: list[httpx.Request] = []
+
+    def bank(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.url.path.endswith("/root"):
+            return httpx.Response(200, json={"version": "v5.1.0"})
+        return httpx.Response(201, json={"consent_request_id": "r-1", "payload": {}})
+
+    sender = DevelopmentSender(reveal_codes=True)
+    app = create_app(
+        configured,
+        engine=engine,
+        auth=AuthConfig(sender=sender, bank_transport=httpx.MockTransport(bank)),
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=API) as http:
+        flow = Flow(http, registered, sender)
+        await flow.signed_in()
+        location = await start_bank_link(flow.walker)
+
+    assert location.startswith("https://bank.example/bank/consent?")
+    assert _query(location)["redirect_uri"] == (
+        "https://alif-graph.example/auth/flow/bank/callback"
+    )
+    assert all(str(r.url).startswith(SANDBOX) for r in sent)  # the API, not the pages
+    assert sent[-1].headers["Consumer-Key"] == "k"
+
+
+@pytest.mark.parametrize("field", ["bank_base_url", "bank_public_url", "public_url"])
+@pytest.mark.parametrize("value", ["ftp://bank.example", "bank.example", "https://x/?a=1"])
+def test_addresses_in_the_settings_must_be_http_base_urls(field: str, value: str) -> None:
+    with pytest.raises(ValueError, match="not an http"):
+        Settings(**{field: value})
