@@ -1,5 +1,7 @@
 """The authorization pages: GET /auth/authorize, then phone -> code and PIN -> consent ->
 redirect; a customer without a PIN chooses and repeats one between code and consent (sca.py).
+From the consent page the customer may link the bank (bank_link.py): POST /auth/flow/bank
+sends them to the bank's own pages, which answer at GET /auth/flow/bank/callback.
 
 The app's request is checked before anything is shown: an unknown client or a redirect URI
 not registered exactly gets an error page and is never redirected to; other faults go back
