@@ -199,14 +199,23 @@ class BankConsent:
 
 
 class ConsentBroker(Protocol):
-    """Asks a bank for the customer's consent; the bank challenges the customer itself."""
+    """Asks a bank for the customer's consent as the registered application (no user login):
+    the customer approves at the bank's own pages, passing the bank's SCA, and never gives
+    us their bank password."""
 
-    async def start(self, phone: str) -> str:
-        """Ask for a consent; the bank sends its challenge to `phone`. Returns the consent id."""
+    async def request(self, *, phone: str, time_to_live: int) -> str:
+        """A consent request for the customer with this phone, valid `time_to_live` seconds
+        once granted. Returns the consent request id."""
         ...
 
-    async def finish(self, consent_id: str, answer: str) -> BankConsent | None:
-        """Answer the challenge: the consent when the bank accepted, else None (it is spent)."""
+    def approval_url(self, consent_request_id: str, *, redirect_uri: str, state: str) -> str:
+        """The bank page to send the customer's browser to; the bank sends it back to
+        `redirect_uri` with `consent_request_id`, `status` and `state`."""
+        ...
+
+    async def collect(self, consent_request_id: str) -> BankConsent | None:
+        """The granted consent; None when the customer refused it (REJECTED) or it ended.
+        Raises connectors.errors.ConsentNotAnswered while the customer has not answered."""
         ...
 
     async def aclose(self) -> None: ...

@@ -105,6 +105,11 @@ class UpstreamBadRequest(UpstreamError):
     """Any other non-2xx answer: our request was wrong; repeating it will not help."""
 
 
+class ConsentNotAnswered(UpstreamError):
+    """A consent request the customer has not answered at the bank yet (or whose SCA is
+    not passed yet): there is no consent to collect. Not retried: the customer must act."""
+
+
 class UpstreamMalformed(UpstreamError):
     """A 2xx whose body is not JSON or not the expected shape (often a truncated page)."""
 

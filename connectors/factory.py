@@ -15,7 +15,7 @@ from connectors.alif.constants import ALIF_BANK_ID, ALIF_INSTITUTION
 from connectors.alif.mapping import AlifMapper
 from connectors.base import Connector, ConsentBroker
 from connectors.credentials import Credentials
-from connectors.obp.auth import Auth, ConsentAuth, DirectLogin
+from connectors.obp.auth import ApplicationAuth, Auth, ConsentAuth, DirectLogin
 from connectors.obp.client import ObpClient
 from connectors.obp.connector import DEFAULT_PAGE_SIZE, ObpConnector
 from connectors.obp.consent_broker import ObpConsentBroker
@@ -70,18 +70,20 @@ def open_consent_broker(
     provider: str,
     base_url: str,
     bank_id: str,
-    operator: Credentials,
+    consumer_key: str,
     *,
+    public_url: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     tls: BankTls | None = None,
     **client_options: Any,
 ) -> ConsentBroker:
-    """The bank side of linking, logged in with the operator's own `operator` credentials
-    (username, password and consumer key); both providers speak OBP consents. `tls` as for
-    `open_connector`."""
+    """The bank side of linking, as the registered consumer `consumer_key` (application
+    access); both providers speak OBP consent requests. `public_url`: the bank as the
+    customer's browser reaches it (default `base_url`). `tls` as for `open_connector`."""
     _check(provider)
-    client = ObpClient(base_url, _auth(operator), transport=transport, tls=tls, **client_options)
-    return ObpConsentBroker(client, bank_id, operator.consumer_key)
+    auth = ApplicationAuth(consumer_key)
+    client = ObpClient(base_url, auth, transport=transport, tls=tls, **client_options)
+    return ObpConsentBroker(client, bank_id, consumer_key, public_url=public_url or base_url)
 
 
 def institution_of(provider: str, bank_id: str) -> Institution:

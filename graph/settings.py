@@ -50,13 +50,19 @@ class Settings(BaseSettings):
     # The token endpoint's rate limits: requests per minute per client and per IP address.
     auth_rate_per_client_per_minute: int = 60
     auth_rate_per_ip_per_minute: int = 30
-    # Bank linking through the bank's own consent flow (OBP `my/consents/SMS`): the
-    # operator's service login; the customer's bank password never reaches this service.
+    # Bank linking through OBP's consent requests: as the registered consumer (its key),
+    # we ask; the customer approves at the bank's own pages; the customer's bank password
+    # never reaches this service (docs/consent.md). Both the base URL and the key, or no
+    # linking.
     bank_base_url: str | None = None
     bank_id: str = "alif.tj"
-    bank_operator_username: str | None = None
-    bank_operator_password: SecretStr | None = None
     bank_consumer_key: SecretStr | None = None
+    # The bank as the customer's browser reaches it (its approval pages), when that differs
+    # from the API address bank_base_url (default: bank_base_url).
+    bank_public_url: str | None = None
+    # This service as browsers reach it (scheme://host[:port]), for the address the bank
+    # sends the customer back to; default: the address the request came in on.
+    public_url: str | None = None
     # Mutual TLS towards the bank, on every bank call (OBP deployments check the consumer's
     # client certificate): a PEM certificate (its chain after it) and its key, both or
     # neither; the key's password if it has one; a CA bundle that verifies the bank
@@ -104,6 +110,16 @@ class Settings(BaseSettings):
             if origin != "*" and not (exact and web):
                 raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
         return origins
+
+    @field_validator("bank_base_url", "bank_public_url", "public_url")
+    @classmethod
+    def _web_address(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ValueError(f"not an http(s) base URL: {url!r}")
+        return url
 
     @model_validator(mode="after")
     def _owner_of_the_same_database(self) -> Settings:

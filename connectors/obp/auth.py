@@ -140,3 +140,23 @@ class ConsentAuth:
 
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self._consumer_key, self._jwt, self._consent_id) if s)
+
+
+class ApplicationAuth:
+    """OBP's application access: the registered consumer alone, `Consumer-Key: <key>`, no
+    user logged in (consent requests are made before the bank knows the customer)."""
+
+    def __init__(self, consumer_key: str) -> None:
+        self._consumer_key = consumer_key
+
+    def __repr__(self) -> str:
+        return "ApplicationAuth()"
+
+    async def headers(self, login: LoginCall) -> dict[str, str]:
+        return {"Consumer-Key": self._consumer_key}
+
+    async def renew(self, login: LoginCall, rejected: Mapping[str, str]) -> bool:
+        return False
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self._consumer_key,)

@@ -18,7 +18,7 @@ import random as _random
 import re
 import ssl
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, cast
@@ -26,6 +26,7 @@ from typing import Any, TypeVar, cast
 import httpx
 
 from connectors.errors import (
+    ConsentNotAnswered,
     ReauthRequired,
     UpstreamAuthError,
     UpstreamConfigurationError,
@@ -37,7 +38,12 @@ from connectors.errors import (
 )
 from connectors.masking import redact
 from connectors.obp.auth import Auth
-from connectors.obp.consent import ConsentInfo, ConsentView, consent_body
+from connectors.obp.consent import (
+    AccountAccess,
+    ConsentInfo,
+    ConsentRequestInfo,
+    consent_request_body,
+)
 from connectors.obp.dates import format_filter_date
 from connectors.obp.error_codes import error_class, parse_obp_code
 from connectors.obp.fields import Finite, NonFiniteNumber
@@ -61,6 +67,8 @@ _PROXY_CERTIFICATE_PAGE = re.compile(r"SSL certificate", re.IGNORECASE)
 
 T = TypeVar("T")
 Validator = Callable[[Any], T]
+# An endpoint's own meaning of an OBP code, over the general mapping (error_codes.py).
+CodeMeanings = Mapping[str, type[UpstreamError]]
 logger = logging.getLogger(__name__)
 
 
@@ -164,13 +172,14 @@ class ObpClient:
         json: Any = None,
         authenticated: bool = True,
         idempotent: bool | None = None,
+        codes: CodeMeanings | None = None,
     ) -> T:
         """Send with auth, map failures to typed errors, re-login once, retry with backoff."""
         if authenticated:
             self._check_not_refused(f"{method} {path}")
         try:
             return await self._exchange(
-                method, path, validate, headers, params, json, authenticated, idempotent
+                method, path, validate, headers, params, json, authenticated, idempotent, codes
             )
         except ReauthRequired as exc:
             if authenticated:
@@ -197,6 +206,7 @@ class ObpClient:
         json: Any,
         authenticated: bool,
         idempotent: bool | None,
+        codes: CodeMeanings | None,
     ) -> T:
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
@@ -208,7 +218,7 @@ class ObpClient:
                 if authenticated:
                     auth_headers = await self._auth.headers(self._login)
                 return await self._attempt(
-                    method, path, validate, {**(headers or {}), **auth_headers}, params, json
+                    method, path, validate, {**(headers or {}), **auth_headers}, params, json, codes
                 )
             except ReauthRequired:
                 raise
@@ -256,6 +266,7 @@ class ObpClient:
         headers: dict[str, str],
         params: Mapping[str, str] | None,
         json: Any,
+        codes: CodeMeanings | None = None,
     ) -> T:
         """One exchange. Every failure leaves as an UpstreamError, foreign ones chained."""
         our_id = uuid.uuid4().hex
@@ -299,7 +310,7 @@ class ObpClient:
                 raise UpstreamMalformed("body is not valid JSON", **context) from exc
             body = None
         if not response.is_success:
-            raise self._status_error(response, body, context)
+            raise self._status_error(response, body, context, codes or {})
         try:
             result = validate(body)
         except _ShapeError as exc:
@@ -329,7 +340,7 @@ class ObpClient:
         )
 
     def _status_error(
-        self, response: httpx.Response, body: Any, context: dict[str, Any]
+        self, response: httpx.Response, body: Any, context: dict[str, Any], codes: CodeMeanings
     ) -> UpstreamError:
         if (
             response.status_code == 400
@@ -344,7 +355,7 @@ class ObpClient:
         message = raw if isinstance(raw, str) and raw else response.reason_phrase
         code = parse_obp_code(message)
         message = self._redact(message)[:_MAX_MESSAGE] or "no message"
-        cls = error_class(response.status_code, code)
+        cls = (codes.get(code) if code else None) or error_class(response.status_code, code)
         if cls is UpstreamRateLimited:
             return UpstreamRateLimited(
                 message,
@@ -406,41 +417,37 @@ class ObpClient:
             self._learnt_secrets.add(info.jwt)
         return info
 
-    async def create_consent(
+    async def create_consent_request(
         self,
         bank_id: str,
-        sca_method: str = "SMS",
         *,
-        views: list[ConsentView] | None = None,
         everything: bool = False,
-        time_to_live: int | None = None,
+        accounts: Sequence[AccountAccess] = (),
+        time_to_live: int,
         phone_number: str | None = None,
-        email: str | None = None,
-        valid_from: datetime | None = None,
-        consumer_id: str | None = None,
-    ) -> ConsentInfo:
-        """Start a consent (status INITIATED); OBP sends the one-time code by SMS or email."""
-        body = consent_body(
-            sca_method,
-            views=views,
+    ) -> ConsentRequestInfo:
+        """`POST /consumer/consent-requests` with application access (the client's auth is
+        `ApplicationAuth`): the request the customer then answers at the bank's own pages."""
+        body = consent_request_body(
+            bank_id=_id(bank_id),
             everything=everything,
+            accounts=accounts,
             time_to_live=time_to_live,
             phone_number=phone_number,
-            email=email,
-            valid_from=valid_from,
-            consumer_id=consumer_id,
         )
-        path = await self._path("banks", _id(bank_id), "my", "consents", sca_method)
-        return self._learn(await self._request("POST", path, ConsentInfo.from_json, json=body))
+        path = await self._path("consumer", "consent-requests")
+        return await self._request("POST", path, ConsentRequestInfo.from_json, json=body)
 
-    async def answer_consent_challenge(
-        self, bank_id: str, consent_id: str, answer: str
-    ) -> ConsentInfo:
-        """Status ACCEPTED when the code was right, REJECTED otherwise."""
-        path = await self._path("banks", _id(bank_id), "consents", _id(consent_id), "challenge")
-        return self._learn(
-            await self._request("POST", path, ConsentInfo.from_json, json={"answer": answer})
+    async def consent_by_request(self, consent_request_id: str) -> ConsentInfo:
+        """`GET /consumer/consent-requests/ID/consents`: the consent the customer granted
+        (the JWT only once ACCEPTED). `ConsentNotAnswered` while the customer has not
+        answered; another consumer's request is `UpstreamNotFound`."""
+        path = await self._path("consumer", "consent-requests", _id(consent_request_id), "consents")
+        # OBP-35001 here means "no consent yet", not a refused credential.
+        info = await self._request(
+            "GET", path, ConsentInfo.from_json, codes={"OBP-35001": ConsentNotAnswered}
         )
+        return self._learn(info)
 
     async def revoke_consent(self, bank_id: str, consent_id: str) -> ConsentInfo:
         """Revoke by id (needs the CanRevokeConsentAtBank role)."""

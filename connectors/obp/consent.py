@@ -1,24 +1,43 @@
-"""OBP consent flow payloads: create (SMS/EMAIL/IMPLICIT), answer the SCA challenge, revoke."""
+"""OBP consent payloads: the consumer's consent request (PostConsentRequestJsonV500), the
+consent it yields (ConsentJsonV500), revocation answers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from connectors.errors import UpstreamMalformed
-from connectors.obp.dates import format_timestamp
 
-SCA_METHODS = ("SMS", "EMAIL", "IMPLICIT")
+ROUTING_SCHEMES = ("AccountNumber", "AccountId")
 
 
 @dataclass(frozen=True, slots=True)
-class ConsentView:
-    """One account view the consent grants, e.g. the owner view of one account."""
+class AccountAccess:
+    """One account a consent request names, by its routing, through the owner view (the
+    only view OBP lets a consent request grant)."""
 
-    bank_id: str
-    account_id: str
-    view_id: str = "owner"
+    scheme: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRequestInfo:
+    """`{"consent_request_id","payload","consumer_id"}`: what the bank keeps until the
+    customer answers."""
+
+    consent_request_id: str
+    consumer_id: str | None
+
+    @classmethod
+    def from_json(cls, body: Any) -> ConsentRequestInfo:
+        if not isinstance(body, dict) or not isinstance(body.get("consent_request_id"), str):
+            raise UpstreamMalformed("consent request answer lacks consent_request_id")
+        consumer_id = body.get("consumer_id")
+        return cls(
+            consent_request_id=body["consent_request_id"],
+            consumer_id=consumer_id if isinstance(consumer_id, str) else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,42 +60,32 @@ class ConsentInfo:
         return cls(consent_id=consent_id, status=status, jwt=jwt)
 
 
-def consent_body(
-    sca_method: str,
+def consent_request_body(
     *,
-    views: list[ConsentView] | None,
+    bank_id: str,
     everything: bool,
-    time_to_live: int | None,
+    accounts: Sequence[AccountAccess],
+    time_to_live: int,
     phone_number: str | None,
-    email: str | None,
-    valid_from: datetime | None,
-    consumer_id: str | None,
 ) -> dict[str, Any]:
-    """The `PostConsentBodyCommonJson` body; refuses combinations OBP would reject."""
-    if sca_method not in SCA_METHODS:
-        raise ValueError(f"sca_method must be one of {', '.join(SCA_METHODS)}")
-    if everything == bool(views):
-        raise ValueError("give either views or everything=True, not both or neither")
-    if sca_method == "SMS" and not phone_number:
-        raise ValueError("the SMS method needs phone_number")
-    if sca_method == "EMAIL" and not email:
-        raise ValueError("the EMAIL method needs email")
-    if time_to_live is not None and time_to_live <= 0:
+    """The PostConsentRequestJsonV500 body; refuses what OBP would reject before sending."""
+    if everything == bool(accounts):
+        raise ValueError("give either accounts or everything=True, not both or neither")
+    if any(a.scheme not in ROUTING_SCHEMES for a in accounts):
+        raise ValueError(f"an account routing scheme is one of {', '.join(ROUTING_SCHEMES)}")
+    if time_to_live <= 0:
         raise ValueError("time_to_live must be positive seconds")
     body: dict[str, Any] = {
         "everything": everything,
-        "views": [
-            {"bank_id": v.bank_id, "account_id": v.account_id, "view_id": v.view_id}
-            for v in views or ()
+        "bank_id": bank_id,
+        "account_access": [
+            {"account_routing": {"scheme": a.scheme, "address": a.address}, "view_id": "owner"}
+            for a in accounts
         ],
         "entitlements": [],
-    }
-    optional = {
         "time_to_live": time_to_live,
-        "phone_number": phone_number,
-        "email": email,
-        "consumer_id": consumer_id,
-        "valid_from": format_timestamp(valid_from) if valid_from else None,
     }
-    body.update({k: v for k, v in optional.items() if v is not None})
+    if phone_number is not None:
+        # Addressed to one customer: the bank refuses it to anyone else (OBP-35023).
+        body["phone_number"] = phone_number
     return body

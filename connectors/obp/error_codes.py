@@ -67,7 +67,15 @@ _CONSENT_ENDED: dict[str, type[UpstreamError]] = {
 }
 _FORBIDDEN_CODES = frozenset({"OBP-20006", "OBP-20017", "OBP-30022"})
 _NOT_FOUND_CODES = frozenset(
-    {"OBP-30001", "OBP-30003", "OBP-30017", "OBP-30018", "OBP-30067", "OBP-30076"}
+    {
+        "OBP-30001",
+        "OBP-30003",
+        "OBP-30017",
+        "OBP-30018",
+        "OBP-30067",
+        "OBP-30076",
+        "OBP-35028",  # consent request not found (or another consumer's)
+    }
 )
 
 

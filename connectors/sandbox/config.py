@@ -233,6 +233,9 @@ class SandboxConfig:
         "http://localhost/callback",
         "http://127.0.0.1/bank/callback",
         "http://localhost/bank/callback",
+        # alif-graph's own callback (graph/auth/consent/authorize.py), on any local port.
+        "http://127.0.0.1/auth/flow/bank/callback",
+        "http://localhost/auth/flow/bank/callback",
     )
 
     def __post_init__(self) -> None:

@@ -94,7 +94,7 @@ def demo(
         True, help="Keep serving the API after the demo token (--no-serve: stop)."
     ),
 ) -> None:
-    """Start the sandbox bank, link a demo customer, sync, and serve the GraphQL API."""
+    """Start the sandbox bank and the API; a demo customer links the bank at its own pages."""
     from graph.cli.dev.demo import run_demo
 
     settings = get_settings()

@@ -128,7 +128,6 @@ async def sync_connections(
     transport: httpx.AsyncBaseTransport | None = None,
     tls: BankTls | None = None,
     skipped: list[Skipped] | None = None,
-    linking: bool = False,
     settings: Settings | None = None,
     revocations: list[Outcome] | None = None,
 ) -> list[SyncReport]:
@@ -136,10 +135,8 @@ async def sync_connections(
 
     Each is first asked of the consent limits (`ledger.consents.admit_sync`); a refused
     one, or one whose login the bank refused (with --all), is added to `skipped` instead,
-    and so is a DirectLogin one in production (an `error`). `linking`: the read that
-    completes linking a bank in the customer's presence (the demo's), recorded as such and
-    asked of no limit. Every pass first retries the bank revocations still pending
-    (`connectors.bank_revocation`), into `revocations`."""
+    and so is a DirectLogin one in production (an `error`). Every pass first retries the
+    bank revocations still pending (`connectors.bank_revocation`), into `revocations`."""
     settings = settings or get_settings()
     engine = create_engine(database_url)
     sessions = session_factory(engine)
@@ -157,18 +154,16 @@ async def sync_connections(
             ids = [i for i, status in statuses if status != REFUSED]
             refused += [Skipped(i, RELINK) for i, status in statuses if status == REFUSED]
         tune_for_sync()
-        trigger = Trigger.LINK if linking else Trigger.UNATTENDED
         with _progress() as progress:
             engine_ = SyncEngine(sessions, progress=progress)
             for connection_id in ids:
-                if not linking:
-                    async with sessions.begin() as s:
-                        decision = await consents.admit_sync(
-                            s, connection_id, trigger=trigger, now=utcnow()
-                        )
-                    if not decision.allowed:
-                        refused.append(Skipped(connection_id, decision.reason))
-                        continue
+                async with sessions.begin() as s:
+                    decision = await consents.admit_sync(
+                        s, connection_id, trigger=Trigger.UNATTENDED, now=utcnow()
+                    )
+                if not decision.allowed:
+                    refused.append(Skipped(connection_id, decision.reason))
+                    continue
                 async with sessions() as s:
                     provider, base_url, bank_id, blob = await connections.connection_target(
                         s, connection_id
@@ -185,7 +180,9 @@ async def sync_connections(
                 )
                 try:
                     reports.append(
-                        await engine_.sync(connection_id, connector, full=full, trigger=trigger)
+                        await engine_.sync(
+                            connection_id, connector, full=full, trigger=Trigger.UNATTENDED
+                        )
                     )
                 finally:
                     await connector.aclose()

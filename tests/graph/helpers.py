@@ -12,10 +12,12 @@ import jwt
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from connectors import credentials
+from connectors.credentials import Credentials, CredentialsError
 from graph.auth.oauth import clients
 from graph.auth.scopes import ALL_SCOPES
 from graph.cli.dev.tokens import issue_development_token
-from ledger.models import AuditEvent, Consent, table
+from ledger.models import AuditEvent, Consent, metadata, table
 from ledger.types import utcnow
 
 from .ledger_data import PHONE_A
@@ -113,3 +115,34 @@ def counting(engine: AsyncEngine) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def columns_holding(sessions: async_sessionmaker[AsyncSession], needle: str) -> list[str]:
+    """Every `table.column` of the whole database with a value containing `needle` (text,
+    or bytes as stored): where a secret would be if it had leaked into a row."""
+    found = []
+    async with sessions() as session:
+        for each in metadata.sorted_tables:
+            for row in (await session.execute(select(each))).mappings():
+                for column, value in row.items():
+                    raw = value if isinstance(value, bytes) else str(value).encode()
+                    if needle.encode() in raw:
+                        found.append(f"{each.name}.{column}")
+    return found
+
+
+async def stored_credentials(
+    sessions: async_sessionmaker[AsyncSession], secret: str
+) -> list[Credentials]:
+    """Every blob of the whole database that decrypts as credentials with `secret`."""
+    found = []
+    async with sessions() as session:
+        for each in metadata.sorted_tables:
+            for row in (await session.execute(select(each))).mappings():
+                for value in row.values():
+                    if isinstance(value, bytes) and value:
+                        try:
+                            found.append(credentials.decrypt(value, secret))
+                        except CredentialsError:
+                            continue
+    return found

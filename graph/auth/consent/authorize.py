@@ -1,5 +1,7 @@
 """The authorization pages: GET /auth/authorize, then phone -> code and PIN -> consent ->
 redirect; a customer without a PIN chooses and repeats one between code and consent (sca.py).
+From the consent page the customer may link the bank (bank_link.py): POST /auth/flow/bank
+sends them to the bank's own pages, which answer at GET /auth/flow/bank/callback.
 
 The app's request is checked before anything is shown: an unknown client or a redirect URI
 not registered exactly gets an error page and is never redirected to; other faults go back
@@ -11,6 +13,8 @@ wrong, expired, used or locked.
 from __future__ import annotations
 
 import logging
+import secrets
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -19,12 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from connectors.errors import UpstreamError
+from connectors.errors import ConsentNotAnswered, UpstreamError
 from graph.auth import forms
 from graph.auth.consent import i18n, pages, sca
 from graph.auth.consent.flowkit import Flow, FlowKit, request_language
 from graph.auth.oauth import clients, pkce
-from graph.auth.runtime import Auth
+from graph.auth.runtime import Auth, ip_key
 from graph.auth.scopes import ALL_SCOPES, parse_scopes
 from ledger import consents, customers, grants, one_time_codes
 from ledger.clients import RegisteredClient
@@ -140,19 +144,21 @@ class AuthorizeFlow:
             return self._code_page(flow, notice)
         if step == "consent":
             return await self._consent_page(flow, notice)
-        if step == "bank_code":
-            return self._bank_code_page(flow, notice)
         if step in ("pin_choose", "pin_confirm"):
             return self._pin_page(flow, notice)
         return self._phone_page(flow, notice)
 
     def _page(self, flow: Flow, template: str, **values: object) -> Response:
+        # The app's redirect URI, and the bank's pages the "link" button leads to.
+        targets = [flow.state["redirect_uri"]]
+        if self.auth.bank is not None:
+            targets.append(self.auth.bank.target.public_url)
         return pages.page(
             template,
             {"csrf": flow.state["csrf"], **values},
             lang=flow.lang,
             base=FLOW_PAGE,
-            form_target=flow.state["redirect_uri"],
+            form_targets=targets,
         )
 
     def _phone_page(self, flow: Flow, notice: pages.Markup) -> Response:
@@ -192,6 +198,9 @@ class AuthorizeFlow:
         async with self.auth.sessions() as session:
             accounts = await customers.accounts_of(session, flow.state["user_id"])
         first = today(now)
+        last = _last_day(flow, now)
+        chosen = flow.state.get("expires_day")  # the day asked of the bank, when linked
+        default = date.fromisoformat(chosen) if chosen else first + timedelta(days=DEFAULT_DAYS)
         scopes = "".join(
             f"<li>{pages.escape(i18n.scope_text(lang, s))}</li>"
             for s in ALL_SCOPES
@@ -208,9 +217,9 @@ class AuthorizeFlow:
             accounts_heading=i18n.text(lang, "accounts_heading"),
             accounts=_account_boxes(accounts, lang),
             expires_label=i18n.text(lang, "expires_label"),
-            expires=(first + timedelta(days=DEFAULT_DAYS)).isoformat(),
+            expires=min(default, last).isoformat(),
             expires_min=(first + timedelta(days=1)).isoformat(),
-            expires_max=(first + timedelta(days=MAX_DAYS)).isoformat(),
+            expires_max=last.isoformat(),
             expires_hint=i18n.text(lang, "expires_hint"),
             approve=i18n.text(lang, "approve"),
             reject=i18n.text(lang, "reject"),
@@ -226,21 +235,7 @@ class AuthorizeFlow:
             heading=i18n.text(lang, "bank_heading"),
             text=i18n.text(lang, "bank_text"),
             action=f"{FLOW_PAGE}/bank",
-            csrf=flow.state["csrf"],
             button=i18n.text(lang, "bank_button"),
-        )
-
-    def _bank_code_page(self, flow: Flow, notice: pages.Markup) -> Response:
-        lang = flow.lang
-        return self._page(
-            flow,
-            "bank_code.html",
-            heading=i18n.text(lang, "bank_code_heading"),
-            text=pages.msg(lang, "bank_code_text", phone=flow.state["phone"]),
-            message=notice,
-            action=f"{FLOW_PAGE}/bank-code",
-            label=i18n.text(lang, "code_label"),
-            button=i18n.text(lang, "confirm"),
         )
 
     # -- POST steps ------------------------------------------------------------------------
@@ -382,6 +377,10 @@ class AuthorizeFlow:
         expires_at = _chosen_expiry(forms.single(form, "expires"), now)
         if expires_at is None:
             return await self.kit.fail(flow, "expiry_error")
+        bank_end = flow.state.get("bank_expires_at")
+        if bank_end is not None:
+            # Data synced with the bank's consent stops at its end: ours cannot outlast it.
+            expires_at = min(expires_at, datetime.fromisoformat(bank_end))
         return await self._finish(request, flow, chosen, expires_at)
 
     async def _finish(
@@ -423,50 +422,83 @@ class AuthorizeFlow:
     # -- linking the bank ------------------------------------------------------------------
 
     async def bank(self, request: Request) -> Response:
+        """POST from the consent page (its form, with the expiry chosen there): ask the bank
+        for a consent request lasting as long as ours would, and send the browser to the
+        bank's own pages to answer it."""
         posted = await self.kit.step(request, "consent")
         if isinstance(posted, Response):
             return posted
-        flow, _ = posted
+        flow, form = posted
         if self.auth.bank is None:
             return self.kit.error(flow.lang, "bad_request")
+        now = self.auth.clock()
+        day = forms.single(form, "expires")
+        expires_at = _chosen_expiry(day, now)
+        if expires_at is None:
+            return await self.kit.fail(flow, "expiry_error")
+        state = secrets.token_urlsafe(32)
         try:
-            flow.state["bank_consent"] = await self.auth.bank.start(flow.state["phone"])
+            asked = await self.auth.bank.request(
+                phone=flow.state["phone"],
+                expires_at=expires_at,
+                now=now,
+                redirect_uri=self._callback_url(request),
+                state=state,
+            )
         except UpstreamError as exc:
             _log_bank_failure(exc)
             return await self.kit.fail(flow, "bank_unavailable")
-        flow.state["step"] = "bank_code"
+        # One answer is awaited, for this request only; the callback takes it off the flow.
+        flow.state["bank_pending"] = {"request": asked.consent_request_id, "state": state}
+        flow.state["expires_day"] = day
+        await self.kit.save(flow)
+        return pages.see_other(asked.approval_url)
+
+    def _callback_url(self, request: Request) -> str:
+        base = self.auth.settings.public_url or issuer(request)
+        return f"{base.rstrip('/')}{FLOW_PAGE}/bank/callback"
+
+    async def bank_callback(self, request: Request) -> Response:
+        """GET from the bank: `consent_request_id`, `status`, `state`. Only the request this
+        flow made, with its state, is collected, once; the bank's own answer decides."""
+        flow = await self.kit.load(request)
+        if flow is None:
+            return self.kit.error(request_language(request), "expired")
+        if flow.state["step"] != "consent" or self.auth.bank is None:
+            return await self.kit.next_page(flow)
+        if await self.auth.limit([(self.auth.pages_by_ip, ip_key(request))]):
+            return await self.kit.fail(flow, "too_many")
+        pending = flow.state.pop("bank_pending", None)
+        query = request.query_params
+        answered = pending is not None and _answers(query, pending)
+        linked = None
+        if answered and query.get("status") == "ACCEPTED":
+            try:
+                linked = await self.auth.bank.link(
+                    user_id=flow.state["user_id"], consent_request_id=pending["request"]
+                )
+            except ConsentNotAnswered:
+                linked = None  # the browser said ACCEPTED, the bank does not: nothing linked
+            except UpstreamError as exc:
+                _log_bank_failure(exc)
+                await self._audit_bank(request, flow, "error")
+                return await self.kit.fail(flow, "bank_unavailable")
+        await self._audit_bank(request, flow, "ok" if linked is not None else "denied")
+        if linked is None:
+            return await self.kit.fail(flow, "bank_failed")
+        if linked.expires_at is not None:
+            flow.state["bank_expires_at"] = linked.expires_at.isoformat()
+        try:
+            await self.auth.bank.sync(linked.connection_id)
+        except UpstreamError as exc:
+            _log_bank_failure(exc)
+            return await self.kit.fail(flow, "bank_unavailable")
+        flow.say("bank_linked")
         return await self.kit.next_page(flow)
 
-    async def bank_code(self, request: Request) -> Response:
-        posted = await self.kit.step(request, "bank_code")
-        if isinstance(posted, Response):
-            return posted
-        flow, form = posted
-        assert self.auth.bank is not None
-        flow.state["step"] = "consent"
-        answer = forms.single(form, "code")
-        bank_consent = flow.state.pop("bank_consent")
-        try:
-            connection_id = (
-                await self.auth.bank.finish(
-                    user_id=flow.state["user_id"], bank_consent_id=bank_consent, answer=answer
-                )
-                if answer
-                else None
-            )
-            if connection_id is not None:
-                await self.auth.bank.sync(connection_id)
-        except UpstreamError as exc:
-            _log_bank_failure(exc)
-            return await self.kit.fail(flow, "bank_unavailable")
+    async def _audit_bank(self, request: Request, flow: Flow, outcome: str) -> None:
         async with self.auth.sessions.begin() as session:
-            outcome = "ok" if connection_id is not None else "denied"
             await self._audit(session, request, flow, "auth.bank.link", outcome)
-        flow.say(
-            "bank_linked" if connection_id is not None else "bank_failed",
-            error=connection_id is None,
-        )
-        return await self.kit.next_page(flow)
 
     async def _audit(
         self, session: AsyncSession, request: Request, flow: Flow, operation: str, outcome: str
@@ -482,6 +514,24 @@ class AuthorizeFlow:
             consent_id=state.get("consent_id"),
             scopes=state["scopes"],
         )
+
+
+def _answers(query: Mapping[str, str], pending: dict[str, str]) -> bool:
+    """The callback names this flow's consent request with its state, both compared in
+    constant time (the state is the flow's secret)."""
+    same_request = secrets.compare_digest(
+        query.get("consent_request_id", "").encode(), pending["request"].encode()
+    )
+    same_state = secrets.compare_digest(query.get("state", "").encode(), pending["state"].encode())
+    return same_request and same_state
+
+
+def _last_day(flow: Flow, now: datetime) -> date:
+    """The last day the consent may run to: MAX_DAYS, or the end of the bank consent
+    linked in this flow when that comes first."""
+    last = today(now) + timedelta(days=MAX_DAYS)
+    bank_end = flow.state.get("bank_expires_at")
+    return min(last, today(datetime.fromisoformat(bank_end))) if bank_end else last
 
 
 def _log_bank_failure(exc: UpstreamError) -> None:

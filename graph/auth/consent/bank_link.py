@@ -1,22 +1,21 @@
-"""Linking a customer's Alif (OBP) account through the bank's own consent flow.
+"""Linking a customer's Alif (OBP) account through the bank's own approval of a consent
+request.
 
-The service logs in to the bank with the operator's DirectLogin (from the settings), asks
-for an OBP consent by SMS (`POST .../my/consents/SMS`, everything), and the bank texts its
-own code to the customer, who types it on our page. With the right answer the bank returns
-a Consent-JWT; only that and the consent id are kept, encrypted, in a Connection. The
-customer's bank password never reaches this service.
-
-Note: OBP grants a `my/consents` consent over the logged-in user's accounts. A real
-deployment needs the bank's service login to be entitled to create consents for the
-customer named by `phone_number` (to confirm with Alif); the sandbox plays this with the
-operator login being the customer's own.
+As the registered consumer (Consumer-Key only, no login of ours or the customer's) the
+service asks the bank for a consent request addressed to the customer's phone, valid as
+long as the consent the customer is giving an app; the customer's browser goes to the
+bank, where they log in, review and pass the bank's SCA; back on our callback, the service
+collects the consent (its id and Consent-JWT) and keeps only that, encrypted, in a
+Connection. The customer's bank password never reaches this service.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from contextlib import aclosing
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -39,10 +38,22 @@ PROVIDER = "alif"
 @dataclass(frozen=True, slots=True)
 class BankTarget:
     base_url: str
+    public_url: str
     bank_id: str
-    operator_username: str
-    operator_password: str
     consumer_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class BankRequest:
+    consent_request_id: str
+    approval_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedBank:
+    connection_id: int
+    # When the bank's consent ends (None: the bank did not say).
+    expires_at: datetime | None
 
 
 class BankLinker:
@@ -71,14 +82,13 @@ class BankLinker:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> BankLinker | None:
         """None when the bank link is not configured (the pages then do not offer it)."""
-        password, key = settings.bank_operator_password, settings.bank_consumer_key
-        if not (settings.bank_base_url and settings.bank_operator_username and password and key):
+        base_url, key = settings.bank_base_url, settings.bank_consumer_key
+        if not (base_url and key):
             return None
         target = BankTarget(
-            base_url=settings.bank_base_url,
+            base_url=base_url,
+            public_url=settings.bank_public_url or base_url,
             bank_id=settings.bank_id,
-            operator_username=settings.bank_operator_username,
-            operator_password=password.get_secret_value(),
             consumer_key=key.get_secret_value(),
         )
         return cls(
@@ -87,35 +97,41 @@ class BankLinker:
 
     def _broker(self) -> ConsentBroker:
         t = self.target
-        operator = credentials.Credentials(
-            consumer_key=t.consumer_key, username=t.operator_username, password=t.operator_password
-        )
         return open_consent_broker(
             PROVIDER,
             t.base_url,
             t.bank_id,
-            operator,
+            t.consumer_key,
+            public_url=t.public_url,
             transport=self._transport,
             tls=self._tls,
             max_retries=1,
         )
 
-    async def start(self, phone: str) -> str:
-        """Ask the bank for a consent; it texts its code to `phone`. Returns the consent id.
+    async def request(
+        self, *, phone: str, expires_at: datetime, now: datetime, redirect_uri: str, state: str
+    ) -> BankRequest:
+        """A consent request for the customer at `phone`, lasting until `expires_at` once
+        granted (the bank counts from its grant, so it never ends before), and the bank
+        page that answers it, which sends the browser back to `redirect_uri` with `state`.
         Raises connectors.errors.UpstreamError when the bank refuses or is down."""
+        time_to_live = max(1, math.ceil((expires_at - now).total_seconds()))
         async with aclosing(self._broker()) as broker:
-            return await broker.start(phone)
+            request_id = await broker.request(phone=phone, time_to_live=time_to_live)
+            url = broker.approval_url(request_id, redirect_uri=redirect_uri, state=state)
+        return BankRequest(request_id, url)
 
-    async def finish(self, *, user_id: int, bank_consent_id: str, answer: str) -> int | None:
-        """Answer the bank's challenge; on ACCEPTED store the consent and return the
-        connection id, else None (the bank's consent is then spent)."""
+    async def link(self, *, user_id: int, consent_request_id: str) -> LinkedBank | None:
+        """Collect the consent the customer granted at the bank and store it as the
+        customer's connection; None when they refused it. Raises ConsentNotAnswered when
+        they have not answered, UpstreamError when the bank fails."""
         async with aclosing(self._broker()) as broker:
-            consent = await broker.finish(bank_consent_id, answer)
+            consent = await broker.collect(consent_request_id)
         if consent is None:
             return None
         t = self.target
         async with self._sessions.begin() as session:
-            return await connections.link_bank(
+            connection_id = await connections.link_bank(
                 session,
                 user_id=user_id,
                 institution=institution_of(PROVIDER, t.bank_id),
@@ -125,6 +141,7 @@ class BankLinker:
                 credentials_encrypted=credentials.encrypt(consent.credentials, self._secret),
                 upstream_consent_expires_at=consent.expires_at,
             )
+        return LinkedBank(connection_id, consent.expires_at)
 
     async def sync(self, connection_id: int) -> SyncReport:
         """Pull the linked accounts now, with the consent (so the customer can pick them)."""

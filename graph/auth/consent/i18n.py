@@ -260,28 +260,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Link your Alif account",
     },
     "bank_text": {
-        "ru": "Банк Alif пришлёт вам код по SMS. Пароль от Alif нам не нужен и не передаётся.",
-        "tg": "Бонки Alif ба шумо рамзро тавассути SMS мефиристад. Пароли Alif ба мо лозим нест.",
-        "uz": "Alif banki sizga SMS orqali kod yuboradi. Alif parolingiz bizga kerak emas.",
-        "en": "Alif Bank will text you a code. We never ask for your Alif password.",
+        "ru": "Вы войдёте на сайте банка Alif и подтвердите доступ там, до даты, выбранной "
+        "выше. Пароль от Alif вы вводите только в банке: мы его не видим.",
+        "tg": "Шумо дар сомонаи бонки Alif ворид шуда, дастрасиро то санаи дар боло "
+        "интихобшуда тасдиқ мекунед. Пароли Alif-ро танҳо дар бонк ворид мекунед: мо онро "
+        "намебинем.",
+        "uz": "Siz Alif banki saytiga kirib, yuqorida tanlangan sanagacha ruxsatni oʻsha yerda "
+        "tasdiqlaysiz. Alif parolini faqat bankda kiritasiz: biz uni koʻrmaymiz.",
+        "en": "You will sign in on Alif Bank's own site and approve access there, until the "
+        "date chosen above. You type your Alif password only at the bank: we never see it.",
     },
     "bank_button": {
         "ru": "Подключить счёт Alif",
         "tg": "Пайваст кардан",
         "uz": "Ulash",
         "en": "Link Alif account",
-    },
-    "bank_code_heading": {
-        "ru": "Код от банка Alif",
-        "tg": "Рамз аз бонки Alif",
-        "uz": "Alif bankidan kod",
-        "en": "Code from Alif Bank",
-    },
-    "bank_code_text": {
-        "ru": "Введите код, который банк Alif отправил на $phone.",
-        "tg": "Рамзеро, ки бонки Alif ба $phone фиристод, ворид кунед.",
-        "uz": "Alif banki $phone raqamiga yuborgan kodni kiriting.",
-        "en": "Enter the code Alif Bank sent to $phone.",
     },
     "bank_linked": {
         "ru": "Счёт Alif подключён.",
@@ -290,10 +283,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Your Alif account is linked.",
     },
     "bank_failed": {
-        "ru": "Банк не принял код. Попробуйте подключить счёт ещё раз.",
-        "tg": "Бонк рамзро қабул накард. Бори дигар кӯшиш кунед.",
-        "uz": "Bank kodni qabul qilmadi. Qaytadan urinib koʻring.",
-        "en": "The bank did not accept the code. Try linking again.",
+        "ru": "Счёт Alif не подключён: в банке доступ не подтвердили. Попробуйте ещё раз.",
+        "tg": "Ҳисоби Alif пайваст нашуд: дар бонк дастрасӣ тасдиқ нашуд. Бори дигар кӯшиш кунед.",
+        "uz": "Alif hisobi ulanmadi: bankda ruxsat tasdiqlanmadi. Qaytadan urinib koʻring.",
+        "en": "Your Alif account was not linked: access was not approved at the bank. Try again.",
     },
     "bank_unavailable": {
         "ru": "Банк сейчас недоступен. Попробуйте позже.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import secrets
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from string import Template
@@ -65,10 +66,12 @@ def languages(lang: str, base: str) -> Markup:
     return Markup("".join(parts))
 
 
-def security_headers(nonce: str = "", form_target: str | None = None) -> dict[str, str]:
+def security_headers(nonce: str = "", form_targets: Sequence[str] = ()) -> dict[str, str]:
+    """`form_targets`: where a form's answer may send the browser besides this site (CSP
+    form-action also governs the redirects that follow a submission)."""
     form_action = "'self'"
-    if form_target:
-        parts = urlsplit(form_target)
+    for target in form_targets:
+        parts = urlsplit(target)
         form_action += f" {parts.scheme}://{parts.netloc}"
     style = f"'nonce-{nonce}'" if nonce else "'none'"
     return {
@@ -90,7 +93,7 @@ def page(
     *,
     lang: str,
     base: str,
-    form_target: str | None = None,
+    form_targets: Sequence[str] = (),
     status: int = 200,
 ) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
@@ -103,7 +106,7 @@ def page(
         languages=languages(lang, base),
         body=body,
     )
-    return HTMLResponse(document, status_code=status, headers=security_headers(nonce, form_target))
+    return HTMLResponse(document, status_code=status, headers=security_headers(nonce, form_targets))
 
 
 def error_page(lang: str, key: str, *, base: str, status: int = 400) -> HTMLResponse:

@@ -1,7 +1,10 @@
-"""`alif-graph demo`: the sandbox bank, a linked demo customer, a sync, the GraphQL server.
+"""`alif-graph demo`: the sandbox bank, the GraphQL server, and a demo customer who links the
+bank through the bank's own approval pages inside our consent flow.
 
-Everything runs in one event loop: the sandbox on :8080 over real HTTP (the connector talks
-to it exactly as to a remote bank), then the API on :8000.
+Everything runs in one event loop: the sandbox on :8080 and the API on :8000, over real
+HTTP (the API talks to the sandbox exactly as to a remote bank). The demo then plays the
+customer's browser: our consent pages, "link your Alif account", the bank's login,
+review and SMS code, back to our pages, approve. No bank password is stored anywhere.
 """
 
 from __future__ import annotations
@@ -10,25 +13,22 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import uvicorn
+from pydantic import SecretStr
 from rich.console import Console
-from sqlalchemy import select
 
-from connectors.credentials import Credentials
 from connectors.sandbox.app import create_app as create_sandbox
 from connectors.sandbox.bank import SandboxBank
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.server import banner
+from graph.auth.consent.authorize import MAX_DAYS
 from graph.auth.consent.sms import DevelopmentSender
 from graph.auth.runtime import AuthConfig
 from graph.cli.dev.demo_flow import demo_token
-from graph.cli.sync import connect_bank, sync_connections
 from graph.server.app import create_app
-from graph.server.secrets import server_secret
 from graph.settings import Settings
-from ledger.db import create_engine, session_factory
-from ledger.models import Connection, User, table
 
 console = Console()
 SANDBOX_HOST, SANDBOX_PORT = "127.0.0.1", 8080
@@ -51,60 +51,38 @@ async def serving(app: object, host: str, port: int) -> AsyncIterator[uvicorn.Se
         await task
 
 
-async def _demo_connection(settings: Settings, bank: SandboxBank, base_url: str) -> int:
-    """The demo customer's connection, created on the first run and reused afterwards."""
-    customer = bank.customers[0]
-    engine = create_engine(settings.database_url)
-    try:
-        async with session_factory(engine)() as s:
-            users, conns = table(User), table(Connection)
-            existing = (
-                await s.execute(
-                    select(conns.c.id)
-                    .join(users, users.c.id == conns.c.user_id)
-                    .where(users.c.phone == customer.phone, conns.c.base_url == base_url)
-                )
-            ).scalar_one_or_none()
-    finally:
-        await engine.dispose()
-    if existing is not None:
-        return int(existing)
-    creds = Credentials(
-        consumer_key=bank.consumer_key, username=customer.username, password=customer.password
-    )
-    return await connect_bank(
-        "alif",
-        base_url=base_url,
-        creds=creds,
-        bank_id=bank.bank_id,
-        phone=customer.phone,
-        database_url=settings.database_url,
-        secret=server_secret(settings),
+def linked_settings(settings: Settings, bank: SandboxBank, bank_url: str) -> Settings:
+    """`settings` pointed at the sandbox bank as its registered consumer."""
+    return settings.model_copy(
+        update={
+            "bank_base_url": bank_url,
+            "bank_id": bank.bank_id,
+            "bank_consumer_key": SecretStr(bank.consumer_key),
+        }
     )
 
 
-async def run_demo(settings: Settings, *, serve_api: bool = True) -> None:
-    # A fixed seed and as-of day keep the demo's data the same from run to run.
-    sandbox = create_sandbox(SandboxConfig(seed=42))
+async def run_demo(
+    settings: Settings,
+    *,
+    serve_api: bool = True,
+    sandbox_port: int = SANDBOX_PORT,
+    api_port: int = API_PORT,
+) -> None:
+    # A fixed seed keeps the demo's data the same from run to run; the bank grants
+    # consents as long as ours may last (OBP's own default is an hour).
+    sandbox = create_sandbox(
+        SandboxConfig(
+            seed=42, consent_max_ttl_seconds=int(timedelta(days=MAX_DAYS).total_seconds())
+        )
+    )
     bank: SandboxBank = sandbox.state.bank
-    base_url = f"http://{SANDBOX_HOST}:{SANDBOX_PORT}"
-    async with serving(sandbox, SANDBOX_HOST, SANDBOX_PORT):
-        console.print(banner(bank, base_url))
-        connection_id = await _demo_connection(settings, bank, base_url)
-        console.print(f"\n[bold]Syncing[/bold] connection {connection_id} ...")
-        (report,) = await sync_connections(
-            [connection_id],
-            full=False,
-            database_url=settings.database_url,
-            secret=server_secret(settings),
-            linking=True,  # the demo links the bank now, before the customer's consent
+    bank_url = f"http://{SANDBOX_HOST}:{sandbox_port}"
+    async with serving(sandbox, SANDBOX_HOST, sandbox_port):
+        console.print(banner(bank, bank_url))
+        await _serve_api(
+            linked_settings(settings, bank, bank_url), bank, api_port=api_port, forever=serve_api
         )
-        stats = report.stats
-        console.print(
-            f"sync {report.status}: {stats.pages} pages, {stats.inserted} inserted, "
-            f"{stats.changed} changed, {stats.unchanged} unchanged, {stats.issues} issues"
-        )
-        await _serve_api(settings, phone=bank.customers[0].phone, forever=serve_api)
 
 
 EXAMPLE_QUERY = (
@@ -123,14 +101,17 @@ def _example(api_url: str, token: str) -> str:
     )
 
 
-async def _serve_api(settings: Settings, *, phone: str, forever: bool) -> None:
-    """Serve the API, walk the consent flow for a demo app, print its access token."""
+async def _serve_api(
+    settings: Settings, bank: SandboxBank, *, api_port: int, forever: bool
+) -> None:
+    """Serve the API, walk the consent flow (linking the bank) for a demo app, print its
+    access token."""
     sender = DevelopmentSender(reveal_codes=True)
     app = create_app(settings, auth=AuthConfig(sender=sender))
-    api_url = f"http://{API_HOST}:{API_PORT}"
-    async with serving(app, API_HOST, API_PORT):
+    api_url = f"http://{API_HOST}:{api_port}"
+    async with serving(app, API_HOST, api_port):
         tokens = await demo_token(
-            console, api_url=api_url, database_url=settings.database_url, sender=sender, phone=phone
+            console, api_url=api_url, settings=settings, sender=sender, bank=bank
         )
         console.print("\n[bold]Try it[/bold] (or paste the query into GraphiQL with the header):")
         console.print(_example(api_url, tokens["access_token"]), soft_wrap=True, highlight=False)

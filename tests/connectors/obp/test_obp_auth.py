@@ -1,17 +1,21 @@
-"""Authentication headers, DirectLogin token reuse, one re-login on 401, consent flow."""
+"""Authentication headers, DirectLogin token reuse, one re-login on 401, consent requests."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 
 import httpx
 import pytest
 
-from connectors.errors import ReauthRequired, UpstreamAuthError, UpstreamMalformed
-from connectors.obp.auth import BearerAuth, ConsentAuth, DirectLogin
-from connectors.obp.consent import ConsentInfo, ConsentView
+from connectors.errors import (
+    ConsentNotAnswered,
+    ReauthRequired,
+    UpstreamAuthError,
+    UpstreamMalformed,
+)
+from connectors.obp.auth import ApplicationAuth, BearerAuth, ConsentAuth, DirectLogin
+from connectors.obp.consent import AccountAccess, ConsentInfo, ConsentRequestInfo
 
 BANKS = "/obp/v5.1.0/banks"
 ACCOUNTS = "/obp/v5.1.0/my/accounts"
@@ -185,83 +189,110 @@ async def test_expired_consent_400_is_an_auth_error(make_client, obp):
     assert caught.value.code == "OBP-35003"
 
 
-async def test_create_consent_posts_the_body_and_returns_the_consent(client, obp, creds):
+REQUESTS = "/obp/v5.1.0/consumer/consent-requests"
+
+
+async def test_a_consent_request_is_made_with_the_consumer_key_alone(make_client, obp):
     obp.ok(
         "POST",
-        "/obp/v5.1.0/banks/alif.tj/my/consents/SMS",
-        {"consent_id": "c-1", "jwt": creds.consent_jwt, "status": "INITIATED"},
+        REQUESTS,
+        {"consent_request_id": "r-1", "payload": {}, "consumer_id": "cons-1"},
         status=201,
     )
+    client = make_client(ApplicationAuth("ck-1"))
 
-    consent = await client.create_consent(
+    made = await client.create_consent_request(
         "alif.tj",
-        "SMS",
-        views=[ConsentView("alif.tj", "8ca8a7e4-6d02-40e3-a129-0b2bf89de9f0")],
+        accounts=[AccountAccess("AccountNumber", "20218972399895048991")],
         time_to_live=3600,
-        phone_number="+992 92 123 4567",
-        valid_from=datetime(2024, 3, 1, 13, 0, tzinfo=UTC),
+        phone_number="+992932707411",
     )
 
-    assert consent == ConsentInfo(consent_id="c-1", status="INITIATED", jwt=creds.consent_jwt)
-    assert creds.consent_jwt not in repr(consent)
-    (call,) = obp.to("/obp/v5.1.0/banks/alif.tj/my/consents/SMS")
-    assert call.headers["DirectLogin"] == f'token="{creds.token}"'
+    assert made == ConsentRequestInfo(consent_request_id="r-1", consumer_id="cons-1")
+    (call,) = obp.requests  # no login of any user first
+    assert call.headers["Consumer-Key"] == "ck-1"
+    assert "DirectLogin" not in call.headers and "Authorization" not in call.headers
     assert json.loads(call.content) == {
         "everything": False,
-        "views": [
+        "bank_id": "alif.tj",
+        "account_access": [
             {
-                "bank_id": "alif.tj",
-                "account_id": "8ca8a7e4-6d02-40e3-a129-0b2bf89de9f0",
+                "account_routing": {"scheme": "AccountNumber", "address": "20218972399895048991"},
                 "view_id": "owner",
             }
         ],
         "entitlements": [],
         "time_to_live": 3600,
-        "phone_number": "+992 92 123 4567",
-        "valid_from": "2024-03-01T13:00:00Z",
+        "phone_number": "+992932707411",
     }
 
 
-async def test_create_consent_for_everything(client, obp):
-    obp.ok(
-        "POST",
-        "/obp/v5.1.0/banks/alif.tj/my/consents/EMAIL",
-        {"consent_id": "c-2", "jwt": "x.y.z", "status": "INITIATED"},
-        status=201,
-    )
+async def test_a_consent_request_for_everything(make_client, obp):
+    obp.ok("POST", REQUESTS, {"consent_request_id": "r-2", "payload": {}}, status=201)
+    client = make_client(ApplicationAuth("ck-1"))
 
-    await client.create_consent("alif.tj", "EMAIL", everything=True, email="f@example.tj")
+    made = await client.create_consent_request("alif.tj", everything=True, time_to_live=60)
 
+    assert made.consumer_id is None
     body = json.loads(obp.requests[-1].content)
-    assert body == {"everything": True, "views": [], "entitlements": [], "email": "f@example.tj"}
+    assert body == {
+        "everything": True,
+        "bank_id": "alif.tj",
+        "account_access": [],
+        "entitlements": [],
+        "time_to_live": 60,
+    }
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"sca_method": "PUSH", "everything": True}, "sca_method"),
-        ({"everything": True, "views": [ConsentView("b", "a")]}, "either views"),
-        ({}, "either views"),
-        ({"everything": True}, "phone_number"),
-        ({"sca_method": "EMAIL", "everything": True}, "email"),
-        ({"everything": True, "phone_number": "+992", "time_to_live": 0}, "time_to_live"),
+        ({"everything": True, "accounts": [AccountAccess("AccountId", "a")]}, "either accounts"),
+        ({}, "either accounts"),
+        ({"accounts": [AccountAccess("IBAN", "TJ00")]}, "routing scheme"),
+        ({"everything": True, "time_to_live": 0}, "time_to_live"),
     ],
 )
-async def test_create_consent_refuses_bodies_obp_would_reject(client, obp, kwargs, message):
+async def test_consent_requests_obp_would_reject_are_refused_before_sending(
+    client, obp, kwargs, message
+):
     with pytest.raises(ValueError, match=message):
-        await client.create_consent("alif.tj", **kwargs)
+        await client.create_consent_request("alif.tj", **{"time_to_live": 60, **kwargs})
 
     assert obp.requests == []
 
 
-async def test_answer_consent_challenge(client, obp):
-    path = "/obp/v5.1.0/banks/alif.tj/consents/c-1/challenge"
-    obp.ok("POST", path, {"consent_id": "c-1", "jwt": "a.b.c", "status": "ACCEPTED"}, status=201)
+async def test_the_consent_of_a_request_is_fetched_and_its_jwt_kept_out_of_repr(
+    make_client, obp, creds
+):
+    path = f"{REQUESTS}/r-1/consents"
+    obp.ok("GET", path, {"consent_id": "c-1", "jwt": creds.consent_jwt, "status": "ACCEPTED"})
+    client = make_client(ApplicationAuth("ck-1"))
 
-    consent = await client.answer_consent_challenge("alif.tj", "c-1", "123")
+    consent = await client.consent_by_request("r-1")
 
-    assert consent.status == "ACCEPTED"
-    assert json.loads(obp.to(path)[0].content) == {"answer": "123"}
+    assert consent == ConsentInfo(consent_id="c-1", status="ACCEPTED", jwt=creds.consent_jwt)
+    assert creds.consent_jwt not in repr(consent)
+    assert obp.to(path)[0].headers["Consumer-Key"] == "ck-1"
+
+
+async def test_a_request_not_answered_yet_is_its_own_error_not_a_refused_key(make_client, obp):
+    path = f"{REQUESTS}/r-1/consents"
+    obp.route(
+        "GET",
+        path,
+        obp.error(400, "OBP-35001: Consent not found by CONSENT_ID."),
+        httpx.Response(200, json={"consent_id": "c-1", "jwt": None, "status": "INITIATED"}),
+    )
+    client = make_client(ApplicationAuth("ck-1"))
+
+    with pytest.raises(ConsentNotAnswered) as caught:
+        await client.consent_by_request("r-1")
+
+    assert caught.value.code == "OBP-35001"
+    assert len(obp.to(path)) == 1  # the customer must act: not retried
+    # The key was not refused: the next call is sent.
+    assert (await client.consent_by_request("r-1")).status == "INITIATED"
 
 
 async def test_revoke_consent(client, obp):
@@ -293,6 +324,7 @@ def test_auth_reprs_hide_secrets(creds):
         DirectLogin(creds.username, creds.password, creds.consumer_key, token=creds.token),
         BearerAuth(creds.token),
         ConsentAuth(consumer_key=creds.consumer_key, jwt=creds.consent_jwt),
+        ApplicationAuth(creds.consumer_key),
     ]
     for auth in auths:
         for secret in creds.all():

@@ -89,16 +89,15 @@ async def test_other_credentials_are_redacted_too(make_client, obp, creds, caplo
         assert creds.consumer_key not in text
 
 
-async def test_a_jwt_learnt_from_the_consent_flow_is_redacted(client, obp):
+async def test_a_jwt_learnt_from_a_consent_request_is_redacted(client, obp):
     opaque_jwt = "opaque-consent-credential-0001"
     obp.ok(
-        "POST",
-        "/obp/v5.1.0/banks/alif.tj/my/consents/IMPLICIT",
-        {"consent_id": "c-1", "jwt": opaque_jwt, "status": "INITIATED"},
-        status=201,
+        "GET",
+        "/obp/v5.1.0/consumer/consent-requests/r-1/consents",
+        {"consent_id": "c-1", "jwt": opaque_jwt, "status": "ACCEPTED"},
     )
     obp.route("GET", ACCOUNTS, obp.error(400, f"OBP-35001: no consent {opaque_jwt}"))
-    await client.create_consent("alif.tj", "IMPLICIT", everything=True)
+    await client.consent_by_request("r-1")
 
     with pytest.raises(UpstreamError) as caught:
         await client.my_accounts()

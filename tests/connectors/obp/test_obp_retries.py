@@ -18,7 +18,7 @@ from connectors.errors import (
 from connectors.obp.retry import RetryPolicy, retry_after_seconds
 
 ACCOUNTS = "/obp/v5.1.0/my/accounts"
-CONSENTS = "/obp/v5.1.0/banks/alif.tj/my/consents/IMPLICIT"
+CONSENT_REQUESTS = "/obp/v5.1.0/consumer/consent-requests"
 OK = httpx.Response(200, json={"accounts": []})
 
 
@@ -173,26 +173,26 @@ async def test_429_retries_are_bounded_and_keep_retry_after(make_client, obp, sl
 
 
 async def test_post_is_not_repeated_after_an_ambiguous_failure(client, obp, sleeps):
-    obp.route("POST", CONSENTS, unavailable(obp))
+    obp.route("POST", CONSENT_REQUESTS, unavailable(obp))
 
     with pytest.raises(UpstreamUnavailable):
-        await client.create_consent("alif.tj", "IMPLICIT", everything=True)
+        await client.create_consent_request("alif.tj", everything=True, time_to_live=60)
 
-    assert len(obp.to(CONSENTS)) == 1
+    assert len(obp.to(CONSENT_REQUESTS)) == 1
     assert sleeps.calls == []
 
 
 async def test_post_is_repeated_when_it_never_reached_the_server(client, obp, sleeps):
     obp.route(
         "POST",
-        CONSENTS,
+        CONSENT_REQUESTS,
         httpx.ConnectError("refused"),
-        httpx.Response(201, json={"consent_id": "c-1", "jwt": "a.b.c", "status": "INITIATED"}),
+        httpx.Response(201, json={"consent_request_id": "r-1", "payload": {}}),
     )
 
-    consent = await client.create_consent("alif.tj", "IMPLICIT", everything=True)
+    made = await client.create_consent_request("alif.tj", everything=True, time_to_live=60)
 
-    assert consent.status == "INITIATED"
+    assert made.consent_request_id == "r-1"
     assert len(sleeps.calls) == 1
 
 
