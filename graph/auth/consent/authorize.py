@@ -11,7 +11,7 @@ wrong, expired, used or locked.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -22,7 +22,7 @@ from starlette.responses import Response
 from connectors.errors import UpstreamError
 from graph.auth import forms
 from graph.auth.consent import i18n, pages, sca
-from graph.auth.consent.flowkit import Flow, FlowKit, request_language
+from graph.auth.consent.flowkit import DUSHANBE, Flow, FlowKit, request_language
 from graph.auth.oauth import clients, pkce
 from graph.auth.runtime import Auth
 from graph.auth.scopes import ALL_SCOPES, parse_scopes
@@ -32,7 +32,6 @@ from ledger.customers import CustomerAccount
 
 log = logging.getLogger("graph.auth.bank")
 
-DUSHANBE = timezone(timedelta(hours=5))
 DEFAULT_DAYS = 90
 MAX_DAYS = 180
 FLOW_PAGE = "/auth/flow"
@@ -256,6 +255,11 @@ class AuthorizeFlow:
         now = self.auth.clock()
         async with self.auth.sessions.begin() as session:
             user_id = await customers.ensure(session, phone, locale=flow.lang)
+            # A locked phone gets no code, so no consent is started for it either.
+            until = await one_time_codes.locked_until(session, user_id, now=now)
+        if until is not None:
+            return await self.kit.locked(flow, until)
+        async with self.auth.sessions.begin() as session:
             # Pending until approved; it lapses with the flow if the customer walks away.
             consent_id = await consents.create(
                 session,
@@ -272,6 +276,8 @@ class AuthorizeFlow:
                 secret=self.auth.secret,
                 now=now,
             )
+        if isinstance(issued, one_time_codes.Locked):  # locked since the check above
+            return await self.kit.locked(flow, issued.until)
         # A new consent has no code to cool down from.
         assert isinstance(issued, one_time_codes.Issued)
         await self.auth.sender.send(phone, issued.code, lang=flow.lang)
@@ -301,23 +307,13 @@ class AuthorizeFlow:
             if isinstance(verdict, sca.Refused):
                 await self._audit(session, request, flow, "auth.sca.verify", "denied")
         if isinstance(verdict, sca.Refused):
-            return await self._refused(flow, verdict)
+            return await self.kit.refused(flow, verdict, "sca_error")
         if verdict.has_pin:
             flow.state["step"] = "consent"
         else:
             # Only its hash waits in the flow store until the customer repeats it.
             flow.state.update(step="pin_confirm", pin_pending=await sca.hash_pin(pin))
         return await self.kit.next_page(flow)
-
-    async def _refused(self, flow: Flow, verdict: sca.Refused) -> Response:
-        until = verdict.locked_until
-        if until is None:
-            return await self.kit.fail(flow, "sca_error")
-        if verdict.alert:
-            await self.auth.sender.alert_locked(flow.state["phone"], until, lang=flow.lang)
-        return await self.kit.fail(
-            flow, "sca_locked", until=until.astimezone(DUSHANBE).strftime("%H:%M")
-        )
 
     async def pin(self, request: Request) -> Response:
         """The first PIN: chosen (on the code page or after a mismatch), then repeated."""
@@ -349,8 +345,11 @@ class AuthorizeFlow:
     async def resend(self, request: Request) -> Response:
         return await self.kit.resend(request, self._send)
 
-    async def _send(self, flow: Flow) -> one_time_codes.Issued | one_time_codes.CoolingDown:
-        """A new code for the flow's consent, texted unless the last one is too recent."""
+    async def _send(
+        self, flow: Flow
+    ) -> one_time_codes.Issued | one_time_codes.CoolingDown | one_time_codes.Locked:
+        """A new code for the flow's consent, texted unless the last one is too recent or
+        the phone is locked."""
         async with self.auth.sessions.begin() as session:
             issued = await one_time_codes.issue(
                 session,
