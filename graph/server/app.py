@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
@@ -88,8 +89,9 @@ async def check_database_role(settings: Settings, engine: AsyncEngine | None = N
     """In production, raise ledger.roles.RoleError when the database URL's role could erase
     the audit trail (the owner, a superuser): the API and the sync refuse to start so.
     Development and SQLite are not checked."""
-    if not settings.is_production:
-        return
+    postgres = make_url(settings.database_url).get_backend_name() == "postgresql"
+    if not settings.is_production or not postgres:
+        return  # SQLite has no roles: nothing to connect for
     if engine is not None:
         await refuse_erasing_role(engine)
         return

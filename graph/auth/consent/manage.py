@@ -123,6 +123,15 @@ class ManageConsents:
                 secret=self.auth.secret,
                 now=self.auth.clock(),
             )
+            if refused is not None:  # audited as the approval's failures are
+                await self.auth.audit(
+                    session,
+                    request,
+                    "auth.sca.verify",
+                    "denied",
+                    user_id=flow.state["user_id"],
+                    consent_id=anchor,
+                )
         if refused is not None:
             return await self.kit.refused(flow, refused, "code_error")
         flow.state["step"] = "list"

@@ -21,8 +21,8 @@ from graph.cli.dev.walkthrough import PageWalker
 from graph.server.app import create_app
 from graph.settings import Settings
 from ledger import consents, customers, one_time_codes
+from ledger.models import AuditEvent, ScaChallenge, ScaFailure, User
 from ledger.models import Consent as ConsentRow
-from ledger.models import ScaChallenge, ScaFailure, User
 from ledger.types import utcnow
 
 from .conftest import Harness
@@ -269,6 +269,11 @@ async def test_the_consents_page_counts_failures_against_the_phone_across_resend
     async with harness.sessions() as session:
         factors = (await session.execute(select(ScaFailure.factor))).scalars().all()
     assert factors == ["code"] * 5  # none counted while locked
+    async with harness.sessions() as session:
+        verified = await session.execute(
+            select(AuditEvent.outcome).where(AuditEvent.operation == "auth.sca.verify")
+        )
+    assert verified.scalars().all() == ["denied"] * 6  # five wrong, one while locked
 
     harness.clock.advance(hours=1)
     await walker.post("/auth/consents/resend")
