@@ -8,7 +8,8 @@ learns whether the code was wrong, expired, used or locked.
 
 Failures also count against the customer (their phone) in `sca_failure`, whatever code or
 PIN they were made with: MAX_FAILURES within FAILURE_WINDOW lock the phone for LOCK_PERIOD,
-so asking for a new code does not give fresh tries (RTS Art. 4(3)(b)).
+so asking for a new code does not give fresh tries (RTS Art. 4(3)(b)); nor is a locked
+phone sent any new code until the lock ends (`issue` answers `Locked`).
 
 `purpose` keeps codes for different pages apart: a code sent to manage consents can never
 authorise one, and the other way round.
@@ -88,6 +89,11 @@ class CoolingDown:
     seconds: int
 
 
+@dataclass(frozen=True, slots=True)
+class Locked:
+    until: datetime  # the customer's phone is locked: no code is sent before then
+
+
 def code_hash(secret: str, *, purpose: str, consent_id: int, code: str) -> str:
     message = f"alif-graph/sca|{purpose}|{consent_id}|{code}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
@@ -120,8 +126,13 @@ async def latest(session: AsyncSession, consent_id: int) -> Challenge | None:
 
 async def issue(
     session: AsyncSession, consent_id: int, *, purpose: str, secret: str, now: datetime
-) -> Issued | CoolingDown:
-    """A new code for the consent, replacing any open one; the caller sends it and commits."""
+) -> Issued | CoolingDown | Locked:
+    """A new code for the consent, replacing any open one; the caller sends it and commits.
+    `Locked` while the phone of the consent's customer is locked: a code texted then could
+    not be tried, and each text would only announce the lock to whoever asked for it."""
+    until = await locked_until(session, await _customer_of(session, consent_id), now=now)
+    if until is not None:
+        return Locked(until=until)
     newest = await latest(session, consent_id)
     if newest is not None and now - newest.created_at < COOL_DOWN:
         wait = COOL_DOWN - (now - newest.created_at)
@@ -264,25 +275,7 @@ async def record_failure(
     return until
 
 
-async def verify(
-    session: AsyncSession,
-    consent_id: int,
-    code: str | None,
-    *,
-    purpose: str,
-    secret: str,
-    now: datetime,
-) -> bool:
-    """True once for the right code of the consent's open challenge, unless the phone of
-    the consent's customer is locked; a wrong one counts against that phone. (The code as
-    the only factor: the consents page. Approving a consent adds the PIN: graph's sca.)"""
-    customer_id = (
-        await session.execute(select(CONSENTS.c.user_id).where(CONSENTS.c.id == consent_id))
-    ).scalar_one()
-    if await locked_until(session, customer_id, now=now) is not None:
-        return False
-    challenge = await try_code(session, consent_id, code, purpose=purpose, secret=secret, now=now)
-    if challenge is not None and await consume(session, challenge, now=now):
-        return True
-    await record_failure(session, customer_id, CODE_FACTOR, now=now)
-    return False
+async def _customer_of(session: AsyncSession, consent_id: int) -> int:
+    found = await session.execute(select(CONSENTS.c.user_id).where(CONSENTS.c.id == consent_id))
+    customer_id: int = found.scalar_one()
+    return customer_id

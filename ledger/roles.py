@@ -15,6 +15,10 @@ The grants are rebuilt from the tables the schema holds now, so applying them ag
 harmless and covers the tables of later migrations. No default privileges: until they are
 applied again a new table is closed to the application (it fails loudly), never open.
 
+The API and the sync check at startup in production (`refuse_erasing_role`) that the role
+they connect as cannot erase an append-only table: connected as the owner (or a superuser)
+they would run, and the audit trail could be emptied by them.
+
 SQLite has no roles; its triggers keep the append-only tables append-only.
 """
 
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.append_only import postgres_trigger_name
 
@@ -141,3 +146,35 @@ def _check_cannot_erase(
                     f"role {role!r} can still {privilege} {table} (through PUBLIC or another "
                     "role it belongs to): revoke that grant"
                 )
+
+
+def erasing_privilege(connection: Connection) -> tuple[str, str, str] | None:
+    """(role, privilege, table) when the connected role can UPDATE, DELETE or TRUNCATE an
+    append-only table of the current schema; None when it cannot, or on SQLite."""
+    if connection.dialect.name != "postgresql":
+        return None
+    role, schema = connection.execute(text("SELECT current_user, current_schema()")).one()
+    quote = connection.dialect.identifier_preparer.quote_identifier
+    for table in sorted(_append_only(connection, schema)):
+        for privilege in ERASING:
+            allowed = connection.execute(
+                text("SELECT has_table_privilege(current_user, :table, :privilege)"),
+                {"table": f"{quote(schema)}.{quote(table)}", "privilege": privilege},
+            ).scalar_one()
+            if allowed:
+                return str(role), privilege, table
+    return None
+
+
+async def refuse_erasing_role(engine: AsyncEngine) -> None:
+    """Raise RoleError (one line, naming the fix) when `engine` connects as a role that can
+    erase the audit trail: the owner, a superuser, or one granted too much."""
+    async with engine.connect() as connection:
+        found = await connection.run_sync(erasing_privilege)
+    if found is not None:
+        role, privilege, table = found
+        raise RoleError(
+            f"connected as role {role!r}, which can {privilege} {table}: in production "
+            "ALIF_GRAPH_DATABASE_URL must name the application role (`alif-graph db grant`; "
+            "docs/database.md)"
+        )

@@ -18,6 +18,10 @@ class AccountFilter:
     types: list[AccountType] | None = None
     currencies: list[str] | None = None
 
+    def named_ids(self) -> dict[str, list[strawberry.ID] | None]:
+        """The ids this filter names, by node type: audited when unreadable."""
+        return {"Institution": self.institution_ids}
+
 
 def account_criteria(f: AccountFilter | None, readable: Sequence[int]) -> AccountCriteria:
     if f is None:

@@ -10,6 +10,7 @@ from graph.auth.scopes import ACCOUNTS_READ
 from graph.context import Info
 from graph.core.pagination import Connection, Ordering, connection
 from graph.core.permissions import scoped
+from graph.relay.queries import refuse_unreadable
 from ledger.queries import pages, rows
 from ledger.queries.pages import ACCOUNT_KEYS
 
@@ -35,6 +36,7 @@ class AccountQueries:
         before: str | None = None,
     ) -> Connection[Account] | None:
         criteria = account_criteria(filter, await info.context.account_ids())
+        await refuse_unreadable(info, filter.named_ids() if filter else {})
         return await connection(
             info,
             ORDERING,

@@ -32,6 +32,7 @@ from graph.core.permissions import scoped
 from graph.core.scalars import Money
 from graph.relay.ids import to_global_id
 from graph.relay.node import Node, node
+from graph.relay.queries import refuse_unreadable
 from graph.statements.queries import AS_OF_DESCRIPTION, statement_of
 from graph.statements.types import Statement
 from graph.transactions.filters import TransactionFilter, TransactionOrder, transaction_criteria
@@ -245,6 +246,7 @@ class Account(Node):
     ) -> Connection[Transaction] | None:
         readable = within(await info.context.account_ids(), [self.pk])
         criteria = transaction_criteria(filter, readable)
+        await refuse_unreadable(info, filter.named_ids() if filter else {})
         return await transaction_connection(
             info, criteria, order_by, first=first, after=after, last=last, before=before
         )

@@ -14,9 +14,11 @@ from graph.cli.dev.tokens import DevelopmentToken, issue_development_token
 from graph.core.errors import BadUserInput
 from graph.relay.ids import pk_of
 from graph.schema import build_schema
+from graph.server.app import check_database_role
 from graph.server.secrets import server_secret
 from graph.settings import Settings, get_settings
 from ledger.db import create_engine, session_factory
+from ledger.roles import RoleError
 from ledger.types import utcnow
 
 
@@ -32,7 +34,18 @@ def serve(
     workers: int = typer.Option(1, min=1, help="Worker processes."),
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql in development) and the REST endpoints."""
+    refuse_unsafe_role(get_settings())
     uvicorn.run("graph.server.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def refuse_unsafe_role(settings: Settings) -> None:
+    """Exit with one line when production would connect as a role that could erase the
+    audit trail (graph.server.app.check_database_role)."""
+    try:
+        asyncio.run(check_database_role(settings))
+    except RoleError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def schema() -> None:

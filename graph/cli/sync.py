@@ -23,6 +23,7 @@ from connectors.heap import tune_for_sync
 from connectors.sync import SyncAlreadyRunning, SyncEngine, SyncReport
 from connectors.tls import BankTls
 from graph.bank_tls import bank_tls
+from graph.cli.api import refuse_unsafe_role
 from graph.server.secrets import server_secret
 from graph.settings import DirectLoginRefused, Settings, get_settings, refuse_direct_login
 from ledger import connections, consents
@@ -243,6 +244,7 @@ def register(app: typer.Typer) -> None:
         if not connection and not all_:
             raise typer.BadParameter("give --connection ID or --all")
         settings = get_settings()
+        refuse_unsafe_role(settings)
         skipped: list[Skipped] = []
         revocations: list[Outcome] = []
         try:

@@ -25,7 +25,7 @@ from graph.auth.scopes import ACCOUNTS_READ
 from graph.connections.types import BankConnection, SyncRefusal, covered
 from graph.context import Context, Info
 from graph.core.permissions import scope_gate
-from graph.relay.ids import pk_of
+from graph.relay.ids import pk_of, to_global_id
 from graph.settings import DirectLoginRefused, refuse_direct_login
 from ledger import connections, consents
 from ledger.db import session_factory
@@ -103,6 +103,7 @@ class ConnectionMutations:
         now = utcnow()
         async with context.db.session() as session:
             if not await covered(session, context.principal, now, only=pk):
+                context.trail.refuse(to_global_id("BankConnection", pk))  # audited: denied
                 return _not_found()
             decision = await consents.admit_sync(
                 session, pk, trigger=Trigger.CUSTOMER, now=now, through=context.principal.consent.id

@@ -15,6 +15,7 @@ from graph.core.locales import Locale
 from graph.core.permissions import scoped
 from graph.insights.types import InsightGrouping, SpendingInsights
 from graph.relay.ids import pks_of
+from graph.relay.queries import refuse_unreadable
 from ledger.money import CURRENCY_EXPONENTS
 from ledger.queries import spending
 
@@ -38,6 +39,7 @@ class InsightQueries:
         requested = pks_of(check_list("accountIds", account_ids), "Account")
         context = info.context
         readable = within(await context.account_ids(), requested)
+        await refuse_unreadable(info, {"Account": account_ids})
         async with context.db.session() as session:
             summary = await spending.spending_summary(
                 session,

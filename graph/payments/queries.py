@@ -10,6 +10,7 @@ from graph.core.pagination import Connection, Ordering, connection
 from graph.core.permissions import scoped
 from graph.payments.filters import ServicePaymentFilter, payment_criteria
 from graph.payments.types import ServicePayment
+from graph.relay.queries import refuse_unreadable
 from ledger.queries import pages
 from ledger.queries.pages import SERVICE_PAYMENT_KEYS
 
@@ -30,6 +31,7 @@ class PaymentQueries:
     ) -> Connection[ServicePayment] | None:
         context = info.context
         criteria = payment_criteria(filter, await context.account_ids())
+        await refuse_unreadable(info, filter.named_ids() if filter else {})
         locale = context.locale
         return await connection(
             info,

@@ -4,17 +4,23 @@ An object of another customer, or of an account outside the consent, answers exa
 an id that does not exist: null, no error. A type outside the token's scopes answers with
 FORBIDDEN before anything is read. Either way the request's audit row is `denied` and
 holds the id asked for (graph/audit/trail.py).
+
+A list filter naming ids (`accountIds`, `cardIds`, ...) keeps its answer (an unreadable id
+narrows the list as one that does not exist would), and `refuse_unreadable` puts each such
+id on the audit row by the same rule as `node`: the type's own `resolve_node`.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 import strawberry
 
 from graph.context import Info
 from graph.core.errors import BadUserInput, Forbidden
-from graph.relay.ids import from_global_id, to_global_id
+from graph.relay.ids import from_global_id, pks_of, to_global_id
 from graph.relay.node import NODE_TYPES, Node
 
 
@@ -31,6 +37,19 @@ async def load_node(info: Info, type_name: str, pk: int) -> Node | None:
     if found is None:
         info.context.trail.refuse(global_id)
     return found
+
+
+async def refuse_unreadable(info: Info, asked: Mapping[str, Sequence[str] | None]) -> None:
+    """Audits as refused each id a list filter asked for (`asked`: ids by node type, as
+    `FilterIds.named_ids` gives them) that the request may not read: another customer's,
+    outside the consent, or none at all. The filter's answer is not changed."""
+    for type_name, ids in asked.items():
+        pks = pks_of(ids, type_name) or []
+        cls = NODE_TYPES[type_name].cls
+        found = await asyncio.gather(*(cls.resolve_node(info, pk) for pk in pks))
+        for pk, node in zip(pks, found, strict=True):
+            if node is None:
+                info.context.trail.refuse(to_global_id(type_name, pk))
 
 
 @strawberry.type

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
@@ -34,6 +35,7 @@ from graph.server.secrets import server_secret
 from graph.server.services import Services
 from graph.settings import Settings, get_settings
 from ledger.db import create_engine, session_factory
+from ledger.roles import refuse_erasing_role
 
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -83,6 +85,23 @@ def cors(settings: Settings) -> list[Middleware]:
     ]
 
 
+async def check_database_role(settings: Settings, engine: AsyncEngine | None = None) -> None:
+    """In production, raise ledger.roles.RoleError when the database URL's role could erase
+    the audit trail (the owner, a superuser): the API and the sync refuse to start so.
+    Development and SQLite are not checked."""
+    postgres = make_url(settings.database_url).get_backend_name() == "postgresql"
+    if not settings.is_production or not postgres:
+        return  # SQLite has no roles: nothing to connect for
+    if engine is not None:
+        await refuse_erasing_role(engine)
+        return
+    own = create_engine(settings.database_url)
+    try:
+        await refuse_erasing_role(own)
+    finally:
+        await own.dispose()
+
+
 def create_app(
     settings: Settings | None = None,
     engine: AsyncEngine | None = None,
@@ -120,6 +139,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # `alif-graph serve` has said so in one line already; this covers other launchers.
+        await check_database_role(settings, engine)
         yield
         await services.limits.aclose()
         if owns_engine:

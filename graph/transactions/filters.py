@@ -50,6 +50,10 @@ class TransactionFilter:
         default=None, description="Changed at or after this instant: incremental sync."
     )
 
+    def named_ids(self) -> dict[str, list[strawberry.ID] | None]:
+        """The ids this filter names, by node type: audited when unreadable."""
+        return {"Account": self.account_ids, "Card": self.card_ids}
+
 
 def transaction_criteria(
     f: TransactionFilter | None, readable: Sequence[int]

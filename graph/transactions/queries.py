@@ -8,6 +8,7 @@ from graph.auth.scopes import TRANSACTIONS_READ
 from graph.context import Info
 from graph.core.pagination import Connection, Ordering, connection
 from graph.core.permissions import scoped
+from graph.relay.queries import refuse_unreadable
 from graph.transactions.filters import TransactionFilter, TransactionOrder, transaction_criteria
 from graph.transactions.types import Transaction
 from ledger.queries import pages
@@ -62,6 +63,7 @@ class TransactionQueries:
         before: str | None = None,
     ) -> Connection[Transaction] | None:
         criteria = transaction_criteria(filter, await info.context.account_ids())
+        await refuse_unreadable(info, filter.named_ids() if filter else {})
         return await transaction_connection(
             info, criteria, order_by, first=first, after=after, last=last, before=before
         )

@@ -8,6 +8,7 @@ from graph.auth.scopes import TRANSFERS_READ
 from graph.context import Info
 from graph.core.pagination import Connection, Ordering, connection
 from graph.core.permissions import scoped
+from graph.relay.queries import refuse_unreadable
 from graph.transfers.filters import TransferFilter, transfer_criteria
 from graph.transfers.types import Transfer
 from ledger.queries import pages
@@ -29,6 +30,7 @@ class TransferQueries:
         before: str | None = None,
     ) -> Connection[Transfer] | None:
         criteria = transfer_criteria(filter, await info.context.account_ids())
+        await refuse_unreadable(info, filter.named_ids() if filter else {})
         return await connection(
             info,
             ORDERING,

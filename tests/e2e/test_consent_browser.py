@@ -174,7 +174,7 @@ async def test_a_returning_customer_needs_the_pin_with_the_code(
     assert back["state"] == [customer.state]
 
 
-async def test_five_failures_lock_the_phone_across_new_codes(
+async def test_five_failures_lock_the_phone_and_no_new_code_is_sent(
     browser: Any, live_api: LiveApi
 ) -> None:
     customer = await _tab(browser, live_api)
@@ -186,10 +186,14 @@ async def test_five_failures_lock_the_phone_across_new_codes(
     assert "this number is locked until" in await customer.page.inner_text(".error")
     assert len(live_api.sender.lockout_alerts(PHONE)) == 1
     live_api.clock.offset += timedelta(seconds=31)  # past the cool-down
-    await customer.page.click("button[name=resend]")
-    await customer.page.wait_for_selector(".notice")
-    await customer.enter_code(customer.sms())  # a fresh code does not unlock the phone
+    async with customer.page.expect_navigation():
+        await customer.page.click("button[name=resend]")
+    # A locked phone is sent no new code: the page says until when instead.
     assert "this number is locked until" in await customer.page.inner_text(".error")
+    assert customer.sms() == first
+    await customer.enter_code(first)
+    assert "this number is locked until" in await customer.page.inner_text(".error")
+    assert len(live_api.sender.lockout_alerts(PHONE)) == 1
     live_api.clock.offset += timedelta(hours=1)  # the lock is over
     await customer.page.click("button[name=resend]")
     await customer.page.wait_for_selector(".notice")

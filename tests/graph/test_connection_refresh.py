@@ -176,6 +176,11 @@ async def test_another_customers_connection_looks_missing(
     assert listed == []
     assert refreshed == missing
     assert refreshed["connectionRefresh"]["code"] == "NOT_FOUND"
+    rows = [(r.operation, r.outcome, r.object_ids) for r in await api.audit_rows()]
+    assert rows[-2:] == [
+        ("Refresh", "denied", gid),
+        ("Refresh", "denied", to_global_id("BankConnection", connection_id + 1)),
+    ]
 
 
 async def test_a_refresh_needs_the_accounts_scope(api: Api, linked: tuple[str, int]) -> None:

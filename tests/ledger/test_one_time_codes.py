@@ -36,9 +36,11 @@ async def _issue(s: AsyncSession, consent_id: int, now: datetime = NOW) -> str:
 
 
 async def _verify(s: AsyncSession, consent_id: int, code: str, now: datetime = NOW) -> bool:
-    return await one_time_codes.verify(
+    """The code's own rules (the phone's count is graph's sca, tested with its pages)."""
+    challenge = await one_time_codes.try_code(
         s, consent_id, code, purpose=AUTHORISE, secret=SECRET, now=now
     )
+    return challenge is not None and await one_time_codes.consume(s, challenge, now=now)
 
 
 def _wrong(code: str) -> str:
@@ -94,3 +96,26 @@ async def test_an_expired_code_is_refused(sessions: async_sessionmaker[AsyncSess
         assert not await _verify(s, consent_id, code, NOW + one_time_codes.CODE_TTL)
         expired = await one_time_codes.latest(s, consent_id)
     assert expired is not None and expired.attempts == 0  # refused before counting
+
+
+async def test_a_locked_phone_is_issued_no_code_until_the_lock_ends(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as s:
+        consent_id = await _consent(s)
+        user = await customers.id_by_phone(s, "+992900000001")
+        assert user is not None
+        until = None
+        for n in range(one_time_codes.MAX_FAILURES):
+            until = await one_time_codes.record_failure(
+                s, user, one_time_codes.CODE_FACTOR, now=NOW + timedelta(seconds=n)
+            )
+        assert until is not None
+        during = until - timedelta(seconds=1)
+        refused = await one_time_codes.issue(
+            s, consent_id, purpose=AUTHORISE, secret=SECRET, now=during
+        )
+        assert refused == one_time_codes.Locked(until=until)
+        assert await one_time_codes.latest(s, consent_id) is None  # nothing stored, nothing sent
+        code = await _issue(s, consent_id, until)
+        assert await _verify(s, consent_id, code, until)

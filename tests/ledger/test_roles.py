@@ -28,7 +28,7 @@ from ledger import audit, migrate
 from ledger.db import create_engine, session_factory
 from ledger.models import Account, AuditEvent, table
 from ledger.revisions import revisions_of, write_transactions
-from ledger.roles import Grants, RoleError
+from ledger.roles import Grants, RoleError, refuse_erasing_role
 
 from .factories import connected_account
 
@@ -267,3 +267,91 @@ def test_the_app_role_is_the_application_urls_user():
     # Migrating with the application's own URL grants nothing: there is one role.
     assert Settings(database_url=same, database_owner_url=same).app_role is None
     assert Settings(database_url=same).app_role is None
+
+
+# -- the startup check: the API and the sync refuse a role that could erase the audit -----
+
+
+def _production(monkeypatch: pytest.MonkeyPatch, url: str) -> list[object]:
+    """Production settings connecting to `url`; the list records every uvicorn start."""
+    monkeypatch.setenv("ALIF_GRAPH_ENV", "production")
+    monkeypatch.setenv("ALIF_GRAPH_DATABASE_URL", url)
+    monkeypatch.setenv("ALIF_GRAPH_SECRET_KEY", "startup-test-" + "0123456789abcdef" * 4)
+    monkeypatch.setenv("ALIF_GRAPH_CORS_ORIGINS", "https://app.example")
+    monkeypatch.delenv("ALIF_GRAPH_DATABASE_OWNER_URL", raising=False)
+    get_settings.cache_clear()
+    started: list[object] = []
+    monkeypatch.setattr("graph.cli.api.uvicorn.run", lambda *a, **k: started.append(a))
+    return started
+
+
+@only_postgres
+async def test_the_check_passes_the_app_role_and_refuses_the_owner_and_a_superuser(
+    roles: Roles,
+) -> None:
+    await _migrate_and_grant(roles)
+    for url, who in ((roles.owner_url, roles.owner), (roles.admin_url, None)):
+        engine = create_engine(url)
+        with pytest.raises(RoleError) as refused:
+            await refuse_erasing_role(engine)
+        await engine.dispose()
+        message = str(refused.value)
+        assert "\n" not in message and "must name the application role" in message
+        assert who is None or repr(who) in message
+    app = create_engine(roles.app_url)
+    await refuse_erasing_role(app)  # SELECT and INSERT only: nothing to refuse
+    admin = create_engine(roles.admin_url)
+    async with admin.begin() as conn:  # one privilege too many, granted by hand
+        await conn.execute(text(f'GRANT TRUNCATE ON audit_event TO "{roles.app}"'))
+    await admin.dispose()
+    with pytest.raises(RoleError, match="can TRUNCATE audit_event"):
+        await refuse_erasing_role(app)
+    await app.dispose()
+
+
+@only_postgres
+@pytest.mark.parametrize("command", [("serve",), ("sync", "--all")])
+async def test_production_refuses_to_start_as_the_owner_in_one_line(
+    roles: Roles, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    await _migrate_and_grant(roles)
+    started = _production(monkeypatch, roles.owner_url)
+    try:
+        result = await invoke(*command)
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 1 and not started
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: connected as role"), result.output
+    assert "Traceback" not in result.output and "ALIF_GRAPH_DATABASE_URL" in lines[0]
+
+
+@only_postgres
+async def test_production_starts_as_the_app_role(roles: Roles, monkeypatch: pytest.MonkeyPatch):
+    await _migrate_and_grant(roles)
+    started = _production(monkeypatch, roles.app_url)
+    try:
+        served = await invoke("serve")
+        synced = await invoke("sync", "--all")
+    finally:
+        get_settings.cache_clear()
+
+    assert served.exit_code == 0 and len(started) == 1, served.output
+    assert synced.exit_code == 0, synced.output  # no connections: nothing to do, no refusal
+
+
+async def test_development_and_sqlite_are_not_checked(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite in production; PostgreSQL as the superuser (it owns everything) in development."""
+    started = _production(monkeypatch, db_url)
+    if make_url(db_url).get_backend_name() == "postgresql":
+        monkeypatch.setenv("ALIF_GRAPH_ENV", "development")
+    try:
+        await asyncio.to_thread(migrate.upgrade, db_url)
+        result = await invoke("serve")
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 0 and len(started) == 1, result.output

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -26,7 +26,7 @@ from starlette.responses import Response
 from connectors.errors import ConsentNotAnswered, UpstreamError
 from graph.auth import forms
 from graph.auth.consent import i18n, pages, sca
-from graph.auth.consent.flowkit import Flow, FlowKit, request_language
+from graph.auth.consent.flowkit import DUSHANBE, Flow, FlowKit, request_language
 from graph.auth.oauth import clients, pkce
 from graph.auth.runtime import Auth, ip_key
 from graph.auth.scopes import ALL_SCOPES, parse_scopes
@@ -36,7 +36,6 @@ from ledger.customers import CustomerAccount
 
 log = logging.getLogger("graph.auth.bank")
 
-DUSHANBE = timezone(timedelta(hours=5))
 DEFAULT_DAYS = 90
 MAX_DAYS = 180
 FLOW_PAGE = "/auth/flow"
@@ -251,6 +250,11 @@ class AuthorizeFlow:
         now = self.auth.clock()
         async with self.auth.sessions.begin() as session:
             user_id = await customers.ensure(session, phone, locale=flow.lang)
+            # A locked phone gets no code, so no consent is started for it either.
+            until = await one_time_codes.locked_until(session, user_id, now=now)
+        if until is not None:
+            return await self.kit.locked(flow, until)
+        async with self.auth.sessions.begin() as session:
             # Pending until approved; it lapses with the flow if the customer walks away.
             consent_id = await consents.create(
                 session,
@@ -267,6 +271,8 @@ class AuthorizeFlow:
                 secret=self.auth.secret,
                 now=now,
             )
+        if isinstance(issued, one_time_codes.Locked):  # locked since the check above
+            return await self.kit.locked(flow, issued.until)
         # A new consent has no code to cool down from.
         assert isinstance(issued, one_time_codes.Issued)
         await self.auth.sender.send(phone, issued.code, lang=flow.lang)
@@ -296,23 +302,13 @@ class AuthorizeFlow:
             if isinstance(verdict, sca.Refused):
                 await self._audit(session, request, flow, "auth.sca.verify", "denied")
         if isinstance(verdict, sca.Refused):
-            return await self._refused(flow, verdict)
+            return await self.kit.refused(flow, verdict, "sca_error")
         if verdict.has_pin:
             flow.state["step"] = "consent"
         else:
             # Only its hash waits in the flow store until the customer repeats it.
             flow.state.update(step="pin_confirm", pin_pending=await sca.hash_pin(pin))
         return await self.kit.next_page(flow)
-
-    async def _refused(self, flow: Flow, verdict: sca.Refused) -> Response:
-        until = verdict.locked_until
-        if until is None:
-            return await self.kit.fail(flow, "sca_error")
-        if verdict.alert:
-            await self.auth.sender.alert_locked(flow.state["phone"], until, lang=flow.lang)
-        return await self.kit.fail(
-            flow, "sca_locked", until=until.astimezone(DUSHANBE).strftime("%H:%M")
-        )
 
     async def pin(self, request: Request) -> Response:
         """The first PIN: chosen (on the code page or after a mismatch), then repeated."""
@@ -344,8 +340,11 @@ class AuthorizeFlow:
     async def resend(self, request: Request) -> Response:
         return await self.kit.resend(request, self._send)
 
-    async def _send(self, flow: Flow) -> one_time_codes.Issued | one_time_codes.CoolingDown:
-        """A new code for the flow's consent, texted unless the last one is too recent."""
+    async def _send(
+        self, flow: Flow
+    ) -> one_time_codes.Issued | one_time_codes.CoolingDown | one_time_codes.Locked:
+        """A new code for the flow's consent, texted unless the last one is too recent or
+        the phone is locked."""
         async with self.auth.sessions.begin() as session:
             issued = await one_time_codes.issue(
                 session,

@@ -7,16 +7,19 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from graph.auth import forms
-from graph.auth.consent import i18n, pages, phones
+from graph.auth.consent import i18n, pages, phones, sca
 from graph.auth.consent.flows import FLOW_TTL_SECONDS, CookieSigner
 from graph.auth.runtime import Auth, ip_key, phone_key
-from ledger.one_time_codes import CoolingDown, Issued
+from ledger.one_time_codes import CoolingDown, Issued, Locked
+
+DUSHANBE = timezone(timedelta(hours=5))
 
 
 @dataclass
@@ -130,7 +133,7 @@ class FlowKit:
     async def resend(
         self,
         request: Request,
-        send: Callable[[Flow], Awaitable[Issued | CoolingDown | None]],
+        send: Callable[[Flow], Awaitable[Issued | CoolingDown | Locked | None]],
     ) -> Response:
         """POST resend: `send` a new code to the flow's phone, unless rate limited."""
         posted = await self.step(request, "code")
@@ -142,6 +145,8 @@ class FlowKit:
         issued = await send(flow)
         if isinstance(issued, CoolingDown):
             return await self.fail(flow, "cool_down", seconds=issued.seconds)
+        if isinstance(issued, Locked):
+            return await self.locked(flow, issued.until)
         flow.say("code_resent")
         return await self.next_page(flow)
 
@@ -194,6 +199,22 @@ class FlowKit:
         """Back to the flow's page, showing the error message `key`."""
         flow.say(key, error=True, **values)
         return await self.next_page(flow)
+
+    async def locked(self, flow: Flow, until: datetime) -> Response:
+        """Back to the flow's page, saying until when (Dushanbe time) the phone is locked."""
+        return await self.fail(
+            flow, "sca_locked", until=until.astimezone(DUSHANBE).strftime("%H:%M")
+        )
+
+    async def refused(self, flow: Flow, verdict: sca.Refused, key: str) -> Response:
+        """A failed attempt: the error `key`, or the lock (texting the customer when this
+        attempt locked the phone: once per lock, RTS Art. 4(3)(b))."""
+        until = verdict.locked_until
+        if until is None:
+            return await self.fail(flow, key)
+        if verdict.alert:
+            await self.auth.sender.alert_locked(flow.state["phone"], until, lang=flow.lang)
+        return await self.locked(flow, until)
 
     def error(self, lang: str, key: str, *, status: int = 400) -> Response:
         return pages.error_page(lang, key, base=self.base, status=status)

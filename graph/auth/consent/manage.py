@@ -4,7 +4,8 @@ revoke it. GET /auth/consents and its POSTs.
 The code is bound to the customer's most recent decided consent (ScaChallenge rows belong
 to a consent) under its own purpose, so it can never authorise anything. A phone with
 nothing to manage gets the same pages and no code, so the page does not reveal who is a
-customer.
+customer. Its code counts against the phone like the approval's (sca.judge_code): failures
+lock the phone and alert the customer, and a locked phone is sent no code.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from graph.auth import forms
-from graph.auth.consent import i18n, pages
+from graph.auth.consent import i18n, pages, sca
 from graph.auth.consent.flowkit import Flow, FlowKit, request_language
 from graph.auth.runtime import Auth
 from graph.auth.scopes import ALL_SCOPES
@@ -76,11 +77,17 @@ class ManageConsents:
         async with self.auth.sessions.begin() as session:
             user_id, anchor = await _anchor(session, phone)
         flow.state.update(step="code", phone=phone, user_id=user_id, anchor=anchor)
-        await self._send(flow)
+        sent = await self._send(flow)
+        if isinstance(sent, one_time_codes.Locked):
+            flow.state["step"] = "phone"
+            return await self.kit.locked(flow, sent.until)
         return await self.kit.next_page(flow)
 
-    async def _send(self, flow: Flow) -> one_time_codes.Issued | one_time_codes.CoolingDown | None:
-        """A code for the flow's anchor consent; None when there is nothing to manage."""
+    async def _send(
+        self, flow: Flow
+    ) -> one_time_codes.Issued | one_time_codes.CoolingDown | one_time_codes.Locked | None:
+        """A code for the flow's anchor consent, unless the phone is locked or the last
+        code is too recent; None when there is nothing to manage."""
         anchor = flow.state["anchor"]
         if anchor is None:
             return None
@@ -105,21 +112,30 @@ class ManageConsents:
             return posted
         flow, form = posted
         anchor = flow.state["anchor"]
-        ok = False
-        if anchor is not None:
-            async with self.auth.sessions.begin() as session:
-                ok = await one_time_codes.verify(
+        if anchor is None:  # nothing to manage, no code sent: nothing to count either
+            return await self.kit.fail(flow, "code_error")
+        async with self.auth.sessions.begin() as session:
+            refused = await sca.judge_code(
+                session,
+                user_id=flow.state["user_id"],
+                consent_id=anchor,
+                code=forms.single(form, "code"),
+                purpose=one_time_codes.MANAGE,
+                secret=self.auth.secret,
+                now=self.auth.clock(),
+            )
+            if refused is not None:  # audited as the approval's failures are
+                await self.auth.audit(
                     session,
-                    anchor,
-                    forms.single(form, "code"),
-                    purpose=one_time_codes.MANAGE,
-                    secret=self.auth.secret,
-                    now=self.auth.clock(),
+                    request,
+                    "auth.sca.verify",
+                    "denied",
+                    user_id=flow.state["user_id"],
+                    consent_id=anchor,
                 )
-        if ok:
-            flow.state["step"] = "list"
-        else:
-            flow.say("code_error", error=True)
+        if refused is not None:
+            return await self.kit.refused(flow, refused, "code_error")
+        flow.state["step"] = "list"
         return await self.kit.next_page(flow)
 
     async def revoke(self, request: Request) -> Response:

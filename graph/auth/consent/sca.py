@@ -6,6 +6,9 @@ the phone whatever code it was made with (`ledger.one_time_codes`): five within 
 lock the phone for an hour, and the customer is texted (Art. 4(3)(b)). The PIN is kept only
 as an argon2id hash; a customer without one chooses it at their first approval, after the
 code has proved the phone, so the pages never tell a stranger whether a number has a PIN.
+
+The consents page signs in with the code alone (`judge_code`): its failures count against
+the same phone, lock it and alert the customer exactly as the approval's do.
 """
 
 from __future__ import annotations
@@ -96,5 +99,32 @@ async def judge(
     ):
         return Passed(has_pin=stored is not None)
     factor = one_time_codes.CODE_FACTOR if challenge is None else one_time_codes.PIN_FACTOR
+    return await _failed(session, user_id, factor, now=now)
+
+
+async def judge_code(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    consent_id: int,
+    code: str | None,
+    purpose: str,
+    secret: str,
+    now: datetime,
+) -> Refused | None:
+    """One attempt at the code alone (the consents page: it shows and revokes consents,
+    it approves none); None when it passed. The caller commits, then alerts."""
+    until = await one_time_codes.locked_until(session, user_id, now=now)
+    if until is not None:
+        return Refused(locked_until=until, alert=False)
+    challenge = await one_time_codes.try_code(
+        session, consent_id, code, purpose=purpose, secret=secret, now=now
+    )
+    if challenge is not None and await one_time_codes.consume(session, challenge, now=now):
+        return None
+    return await _failed(session, user_id, one_time_codes.CODE_FACTOR, now=now)
+
+
+async def _failed(session: AsyncSession, user_id: int, factor: str, *, now: datetime) -> Refused:
     until = await one_time_codes.record_failure(session, user_id, factor, now=now)
     return Refused(locked_until=until, alert=until is not None)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from graph.auth.consent import sca
+from graph.auth.consent.flowkit import DUSHANBE
 from graph.auth.consent.flows import MemoryFlowStore
 from graph.auth.consent.sms import DevelopmentSender
 from graph.auth.runtime import AuthConfig
@@ -20,7 +21,8 @@ from graph.cli.dev.walkthrough import PageWalker
 from graph.server.app import create_app
 from graph.settings import Settings
 from ledger import consents, customers, one_time_codes
-from ledger.models import ScaChallenge, ScaFailure, User
+from ledger.models import AuditEvent, ScaChallenge, ScaFailure, User
+from ledger.models import Consent as ConsentRow
 from ledger.types import utcnow
 
 from .conftest import Harness
@@ -30,6 +32,7 @@ SECRET = "sca-test-secret"
 WRONG = "code or the PIN is not valid"  # the one message, whichever factor failed
 LOCKED = "this number is locked until"
 CONSENT_PAGE = "Allow access?"
+SIGNED_IN = 'action="/auth/consents/revoke"'  # the consents page's list, past its code
 OTHER_PIN = "975310"
 
 
@@ -183,7 +186,26 @@ async def test_failures_across_resent_codes_lock_the_phone_and_alert_the_custome
     assert CONSENT_PAGE in flow.walker.page
 
 
-async def test_the_lock_holds_for_a_new_flow_and_the_consents_page(
+def _hhmm(until: datetime) -> str:
+    return until.astimezone(DUSHANBE).strftime("%H:%M")
+
+
+async def _manage(harness: Harness) -> PageWalker:
+    """The consents page, phone entered (a code texted unless the phone is locked)."""
+    harness.http.cookies.clear()
+    walker = PageWalker(harness.http)
+    await walker.get("/auth/consents", {"lang": "en"})
+    await walker.post("/auth/consents/phone", {"phone": PHONE_A})
+    return walker
+
+
+async def _texts(harness: Harness) -> int:
+    """How many codes have been issued to PHONE_A (each one texted)."""
+    async with harness.sessions() as session:
+        return len((await session.execute(select(ScaChallenge))).all())
+
+
+async def test_a_locked_phone_is_sent_no_code_by_either_page(
     harness: Harness, registered: Registered, customers: Customers
 ) -> None:
     await _with_pin(harness, registered)  # a decided consent: the consents page sends codes
@@ -191,18 +213,91 @@ async def test_the_lock_holds_for_a_new_flow_and_the_consents_page(
     for _ in range(5):
         await flow.code(_wrong(code))
     assert LOCKED in flow.walker.page
+    alerts = harness.sender.lockout_alerts(PHONE_A)
+    assert len(alerts) == 1
+    until = _hhmm(alerts[0])
+    texts = await _texts(harness)
+
+    harness.clock.advance(seconds=31)  # past the cool-down: only the lock stops a resend
+    await flow.walker.post("/auth/flow/resend")
+    assert f"{LOCKED} {until}" in flow.walker.page and "A new code" not in flow.walker.page
     harness.http.cookies.clear()
-    again, code = await _ready(harness, registered)
-    await again.code(code)
-    assert LOCKED in again.walker.page
-    harness.http.cookies.clear()
-    walker = PageWalker(harness.http)
-    await walker.get("/auth/consents", {"lang": "en"})
-    await walker.post("/auth/consents/phone", {"phone": PHONE_A})
+    again = Flow(harness.http, registered, harness.sender)
+    await again.start()
+    await again.phone()
+    assert f"{LOCKED} {until}" in again.walker.page
+    assert 'action="/auth/flow/phone"' in again.walker.page  # still asking for a number
+    walker = await _manage(harness)
+    assert f"{LOCKED} {until}" in walker.page and SIGNED_IN not in walker.page
+    assert harness.sender.last_code(PHONE_A) == code  # nothing texted since the lock
+    assert await _texts(harness) == texts
+    async with harness.sessions() as session:
+        started = (await session.execute(select(ScaChallenge.consent_id).distinct())).all()
+        begun = (await session.execute(select(ConsentRow.id))).all()
+    assert len(begun) == len(started)  # no consent begun without a code
+    assert len(harness.sender.lockout_alerts(PHONE_A)) == 1
+    # (That the codes come again once the lock is over: the consents page test below; this
+    # phone has used up its texts for now.)
+
+
+async def test_the_consents_page_counts_failures_against_the_phone_across_resends(
+    harness: Harness, registered: Registered, customers: Customers
+) -> None:
+    await _with_pin(harness, registered)
+    walker = await _manage(harness)
+    code = harness.sender.last_code(PHONE_A)
+    assert code is not None
+    for attempt in range(5):
+        if attempt == 3:
+            harness.clock.advance(seconds=31)
+            await walker.post("/auth/consents/resend")
+            assert "A new code has been sent" in walker.page
+            code = harness.sender.last_code(PHONE_A)
+            assert code is not None
+        assert LOCKED not in walker.page
+        await walker.post("/auth/consents/code", {"code": _wrong(code)})
+    alerts = harness.sender.lockout_alerts(PHONE_A)
+    assert len(alerts) == 1  # the attempt that locked it texted the customer
+    assert abs(alerts[0] - (harness.clock() + one_time_codes.LOCK_PERIOD)) < timedelta(seconds=5)
+    assert f"{LOCKED} {_hhmm(alerts[0])}" in walker.page
+    await walker.post("/auth/consents/code", {"code": code})  # the right code, but locked
+    assert LOCKED in walker.page and SIGNED_IN not in walker.page
+    harness.clock.advance(seconds=31)
+    await walker.post("/auth/consents/resend")
+    assert LOCKED in walker.page and harness.sender.last_code(PHONE_A) == code
+    assert len(harness.sender.lockout_alerts(PHONE_A)) == 1
+    async with harness.sessions() as session:
+        factors = (await session.execute(select(ScaFailure.factor))).scalars().all()
+    assert factors == ["code"] * 5  # none counted while locked
+    async with harness.sessions() as session:
+        verified = await session.execute(
+            select(AuditEvent.outcome).where(AuditEvent.operation == "auth.sca.verify")
+        )
+    assert verified.scalars().all() == ["denied"] * 6  # five wrong, one while locked
+
+    harness.clock.advance(hours=1)
+    await walker.post("/auth/consents/resend")
+    await walker.post("/auth/consents/code", {"code": harness.sender.last_code(PHONE_A) or ""})
+    assert SIGNED_IN in walker.page
+
+
+async def test_failures_on_both_pages_add_up_to_one_lock(
+    harness: Harness, registered: Registered, customers: Customers
+) -> None:
+    await _with_pin(harness, registered)
+    walker = await _manage(harness)
     manage_code = harness.sender.last_code(PHONE_A)
-    assert manage_code is not None and manage_code != code  # the anchor consent's own code
-    await walker.post("/auth/consents/code", {"code": manage_code})
-    assert "code is not valid" in walker.page and "Your consents" not in walker.page
+    assert manage_code is not None
+    for _ in range(3):
+        await walker.post("/auth/consents/code", {"code": _wrong(manage_code)})
+        assert "code is not valid" in walker.page
+    harness.http.cookies.clear()
+    flow, code = await _ready(harness, registered)
+    await flow.code(_wrong(code))
+    assert WRONG in flow.walker.page
+    await flow.code(code, pin=OTHER_PIN)  # the fifth failure: a wrong PIN
+    assert LOCKED in flow.walker.page
+    assert len(harness.sender.lockout_alerts(PHONE_A)) == 1
 
 
 async def test_failures_spread_beyond_the_window_do_not_lock(
@@ -386,9 +481,16 @@ async def test_a_code_works_once_only_for_its_purpose_and_not_while_locked(
 
     async def verify(code: str, purpose: str, at: datetime) -> bool:
         async with sessions.begin() as session:
-            return await one_time_codes.verify(
-                session, consent_id, code, purpose=purpose, secret=SECRET, now=at
+            refused = await sca.judge_code(
+                session,
+                user_id=user,
+                consent_id=consent_id,
+                code=code,
+                purpose=purpose,
+                secret=SECRET,
+                now=at,
             )
+        return refused is None
 
     code = await issue(now)
     assert not await verify(code, one_time_codes.AUTHORISE, now)
@@ -396,10 +498,15 @@ async def test_a_code_works_once_only_for_its_purpose_and_not_while_locked(
     assert not await verify(code, one_time_codes.MANAGE, now)
     for _ in range(3):  # with the two failures above: five, the phone is locked
         assert not await verify(_wrong(code), one_time_codes.MANAGE, now)
-    code = await issue(now + timedelta(minutes=1))
-    assert not await verify(code, one_time_codes.MANAGE, now + timedelta(minutes=1))
-    async with sessions() as session:
+    async with sessions.begin() as session:
         assert await one_time_codes.locked_until(session, user, now=now) is not None
+        later = now + timedelta(minutes=1)
+        assert isinstance(
+            await one_time_codes.issue(
+                session, consent_id, purpose=one_time_codes.MANAGE, secret=SECRET, now=later
+            ),
+            one_time_codes.Locked,
+        )
 
 
 async def test_only_an_hmac_of_the_code_is_stored(
