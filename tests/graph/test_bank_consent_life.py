@@ -325,6 +325,16 @@ async def test_a_bank_consent_already_over_counts_as_revoked(
         assert (await connections.bank_side(s, connection_id)).status == connections.REVOKED
 
 
+async def _direct_login_link(sessions: async_sessionmaker[AsyncSession], sandbox: Any) -> int:
+    """A connection on the sandbox customer's own bank login (the development path)."""
+    bank = sandbox.state.bank
+    customer = bank.customers[0]
+    creds = Credentials(
+        consumer_key=bank.consumer_key, username=customer.username, password=customer.password
+    )
+    return await _link(sessions, sandbox, creds, None)
+
+
 async def test_direct_login_is_refused_in_production(
     api: Api,
     db_url: str,
@@ -332,12 +342,8 @@ async def test_direct_login_is_refused_in_production(
     transport: Counting,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    bank = sandbox.state.bank
-    customer = bank.customers[0]
-    creds = Credentials(
-        consumer_key=bank.consumer_key, username=customer.username, password=customer.password
-    )
-    connection_id = await _link(sessions, sandbox, creds, None)
+    customer = sandbox.state.bank.customers[0]
+    connection_id = await _direct_login_link(sessions, sandbox)
     await api.token(phone=customer.phone)
     production = Settings(env="production", secret_key=SECRET)
 
@@ -362,12 +368,8 @@ async def test_a_present_refresh_of_a_direct_login_connection_is_refused_in_prod
     transport: Counting,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    bank = sandbox.state.bank
-    customer = bank.customers[0]
-    creds = Credentials(
-        consumer_key=bank.consumer_key, username=customer.username, password=customer.password
-    )
-    connection_id = await _link(sessions, sandbox, creds, None)
+    customer = sandbox.state.bank.customers[0]
+    connection_id = await _direct_login_link(sessions, sandbox)
     app = create_app(
         Settings(env="production", database_url=db_url, secret_key=SECRET),
         engine=engine,
