@@ -46,7 +46,7 @@ DEFAULT_LIMIT = 20
 # OFFSET reads and skips rows: bound how deep a client can make the database dig.
 MAX_OFFSET = 100_000
 
-_STATUS = {
+STATUS = {
     ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.NOT_FOUND: 404,
@@ -105,7 +105,7 @@ def _error_response(error: PublicError, rid: str) -> Response:
     body = {"error": error.code.value, "message": error.message, "request_id": rid}
     if error.code == ErrorCode.RATE_LIMITED:
         body["retry_after"] = error.extensions["retryAfter"]
-    return ExactJSONResponse(body, status_code=_STATUS[error.code], headers=headers)
+    return ExactJSONResponse(body, status_code=STATUS[error.code], headers=headers)
 
 
 def _internal_error(rid: str) -> Response:
