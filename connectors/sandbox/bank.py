@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from connectors.sandbox import errors, hs256
+import jwt
+
+from connectors.sandbox import errors
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.consent_requests import ConsentRequest, ConsentRequestBook, parse_request
 from connectors.sandbox.consent_store import ConsentStore
@@ -335,7 +337,7 @@ class SandboxBank:
             created_at=now,
             valid_from=start,
             expires_at=start + timedelta(seconds=ttl),
-            jwt=hs256.encode(claims, secret),
+            jwt=jwt.encode(claims, secret, algorithm="HS256"),
             secret=secret,
             sca_code=f"{secrets.randbelow(10**6):06d}",
             status=status,
@@ -365,15 +367,34 @@ class SandboxBank:
         return consent
 
     def consent_from_jwt(self, token: str) -> Consent:
+        # The consent id inside says which secret verifies it, so it is read unverified first.
         try:
-            consent_id = hs256.claims(token).get("jti")
-        except ValueError:
+            if jwt.get_unverified_header(token).get("alg") != "HS256":
+                raise ObpError(errors.CONSENT_HEADER_INVALID)
+            payload = jwt.decode(token, options={"verify_signature": False})
+        except jwt.InvalidTokenError:
             raise ObpError(errors.CONSENT_HEADER_INVALID) from None
+        consent_id = payload.get("jti")
         consent = self._consents.get(consent_id) if isinstance(consent_id, str) else None
         if consent is None:
             raise ObpError(errors.CONSENT_NOT_FOUND)
-        if not hs256.verify(token, consent.secret):
-            raise ObpError(errors.CONSENT_NOT_VERIFIED)
+        try:
+            # The signature only: the validity window and the consumer answer their own OBP
+            # errors (check_consent_usable, the Consumer-Key check), so PyJWT must not refuse
+            # an expired token or one for another audience here.
+            jwt.decode(
+                token,
+                consent.secret,
+                algorithms=["HS256"],
+                options={
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "verify_aud": False,
+                },
+            )
+        except jwt.InvalidTokenError:
+            raise ObpError(errors.CONSENT_NOT_VERIFIED) from None
         return consent
 
     def check_consent_usable(self, consent: Consent) -> None:

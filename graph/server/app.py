@@ -157,6 +157,7 @@ def create_app(
             endpoint(services, account_statement),
         ),
         *auth_routes(services, auth),
+        *graphql.ide_routes(),
     ]
     middleware = [Middleware(RequestIdMiddleware), *cors(settings)]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -4,7 +4,9 @@ The bearer token is checked (signature, expiry, consent) before GraphQL runs, so
 unauthenticated request gets a 401 without touching the schema. Every request that gets
 that far leaves one audit row, allowed or not, written before its answer is sent. The
 GraphiQL page itself needs no token; its requests carry one in the Authorization header
-like any other client.
+like any other client. The page and its assets (React, GraphiQL) come from the package
+(graph/server/static/graphiql/), not a CDN, so it works offline; `#token=...` in its URL
+fills the header in (the demo prints such a link; a fragment never reaches the server).
 
 In production only JSON POSTs are served: a GET puts the query in URLs (logs, caches) and,
 like a form post, can be sent cross-site without a CORS preflight.
@@ -12,11 +14,15 @@ like a form post, can be sent cross-site without a CORS preflight.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 from cross_web import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
@@ -27,6 +33,10 @@ from graph.context import Context
 from graph.core.errors import INTERNAL_MESSAGE, ErrorCode, PublicError, Unauthenticated
 from graph.server.pipeline import handle
 from graph.server.services import Services, request_id
+
+GRAPHIQL_ASSETS = Path(__file__).parent / "static" / "graphiql"
+# index.html links its assets as `static/graphiql/...`: from /graphql, this path.
+GRAPHIQL_ASSETS_PATH = "/static/graphiql"
 
 
 def public_error(error: PublicError, rid: str) -> Response:
@@ -58,6 +68,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         else:
             response = self._transport_refusal(request) or await self._answer(request)
         await response(scope, receive, send)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return (GRAPHIQL_ASSETS / "index.html").read_text(encoding="utf-8")
+
+    def ide_routes(self) -> list[BaseRoute]:
+        """The page's assets, served where GraphiQL is (development only)."""
+        if self.graphql_ide is None:
+            return []
+        return [Mount(GRAPHIQL_ASSETS_PATH, StaticFiles(directory=GRAPHIQL_ASSETS))]
 
     def _ide_page(self) -> Response:
         if self.graphql_ide is None:

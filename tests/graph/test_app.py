@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from pathlib import Path
 
 import httpx
@@ -37,13 +40,31 @@ async def test_graphiql_is_served_in_development_without_a_token(client: httpx.A
     assert "graphiql" in response.text.lower()
 
 
+async def test_graphiql_loads_every_asset_from_this_server(client: httpx.AsyncClient):
+    page = (await client.get("/graphql", headers={"Accept": "text/html"})).text
+
+    links = re.findall(r'(?:src|href)="([^"]+)"\s+integrity="(sha384-[^"]+)"', page)
+    assert {Path(link).name for link, _ in links} == {
+        "graphiql.min.js", "graphiql.min.css", "react.production.min.js",
+        "react-dom.production.min.js",
+    }  # fmt: skip
+    assert "//" not in re.sub(r"<!--.*?-->", "", page.split("<script>")[0], flags=re.S)
+    for link, integrity in links:
+        asset = await client.get(f"/{link}")
+        digest = base64.b64encode(hashlib.sha384(asset.content).digest()).decode()
+        assert asset.status_code == 200
+        assert integrity == f"sha384-{digest}"
+
+
 async def test_graphiql_is_off_in_production(settings: Settings, engine: AsyncEngine):
     production = settings.model_copy(update={"env": "production"})
     app = create_app(production, engine=engine)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         response = await c.get("/graphql", headers={"Accept": "text/html"})
+        asset = await c.get("/static/graphiql/graphiql.min.js")
 
     assert response.status_code == 404
+    assert asset.status_code == 404
 
 
 def test_schema_file_is_the_generated_sdl():

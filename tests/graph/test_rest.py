@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
+
 from graph.relay.ids import to_global_id
+from graph.server.rest.routes import TYPE_WORDS
+from graph.transactions.types import TransactionType
 from ledger.money import format_minor
 
 from .helpers import Api
@@ -61,6 +65,21 @@ async def test_transactions_filter_by_type_and_page_by_offset(api: Api, ledger: 
     assert page["transactions"] == everything["transactions"][5:10]
 
 
+@pytest.mark.parametrize("word", [*TYPE_WORDS, "Utility", "TOP-UP", "top_up"])
+async def test_transactions_filter_by_the_seeds_type_words(api: Api, ledger: LedgerData, word: str):
+    response = await get(api, TRANSACTIONS, type=word, limit=100)
+
+    meant = {t.value for t in TYPE_WORDS.get(word.lower(), ())} or {
+        TransactionType[word.upper().replace("-", "_")].value
+    }
+    expected = [t for a in ledger.accounts_a for t in a.counted() if t["type"] in meant]
+    body = response.json()
+    assert expected or word not in {"utility", "card", "transfer"}  # the data has each of these
+    assert response.status_code == 200
+    assert body["total_count"] == len(expected)
+    assert {t["type"] for t in body["transactions"]} == {t["type"] for t in expected}
+
+
 async def test_statement_agrees_with_graphql_and_independent_sums(api: Api, ledger: LedgerData):
     response = await get(
         api, statement_url(ledger.wallet.id), from_date="2025-02-01", to_date="2025-02-28"
@@ -100,6 +119,7 @@ async def test_rest_errors(api: Api, ledger: LedgerData):
     no_scope = await get(api, TRANSACTIONS, await api.token(scopes=["accounts:read"]))
     bad_date = await get(api, TRANSACTIONS, from_date="2025-02-30")
     bad_type = await get(api, TRANSACTIONS, type="TELEPORT")
+    assert "utility" in bad_type.json()["message"]
     too_many = await get(api, TRANSACTIONS, limit=101)
     missing_period = await get(api, statement_url(ledger.wallet.id))
 

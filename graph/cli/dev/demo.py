@@ -113,8 +113,11 @@ async def _serve_api(
         tokens = await demo_token(
             console, api_url=api_url, settings=settings, sender=sender, bank=bank
         )
-        console.print("\n[bold]Try it[/bold] (or paste the query into GraphiQL with the header):")
+        console.print("\n[bold]Try it[/bold] (or paste the query into GraphiQL, linked below):")
         console.print(_example(api_url, tokens["access_token"]), soft_wrap=True, highlight=False)
+        # The token rides in the fragment, which the browser never sends: not in any log.
+        graphiql = f"{api_url}/graphql#token={tokens['access_token']}"
+        console.print(f"GraphiQL, signed in: {graphiql}", soft_wrap=True, highlight=False)
         if forever:
             console.print(f"\nGraphQL at {api_url}/graphql; consents at {api_url}/auth/consents")
             await asyncio.Event().wait()  # until Ctrl-C

@@ -1,10 +1,46 @@
-"""The OpenAPI 3.1 description of the seed-compatible REST endpoints."""
+"""The OpenAPI 3.1 description of the seed-compatible REST endpoints, generated from the
+typed answers in graph/server/rest/models.py and the status of each error code in
+routes.STATUS, so the document cannot drift from what the handlers send (a test replays
+every documented answer of every route against it)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from graph.core.errors import ErrorCode
+from graph.server.rest import models
+from graph.server.rest.routes import MAX_OFFSET, STATUS, TYPE_WORDS
 from graph.transactions.types import TransactionType
+
+_REF = "#/components/schemas/{model}"
+E = ErrorCode
+# The errors each route can answer with, besides 500 (anything unexpected).
+TRANSACTION_ERRORS = (E.BAD_USER_INPUT, E.UNAUTHENTICATED, E.FORBIDDEN, E.RATE_LIMITED)
+STATEMENT_ERRORS = (*TRANSACTION_ERRORS, E.NOT_FOUND)
+_WHY = {
+    400: "Invalid parameters, or a request costing more than the rate limit allows at once.",
+    401: "No valid access token, or its consent is not authorised or has expired.",
+    403: "The consent lacks the scope.",
+    404: "No such account among the consented ones.",
+    429: "Over the rate limit: retry after `retry_after` seconds (also in Retry-After).",
+    500: "An unexpected failure; quote the request id.",
+}
+
+
+def _statuses(codes: tuple[ErrorCode, ...]) -> dict[int, tuple[ErrorCode, ...]]:
+    by_status: dict[int, tuple[ErrorCode, ...]] = {}
+    for code in codes:
+        by_status[STATUS[code]] = (*by_status.get(STATUS[code], ()), code)
+    return dict(sorted(by_status.items()))
+
+
+def error_models(codes: tuple[ErrorCode, ...]) -> dict[int, type[BaseModel]]:
+    """The error body of each status a route answers with, 500 included."""
+    found = {s: models.error_model(s, c) for s, c in _statuses(codes).items()}
+    return {**found, 500: models.InternalError}
 
 
 def _query(
@@ -19,45 +55,32 @@ def _query(
     }
 
 
-_DATE = {"type": "string", "format": "date"}
-_AMOUNT = {
-    "type": "number",
-    "description": "Exact decimal with the currency's number of decimals (TJS: 2); debits "
-    "are negative.",
-}
-_ERROR = {
-    "type": "object",
-    "required": ["error", "request_id"],
-    "properties": {
-        "error": {
-            "type": "string",
-            "enum": [
-                "UNAUTHENTICATED",
-                "FORBIDDEN",
-                "NOT_FOUND",
-                "BAD_USER_INPUT",
-                "INTERNAL_SERVER_ERROR",
-            ],
-        },
-        "message": {"type": "string"},
-        "request_id": {"type": "string"},
-    },
-}
-_ERRORS = {
-    str(status): {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
+    ref = _REF.format(model=model.__name__)
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
+
+
+def _responses(
+    success: type[BaseModel], description: str, errors: dict[int, type[BaseModel]]
+) -> dict[str, Any]:
+    return {
+        "200": _json(success, description),
+        **{str(status): _json(model, _WHY[status]) for status, model in errors.items()},
     }
-    for status, description in (
-        (400, "Invalid parameters."),
-        (401, "No valid access token, or its consent is not authorised or has expired."),
-        (403, "The consent lacks the scope."),
-        (404, "No such account among the consented ones."),
-    )
-}
+
+
+_DATE = {"type": "string", "format": "date"}
 
 
 def openapi_document(max_limit: int) -> dict[str, Any]:
+    transaction_errors = error_models(TRANSACTION_ERRORS)
+    statement_errors = error_models(STATEMENT_ERRORS)
+    bodies: list[type[BaseModel]] = [models.TransactionPage, models.Statement]
+    bodies += [*transaction_errors.values(), *statement_errors.values()]
+    _, schemas = models_json_schema(
+        [(m, "validation") for m in dict.fromkeys(bodies)], ref_template=_REF
+    )
+    words = ", ".join([*TYPE_WORDS, *(t.value for t in TransactionType)])
     return {
         "openapi": "3.1.0",
         "info": {
@@ -78,8 +101,8 @@ def openapi_document(max_limit: int) -> dict[str, Any]:
                         _query("to_date", _DATE, "Last booking date, inclusive."),
                         _query(
                             "type",
-                            {"type": "string", "enum": [t.value for t in TransactionType]},
-                            "Only this transaction type.",
+                            {"type": "string"},
+                            f"Only this kind of transaction, any case: one of {words}.",
                         ),
                         _query(
                             "limit",
@@ -88,21 +111,13 @@ def openapi_document(max_limit: int) -> dict[str, Any]:
                         ),
                         _query(
                             "offset",
-                            {"type": "integer", "minimum": 0, "maximum": 100_000, "default": 0},
+                            {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
                             "Rows to skip.",
                         ),
                     ],
-                    "responses": {
-                        "200": {
-                            "description": "A page of transactions.",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/TransactionPage"}
-                                }
-                            },
-                        },
-                        **_ERRORS,
-                    },
+                    "responses": _responses(
+                        models.TransactionPage, "A page of transactions.", transaction_errors
+                    ),
                 }
             },
             "/api/v1/alif/accounts/{accountId}/statement": {
@@ -120,17 +135,7 @@ def openapi_document(max_limit: int) -> dict[str, Any]:
                         _query("from_date", _DATE, "First booking date.", required=True),
                         _query("to_date", _DATE, "Last booking date.", required=True),
                     ],
-                    "responses": {
-                        "200": {
-                            "description": "The statement.",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/Statement"}
-                                }
-                            },
-                        },
-                        **_ERRORS,
-                    },
+                    "responses": _responses(models.Statement, "The statement.", statement_errors),
                 }
             },
         },
@@ -138,48 +143,6 @@ def openapi_document(max_limit: int) -> dict[str, Any]:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },
-            "schemas": {
-                "Transaction": {
-                    "type": "object",
-                    "required": ["id", "date", "amount", "type", "description", "balance_after"],
-                    "properties": {
-                        "id": {"type": "string", "description": "Global ID, as in GraphQL."},
-                        "date": _DATE,
-                        "amount": _AMOUNT,
-                        "type": {"type": "string"},
-                        "description": {"type": ["string", "null"]},
-                        "balance_after": {**_AMOUNT, "type": ["number", "null"]},
-                    },
-                },
-                "TransactionPage": {
-                    "type": "object",
-                    "required": ["transactions", "total_count"],
-                    "properties": {
-                        "transactions": {
-                            "type": "array",
-                            "items": {"$ref": "#/components/schemas/Transaction"},
-                        },
-                        "total_count": {"type": "integer"},
-                    },
-                },
-                "Statement": {
-                    "type": "object",
-                    "required": [
-                        "opening_balance",
-                        "closing_balance",
-                        "total_debits",
-                        "total_credits",
-                        "currency",
-                    ],
-                    "properties": {
-                        "opening_balance": _AMOUNT,
-                        "closing_balance": _AMOUNT,
-                        "total_debits": {**_AMOUNT, "description": "Positive sum of debits."},
-                        "total_credits": _AMOUNT,
-                        "currency": {"type": "string"},
-                    },
-                },
-                "Error": _ERROR,
-            },
+            "schemas": schemas["$defs"],
         },
     }

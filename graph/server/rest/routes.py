@@ -46,7 +46,7 @@ DEFAULT_LIMIT = 20
 # OFFSET reads and skips rows: bound how deep a client can make the database dig.
 MAX_OFFSET = 100_000
 
-_STATUS = {
+STATUS = {
     ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.NOT_FOUND: 404,
@@ -105,7 +105,7 @@ def _error_response(error: PublicError, rid: str) -> Response:
     body = {"error": error.code.value, "message": error.message, "request_id": rid}
     if error.code == ErrorCode.RATE_LIMITED:
         body["retry_after"] = error.extensions["retryAfter"]
-    return ExactJSONResponse(body, status_code=_STATUS[error.code], headers=headers)
+    return ExactJSONResponse(body, status_code=STATUS[error.code], headers=headers)
 
 
 def _internal_error(rid: str) -> Response:
@@ -134,14 +134,34 @@ def _int(request: Request, name: str, default: int, maximum: int) -> int:
     return int(text)
 
 
+T = TransactionType
+# The seed's own words for `type` (its example asks for `type=utility`), each the ledger
+# types it means; a TransactionType name in any case is accepted as well.
+TYPE_WORDS: dict[str, tuple[TransactionType, ...]] = {
+    "utility": (T.SERVICE_PAYMENT,),
+    "service": (T.SERVICE_PAYMENT,),
+    "card": (T.CARD_PAYMENT,),
+    "transfer": (T.TRANSFER_IN, T.TRANSFER_OUT, T.INTERNATIONAL_TRANSFER),
+    "international": (T.INTERNATIONAL_TRANSFER,),
+    "remittance": (T.INTERNATIONAL_TRANSFER,),
+    "cash": (T.CASH_WITHDRAWAL,),
+    "topup": (T.TOP_UP,),
+    "exchange": (T.CURRENCY_EXCHANGE,),
+}
+
+
 def _type(request: Request) -> list[str] | None:
     text = request.query_params.get("type")
     if not text:
         return None
+    word = text.lower().replace("-", "_")
+    if word in TYPE_WORDS:
+        return [t.value for t in TYPE_WORDS[word]]
     try:
-        return [TransactionType[text.upper()].value]
+        return [TransactionType[word.upper()].value]
     except KeyError:
-        raise BadUserInput(f"Unknown transaction type {text[:40]!r}.") from None
+        words = ", ".join([*TYPE_WORDS, *(t.name for t in TransactionType)])
+        raise BadUserInput(f"Unknown transaction type {text[:40]!r}; one of {words}.") from None
 
 
 async def _readable(call: Call) -> list[int]:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import jwt
 import orjson
 import pytest
 
@@ -382,10 +383,22 @@ async def test_consent_header_errors(
     )
     garbage = await client.get(f"{API}/my/accounts", headers={**key, "Consent-JWT": "garbage"})
     forged = await client.get(f"{API}/my/accounts", headers={**key, "Consent-JWT": tampered})
+    claims = jwt.decode(consent["jwt"], options={"verify_signature": False})
+    # the same claims under another secret, another algorithm, and no signature at all
+    resigned = jwt.encode(claims, "another-secret-another-secret-123", algorithm="HS256")
+    hs512 = jwt.encode(claims, "another-secret-" * 5, algorithm="HS512")
+    unsigned = jwt.encode(claims, None, algorithm="none")
+    answers = {
+        name: await client.get(f"{API}/my/accounts", headers={**key, "Consent-JWT": token})
+        for name, token in [("resigned", resigned), ("hs512", hs512), ("unsigned", unsigned)]
+    }
 
     expect_error(unknown, 400, "OBP-35001")
     expect_error(garbage, 400, "OBP-35032")
     expect_error(forged, 400, "OBP-35004")
+    expect_error(answers["resigned"], 400, "OBP-35004")
+    expect_error(answers["hs512"], 400, "OBP-35032")
+    expect_error(answers["unsigned"], 400, "OBP-35032")
 
 
 async def test_revoke_current_consent_then_again(

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import uuid
+from pathlib import Path
+from string import Template
 
 import pytest
+from babel.messages.catalog import Message
 from redis.asyncio import Redis
 
 from graph.auth.consent import i18n, phones
 from graph.auth.consent.flows import FLOW_TTL_SECONDS, CookieSigner, MemoryFlowStore, RedisFlowStore
+from graph.auth.scopes import ALL_SCOPES
+from ledger import consents
 
 
 async def test_a_memory_flow_expires_after_its_ttl() -> None:
@@ -68,11 +74,46 @@ def test_the_language_is_negotiated(header: str | None, expected: str) -> None:
     assert i18n.negotiate(header) == expected
 
 
-def test_every_text_and_scope_exists_in_every_language() -> None:
-    for table in (i18n.MESSAGES, i18n.SCOPES):
-        for key, texts in table.items():
-            assert set(texts) == set(i18n.LANGUAGES), key
-            assert all(t.strip() for t in texts.values()), key
+def _messages(lang: str) -> dict[str, Message]:
+    return {m.context: m for m in i18n.read_catalog(lang) if m.id}
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_every_message_is_translated_in_every_language(lang: str) -> None:
+    """The same keys in every catalog, each translated, none fuzzy, with the English's
+    $placeholders exactly (a translator's typo in `$app` would break the page)."""
+    english, messages = _messages("en"), _messages(lang)
+    catalog = i18n.read_catalog(lang)
+
+    assert list(catalog.check()) == []
+    assert set(messages) == set(english)
+    for key, message in messages.items():
+        assert isinstance(message.string, str) and message.string.strip(), key
+        assert message.id == english[key].id, key  # the same English source everywhere
+        assert not message.fuzzy, key
+        placeholders = set(Template(message.id).get_identifiers())
+        assert set(Template(message.string).get_identifiers()) == placeholders, key
+
+
+def test_every_key_the_pages_ask_for_is_in_the_catalogs() -> None:
+    english = _messages("en")
+    sources = "".join(p.read_text() for p in Path(i18n.__file__).parent.glob("*.py"))
+    asked = set(re.findall(r"i18n\.text\([\w.]+, \"(\w+)\"\)", sources))
+
+    assert len(asked) > 20  # the pattern still finds the calls
+    assert asked <= set(english)
+    assert {f"scope {s}" for s in ALL_SCOPES} <= set(english)
+    statuses = (consents.AUTHORISED, consents.REVOKED, consents.EXPIRED, consents.REJECTED)
+    assert {f"status {s}" for s in statuses} <= set(english)
+    with pytest.raises(KeyError):
+        i18n.text("ru", "no_such_key")
+
+
+def test_the_words_come_from_the_catalogs() -> None:
+    assert i18n.text("tg", "title") == _messages("tg")["title"].string
+    assert i18n.scope_text("uz", "cards:read") == _messages("uz")["scope cards:read"].string
+    assert i18n.status_text("en", consents.REJECTED) == "denied"
+    assert i18n.text("xx", "title") == i18n.text("en", "title")  # an unknown language: English
 
 
 @pytest.mark.parametrize(
