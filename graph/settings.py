@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_query_aliases: int = 30
     max_query_tokens: int = 5_000
+    # Directives on one field, fragment or operation, and in one document (docs/api.md).
+    max_directives_per_location: int = 4
+    max_query_directives: int = 50
     # Cost: one per selected field, multiplied by the page sizes of the lists around it.
     max_query_cost: int = 25_000
     # API rate limits (GraphQL and REST): token buckets per consent and per client, a burst
