@@ -121,7 +121,7 @@ def guard_rules(
     directives = directive_limit(
         settings.max_directives_per_location, settings.max_query_directives
     )
-    return [public_messages(directives), *(public_messages(rule) for rule in limits)]
+    return [directives, *(public_messages(rule) for rule in limits)]
 
 
 def build_schema(settings: Settings, admit: Admit | None = None) -> strawberry.Schema:

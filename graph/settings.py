@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_query_aliases: int = 30
     max_query_tokens: int = 5_000
+    # Trusted documents (persisted operations): on, an app's requests run only documents
+    # registered for it (`alif-graph documents add`), sent by id; raw queries are refused.
+    trusted_documents: bool = False
     # Directives on one field, fragment or operation, and in one document (docs/api.md).
     max_directives_per_location: int = 4
     max_query_directives: int = 50
@@ -135,8 +138,7 @@ class Settings(BaseSettings):
                 ip_network(proxy, strict=False)
             except ValueError:
                 raise ValueError(
-                    f"not an IP address or network (CIDR): {proxy!r}; list the proxies, "
-                    "not '*'"
+                    f"not an IP address or network (CIDR): {proxy!r}; list the proxies, not '*'"
                 ) from None
         return proxies
 

@@ -78,15 +78,15 @@ def directive_limit(per_location: int, per_document: int) -> type[ASTValidationR
         def enter_document(self, node: DocumentNode, *_: Any) -> Any:
             count = _Count()
             visit(node, count)
-            if count.crowded is not None:
-                refusal = (f"More than {per_location} directives in one place.", count.crowded)
+            where: Node | None = count.crowded
+            if where is not None:
+                message = f"More than {per_location} directives in one place."
             elif count.total > per_document:
-                refusal = (f"More than {per_document} directives in the document.", None)
+                message = f"More than {per_document} directives in the document."
             else:
                 return self.SKIP
             # Aborting ends validation here: the other rules would report each directive.
-            raise ValidationAbortedError(
-                refusal[0], refusal[1], extensions={PUBLIC_MESSAGE: True}
-            )
+            # The abort is not reported through the context, so it carries the mark itself.
+            raise ValidationAbortedError(message, where, extensions={PUBLIC_MESSAGE: True})
 
     return DirectiveLimit

@@ -42,10 +42,13 @@ def test_the_access_log_of_serve_has_no_secrets(tmp_path: Path):
         "ALIF_GRAPH_SECRET_KEY": "s" * 40,
         "ALIF_GRAPH_ENV": "development",
     }
+    # The command line as an operator runs it: this interpreter, fixed arguments.
     cli = [sys.executable, "-m", "graph.cli.main"]
-    subprocess.run([*cli, "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(  # noqa: S603
+        [*cli, "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True
+    )
     port = free_port()
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: S603
         [*cli, "serve", "--port", str(port)],
         env=env,
         cwd=tmp_path,
@@ -84,12 +87,18 @@ def test_the_access_log_of_serve_has_no_secrets(tmp_path: Path):
 @pytest.mark.parametrize(
     ("text", "scrubbed"),
     [
-        ("GET /graphql?access_token=abc&type=card", f"GET /graphql?access_token={REDACTED}&type=card"),
+        (
+            "GET /graphql?access_token=abc&type=card",
+            f"GET /graphql?access_token={REDACTED}&type=card",
+        ),
         ("/cb?code=123&state=s1", f"/cb?code={REDACTED}&state=s1"),
         ("access%5Ftoken=abc", f"access%5Ftoken={REDACTED}"),
         ("Authorization: Bearer eyJ.abc.def", f"Authorization: Bearer {REDACTED}"),
         ("pin=1234 otp=9999 first=10", f"pin={REDACTED} otp={REDACTED} first=10"),
-        ("https://bank.example/x?ClientSecret=Z#f", f"https://bank.example/x?ClientSecret={REDACTED}#f"),
+        (
+            "https://bank.example/x?ClientSecret=Z#f",
+            f"https://bank.example/x?ClientSecret={REDACTED}#f",
+        ),
         ("nothing to see", "nothing to see"),
     ],
 )
@@ -103,7 +112,12 @@ def test_every_record_is_scrubbed_where_the_secret_is_split_across_arguments():
         raise RuntimeError("GET https://bank.example/?token=tk-CCC failed")
     except RuntimeError:
         record = logger.makeRecord(
-            logger.name, logging.ERROR, __file__, 1, "asked %s with code=%s", ("bank", "c-1"),
+            logger.name,
+            logging.ERROR,
+            __file__,
+            1,
+            "asked %s with code=%s",
+            ("bank", "c-1"),
             sys.exc_info(),
         )
 

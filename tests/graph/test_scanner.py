@@ -29,7 +29,7 @@ PROBES: list[tuple[str, dict[str, Any]]] = [
     ('{ accounts(first: "ten") { totalCount } }', {}),  # wrong type on an argument
     ("{ transactions(orderBy: 1) { totalCount } }", {}),  # not an enum value
     ("{ transactions(orderBy: BOOKING_DATE_DES) { totalCount } }", {}),  # enum typo
-    ('{ accounts(filter: {nope: 1}) { totalCount } }', {}),  # wrong input field
+    ("{ accounts(filter: {nope: 1}) { totalCount } }", {}),  # wrong input field
     ("fragment f on Acount { id } { ...f }", {}),  # fragment on an unknown type
     ('{ node(id: "x") { ... on Accoun { id } } }', {}),  # inline fragment, unknown type
     ('{ node(id: "x") { ... on Card { id } } viewer { ... on Card { id } } }', {}),
@@ -81,9 +81,7 @@ async def app_token(api: Api) -> str:
     return await api.token(client=pk)
 
 
-async def test_no_production_error_names_the_schema(
-    production: Api, api: Api, ledger: LedgerData
-):
+async def test_no_production_error_names_the_schema(production: Api, api: Api, ledger: LedgerData):
     names = schema_names()
     token = await app_token(production)
     told: set[str] = set()
@@ -129,9 +127,7 @@ async def test_production_keeps_messages_that_name_no_schema(
         ("{ __typename @a @b @c @d @e }", "More than 4 directives in one place."),
         ("{ __typename" + " @aa" * 3000 + " }", "More than 4 directives in one place."),
         (
-            "{ "
-            + " __typename @skip(if: false)" * 51
-            + " }",
+            "{ " + " __typename @skip(if: false)" * 51 + " }",
             "More than 50 directives in the document.",
         ),
     ],
