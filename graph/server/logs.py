@@ -75,7 +75,8 @@ def log_config() -> dict[str, Any]:
     root logger (where the application's loggers end) writing warnings and worse through
     uvicorn's default handler, as Python's last-resort handler did."""
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["filters"] = {"scrub_secrets": {"()": ScrubSecrets}}
+    # By name, so the configuration is plain JSON (`uvicorn --log-config file.json`).
+    config["filters"] = {"scrub_secrets": {"()": f"{__name__}.ScrubSecrets"}}
     for handler in config["handlers"].values():
         handler["filters"] = [*handler.get("filters", []), "scrub_secrets"]
     config["root"] = {"handlers": ["default"], "level": "WARNING"}
