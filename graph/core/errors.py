@@ -129,8 +129,8 @@ def public_errors(
     """The errors a client may see; with `private_schema`, the generic request errors once
     (how many there were would count a scanner's wrong guesses)."""
     shown = [public_error(e, request_id, private_schema=private_schema) for e in errors]
-    generic = [e for e in shown if e.message == INVALID_REQUEST_MESSAGE and not e.locations]
-    return [e for e in shown if e not in generic] + generic[:1]
+    kept = [e for e in shown if e.message != INVALID_REQUEST_MESSAGE]
+    return kept + [e for e in shown if e.message == INVALID_REQUEST_MESSAGE][:1]
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
