@@ -9,7 +9,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from graph.cli.api import serve
 from graph.server.app import create_app
+from graph.server.logs import log_config
 from graph.settings import Settings
 from ledger.models import AuditEvent
 
@@ -97,3 +99,14 @@ def test_trusted_proxies_are_addresses_or_networks():
     for wrong in ("*", "proxy.internal", "10.0.0.0/33"):
         with pytest.raises(ValidationError, match="not an IP address or network"):
             Settings(trusted_proxies=wrong)
+
+
+def test_serve_leaves_forwarded_headers_to_the_app(monkeypatch: pytest.MonkeyPatch):
+    # uvicorn's own handling would trust 127.0.0.1 before the app sees the request.
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr("graph.cli.api.uvicorn.run", lambda *a, **k: started.append(k))
+
+    serve(host="127.0.0.1", port=8000, workers=1)
+
+    assert started[0]["proxy_headers"] is False
+    assert started[0]["log_config"] == log_config()
