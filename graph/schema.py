@@ -28,10 +28,11 @@ from graph.cards.queries import CardQueries
 from graph.connections.mutations import ConnectionMutations
 from graph.connections.queries import ConnectionQueries
 from graph.context import Context
-from graph.core.errors import log_errors, public_error
+from graph.core.errors import log_errors, public_errors
 from graph.core.scalars import SCALARS
 from graph.insights.queries import InsightQueries
 from graph.limits.cost import Admit, QueryCost
+from graph.limits.validation import directive_limit, public_messages
 from graph.payments.queries import PaymentQueries
 from graph.relay.node import node_classes
 from graph.relay.queries import NodeQueries
@@ -72,9 +73,9 @@ class LedgerSchema(strawberry.Schema):
     For the same reason the codes the client gets are put on the request's trail here.
     """
 
-    def __init__(self, *args: Any, hide_suggestions: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, private_schema: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.hide_suggestions = hide_suggestions
+        self.private_schema = private_schema
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -103,13 +104,24 @@ class LedgerSchema(strawberry.Schema):
         )
         if result.errors:
             request_id = getattr(context_value, "request_id", "-")
-            result.errors = [
-                public_error(e, request_id, hide_suggestions=self.hide_suggestions)
-                for e in result.errors
-            ]
+            result.errors = public_errors(
+                result.errors, request_id, private_schema=self.private_schema
+            )
             if isinstance(context_value, Context):
                 context_value.trail.codes = [(e.extensions or {})["code"] for e in result.errors]
         return result
+
+
+def guard_rules(
+    settings: Settings, limits: list[type[ASTValidationRule]]
+) -> list[type[ASTValidationRule]]:
+    """The validation rules added to graphql-core's: the directive caps (they end
+    validation as the document is entered), and `limits`; production shows the messages of
+    both (they name a limit, not the schema)."""
+    directives = directive_limit(
+        settings.max_directives_per_location, settings.max_query_directives
+    )
+    return [directives, *(public_messages(rule) for rule in limits)]
 
 
 def build_schema(settings: Settings, admit: Admit | None = None) -> strawberry.Schema:
@@ -134,11 +146,11 @@ def build_schema(settings: Settings, admit: Admit | None = None) -> strawberry.S
         # Every registered Node: the mixins above import each domain's types.
         types=node_classes(),
         config=StrawberryConfig(scalar_map=SCALARS),
-        hide_suggestions=settings.is_production,
+        private_schema=settings.is_production,
         extensions=[
             RecordTrail,
             partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
-            partial(AddValidationRules, limits),
+            partial(AddValidationRules, guard_rules(settings, limits)),
             ParserCache,
             ValidationCache,
             partial(

@@ -4,6 +4,7 @@ lower layers receive plain arguments."""
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -34,6 +35,12 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_query_aliases: int = 30
     max_query_tokens: int = 5_000
+    # Trusted documents (persisted operations): on, an app's requests run only documents
+    # registered for it (`alif-graph documents add`), sent by id; raw queries are refused.
+    trusted_documents: bool = False
+    # Directives on one field, fragment or operation, and in one document (docs/api.md).
+    max_directives_per_location: int = 4
+    max_query_directives: int = 50
     # Cost: one per selected field, multiplied by the page sizes of the lists around it.
     max_query_cost: int = 25_000
     # API rate limits (GraphQL and REST): token buckets per consent and per client, a burst
@@ -45,6 +52,11 @@ class Settings(BaseSettings):
     rate_per_client_per_second: float = 2_500
     # Failed authentications audited per address per minute; beyond it they are only refused.
     rate_failed_auth_per_ip_per_minute: int = 60
+    # Addresses or networks (CIDR) of the reverse proxies in front of the API, comma-separated:
+    # only a connection from one of them may say, in X-Forwarded-For and X-Forwarded-Proto,
+    # whom and which scheme it forwards. Default none: the socket's peer is the client
+    # (rate limits per address, audited addresses). docs/deployment.md.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     # Browser origins allowed to call the API (CORS), comma-separated; never "*" in production.
     cors_origins: Annotated[list[str], NoDecode] = []
     # The token endpoint's rate limits: requests per minute per client and per IP address.
@@ -110,6 +122,25 @@ class Settings(BaseSettings):
             if origin != "*" and not (exact and web):
                 raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
         return origins
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"not an IP address or network (CIDR): {proxy!r}; list the proxies, not '*'"
+                ) from None
+        return proxies
 
     @field_validator("bank_base_url", "bank_public_url", "public_url")
     @classmethod

@@ -70,6 +70,20 @@ class Client(SQLModel, table=True):
     created_at: datetime = _now_field()
 
 
+class TrustedDocument(SQLModel, table=True):
+    """A GraphQL document an app registered (ledger/trusted_documents.py): with trusted
+    documents on, the only documents the app's requests may run."""
+
+    __tablename__ = "trusted_document"
+    __table_args__ = (UniqueConstraint("client_pk", "document_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_pk: int = Field(foreign_key="client.id", index=True)
+    document_id: str = Field(max_length=71)  # "sha256:" + the document's hex digest
+    document: str
+    created_at: datetime = _now_field()
+
+
 class Connection(SQLModel, table=True):
     """A customer's link to one bank: encrypted upstream credentials and consent."""
 

@@ -15,6 +15,7 @@ from graph.core.errors import BadUserInput
 from graph.relay.ids import pk_of
 from graph.schema import build_schema
 from graph.server.app import check_database_role
+from graph.server.logs import log_config
 from graph.server.secrets import server_secret
 from graph.settings import Settings, get_settings
 from ledger.db import create_engine, session_factory
@@ -35,7 +36,17 @@ def serve(
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql in development) and the REST endpoints."""
     refuse_unsafe_role(get_settings())
-    uvicorn.run("graph.server.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "graph.server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # The app takes forwarded headers from settings.trusted_proxies only
+        # (graph.server.app.trusted_proxies); uvicorn's default would trust 127.0.0.1.
+        proxy_headers=False,
+        log_config=log_config(),
+    )
 
 
 def refuse_unsafe_role(settings: Settings) -> None:

@@ -13,7 +13,7 @@ import re
 from enum import StrEnum
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 
 log = logging.getLogger("graph.core.errors")
 
@@ -26,6 +26,9 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # Trusted documents (graph/server/documents.py); the names Apollo's clients know.
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
 
 
 class PublicError(Exception):
@@ -75,6 +78,15 @@ class UpstreamUnavailable(PublicError):
 
 
 INTERNAL_MESSAGE = "Internal error."
+# What production says instead of a validation or variable error: their messages name the
+# schema's types, fields and arguments ("Cannot query field 'x' on type 'Y'"), from which a
+# scanner rebuilds the schema even with suggestions and introspection off.
+INVALID_REQUEST_MESSAGE = (
+    "The request is not valid against the schema; check it against the published schema."
+)
+# Extension key a validation rule sets on an error whose message names no part of the
+# schema (a limit): production passes that message through. It never reaches the client.
+PUBLIC_MESSAGE = "alif-graph.publicMessage"
 # graphql-core ends messages about unknown fields, arguments, types and enum values with
 # " Did you mean ...?": with introspection off, that would still map the schema.
 _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
@@ -88,20 +100,37 @@ def is_request_error(error: GraphQLError) -> bool:
 
 
 def public_error(
-    error: GraphQLError, request_id: str, *, hide_suggestions: bool = False
+    error: GraphQLError, request_id: str, *, private_schema: bool = False
 ) -> GraphQLError:
-    """The version of `error` a client may see."""
+    """The version of `error` a client may see. With `private_schema` (production) a
+    request error says nothing about the schema: no suggestion, and unless it is a syntax
+    error (which quotes only the request) or a limit's, a generic message without locations
+    (which would tell a scanner which of its guesses was wrong)."""
     original = error.original_error
     if isinstance(original, PublicError):
         return _with(error, original.message, {"code": original.code, **original.extensions})
     if is_request_error(error):
-        message = _SUGGESTION.sub("", error.message) if hide_suggestions else error.message
-        return _with(error, message, {"code": ErrorCode.BAD_USER_INPUT})
+        extensions = {"code": ErrorCode.BAD_USER_INPUT}
+        if not private_schema:
+            return _with(error, error.message, extensions)
+        if isinstance(error, GraphQLSyntaxError) or (error.extensions or {}).get(PUBLIC_MESSAGE):
+            return _with(error, _SUGGESTION.sub("", error.message), extensions)
+        return GraphQLError(INVALID_REQUEST_MESSAGE, extensions={"code": str(extensions["code"])})
     return _with(
         error,
         INTERNAL_MESSAGE,
         {"code": ErrorCode.INTERNAL_SERVER_ERROR, "requestId": request_id},
     )
+
+
+def public_errors(
+    errors: list[GraphQLError], request_id: str, *, private_schema: bool = False
+) -> list[GraphQLError]:
+    """The errors a client may see; with `private_schema`, the generic request errors once
+    (how many there were would count a scanner's wrong guesses)."""
+    shown = [public_error(e, request_id, private_schema=private_schema) for e in errors]
+    kept = [e for e in shown if e.message != INVALID_REQUEST_MESSAGE]
+    return kept + [e for e in shown if e.message == INVALID_REQUEST_MESSAGE][:1]
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:

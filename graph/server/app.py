@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from connectors.bank_access import BankAccess
 from graph.auth.routes import auth_routes
@@ -83,6 +84,16 @@ def cors(settings: Settings) -> list[Middleware]:
             max_age=600,
         )
     ]
+
+
+def trusted_proxies(settings: Settings) -> list[Middleware]:
+    """X-Forwarded-For and X-Forwarded-Proto taken from the configured proxies only (uvicorn's
+    middleware: the client is the nearest address in the chain that is not a trusted
+    proxy). Outermost, so every other part sees the client. `alif-graph serve` turns
+    uvicorn's own handling off: it would trust 127.0.0.1 whatever the settings say."""
+    if not settings.trusted_proxies:
+        return []
+    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)]
 
 
 async def check_database_role(settings: Settings, engine: AsyncEngine | None = None) -> None:
@@ -159,5 +170,5 @@ def create_app(
         *auth_routes(services, auth),
         *graphql.ide_routes(),
     ]
-    middleware = [Middleware(RequestIdMiddleware), *cors(settings)]
+    middleware = [*trusted_proxies(settings), Middleware(RequestIdMiddleware), *cors(settings)]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

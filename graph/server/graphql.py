@@ -15,6 +15,7 @@ like a form post, can be sent cross-site without a CORS preflight.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 from cross_web import HTTPException
@@ -25,12 +26,15 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult
 
 from graph.audit.trail import Trail
 from graph.auth.principal import Principal
 from graph.context import Context
 from graph.core.errors import INTERNAL_MESSAGE, ErrorCode, PublicError, Unauthenticated
+from graph.server import documents
 from graph.server.pipeline import handle
 from graph.server.services import Services, request_id
 
@@ -125,6 +129,21 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if decision is not None and not decision.allowed and not decision.too_costly:
             response.status_code = 429
         return response
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Runs the document a trusted-document id names (graph.server.documents)."""
+        request_data = await documents.resolve(request, request_data, context)
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -28,6 +28,7 @@ from graph.auth.consent.sms import DevelopmentSender
 from graph.auth.runtime import AuthConfig
 from graph.cli.dev.demo_flow import demo_token
 from graph.server.app import create_app
+from graph.server.logs import log_config
 from graph.settings import Settings
 
 console = Console()
@@ -38,7 +39,15 @@ API_HOST, API_PORT = "127.0.0.1", 8000
 @contextlib.asynccontextmanager
 async def serving(app: object, host: str, port: int) -> AsyncIterator[uvicorn.Server]:
     """Run an ASGI app with uvicorn inside the current loop until the block ends."""
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))  # type: ignore[arg-type]
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=log_config(),
+        proxy_headers=False,  # nothing stands in front of the demo
+    )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
