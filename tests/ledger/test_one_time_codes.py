@@ -120,3 +120,34 @@ async def test_a_locked_phone_is_issued_no_code_until_the_lock_ends(
         assert await one_time_codes.latest(s, consent_id) is None  # nothing stored, nothing sent
         code = await _issue(s, consent_id, until)
         assert await _verify(s, consent_id, code, until)
+
+
+async def test_a_code_sent_before_a_rotation_still_works_with_the_old_key_kept(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    old, new = KEYS[0], b"one-time-code-rotated-key-" + b"1" * 6
+    async with sessions.begin() as s:
+        consent_id = await _consent(s)
+        sent = await one_time_codes.issue(s, consent_id, purpose=AUTHORISE, keys=(old,), now=NOW)
+        assert isinstance(sent, one_time_codes.Issued)
+
+        async def check(code: str, keys: tuple[bytes, ...]) -> bool:
+            found = await one_time_codes.try_code(
+                s, consent_id, code, purpose=AUTHORISE, keys=keys, now=NOW
+            )
+            return found is not None
+
+        assert not await check(sent.code, (new,))  # the old key removed: the code is void
+        assert await check(sent.code, (new, old))  # kept as an old key: still right
+        assert not await check(_wrong(sent.code), (new, old))
+        # A new code is hashed with the current (first) key only.
+        later = NOW + one_time_codes.COOL_DOWN
+        fresh = await one_time_codes.issue(
+            s, consent_id, purpose=AUTHORISE, keys=(new, old), now=later
+        )
+        assert isinstance(fresh, one_time_codes.Issued)
+        newest = await one_time_codes.latest(s, consent_id)
+    assert newest is not None
+    assert newest.code_hash == one_time_codes.code_hash(
+        new, purpose=AUTHORISE, consent_id=consent_id, code=fresh.code
+    )
