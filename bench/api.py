@@ -35,6 +35,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.bank_access import BankAccess
+from connectors.keys import Keyring
 from graph.auth.principal import ConsentGrant, Principal
 from graph.auth.scopes import ALL_SCOPES
 from graph.context import Context
@@ -201,7 +202,7 @@ def graphql_page(
                 settings=settings,
                 principal=principal,
                 session=session,
-                bank=BankAccess(secrets.token_hex(16)),  # never asks a bank
+                bank=BankAccess(Keyring(secrets.token_hex(16))),  # never asks a bank
             )
             result = await schema.execute(
                 QUERY, variable_values={"first": size, "after": after}, context_value=context

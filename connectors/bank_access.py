@@ -14,22 +14,23 @@ import httpx
 from connectors.base import BalanceRecord
 from connectors.credentials import decrypt
 from connectors.factory import open_connector
+from connectors.keys import Keyring
 from connectors.tls import BankTls
 from ledger.queries.results import AccountUpstreamRow
 
 
 class BankAccess:
-    """How the API reaches banks: the server secret (to decrypt credentials), the TLS of
+    """How the API reaches banks: the server's keys (to decrypt credentials), the TLS of
     every bank call (client certificate, CA bundle) and, in tests and the demo, a transport
     to the sandbox."""
 
     def __init__(
         self,
-        secret: str,
+        keys: Keyring,
         transport: httpx.AsyncBaseTransport | None = None,
         tls: BankTls | None = None,
     ) -> None:
-        self.secret = secret
+        self.keys = keys
         self.transport = transport
         self.tls = tls
 
@@ -44,7 +45,7 @@ class BankAccess:
             first.provider,
             first.base_url,
             first.bank_id,
-            decrypt(first.credentials_encrypted, self.secret),
+            decrypt(first.credentials_encrypted, self.keys),
             transport=self.transport,
             tls=self.tls,
             max_retries=1,

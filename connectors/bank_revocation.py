@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from connectors.credentials import CredentialsError, decrypt
 from connectors.errors import ReauthRequired, UpstreamError
 from connectors.factory import revoke_bank_consent
+from connectors.keys import Keyring
 from connectors.tls import BankTls
 from ledger import connections
 from ledger.types import utcnow
@@ -39,7 +40,7 @@ class Outcome:
 async def revoke_pending(
     sessions: async_sessionmaker[AsyncSession],
     *,
-    secret: str,
+    keys: Keyring,
     transport: httpx.AsyncBaseTransport | None = None,
     tls: BankTls | None = None,
     customer: int | None = None,
@@ -53,7 +54,7 @@ async def revoke_pending(
             pending = [i for i in pending if i in theirs]
     outcomes = []
     for connection_id in pending:
-        outcome = await _revoke(sessions, connection_id, secret, transport, tls)
+        outcome = await _revoke(sessions, connection_id, keys, transport, tls)
         if outcome.done:
             async with sessions.begin() as s:
                 await connections.revoked_at_bank(s, connection_id, now=utcnow())
@@ -66,14 +67,14 @@ async def revoke_pending(
 async def _revoke(
     sessions: async_sessionmaker[AsyncSession],
     connection_id: int,
-    secret: str,
+    keys: Keyring,
     transport: httpx.AsyncBaseTransport | None,
     tls: BankTls | None,
 ) -> Outcome:
     async with sessions() as s:
         provider, base_url, _, blob = await connections.connection_target(s, connection_id)
     try:
-        creds = decrypt(blob, secret)
+        creds = decrypt(blob, keys)
     except CredentialsError as exc:
         return Outcome(connection_id, False, str(exc))
     if not (creds.consent_id or creds.consent_jwt):

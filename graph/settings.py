@@ -25,8 +25,12 @@ class Settings(BaseSettings):
     # Unset: migrations run with database_url.
     database_owner_url: str | None = None
     redis_url: str | None = None
-    # Key material for credentials at rest and token signing; required in production.
+    # The secret every key is derived from, one key per purpose (token signing, credentials
+    # at rest, one-time codes, flow cookies: connectors/keys.py); required in production.
     secret_key: str | None = None
+    # Rotation: former secret keys, comma-separated. Their keys still verify tokens, decrypt
+    # credentials and check codes; they never sign or encrypt (docs/deployment.md).
+    old_secret_keys: Annotated[list[str], NoDecode] = []
     default_page_size: int = 20
     max_page_size: int = 100
     # Lifetime of an access token; the development `token` command can override it.
@@ -111,6 +115,13 @@ class Settings(BaseSettings):
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
 
+    @field_validator("old_secret_keys", mode="before")
+    @classmethod
+    def _split_old_secrets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [s.strip() for s in value.split(",") if s.strip()]
+        return value
+
     @field_validator("cors_origins")
     @classmethod
     def _check_origins(cls, origins: list[str]) -> list[str]:
@@ -174,6 +185,12 @@ class Settings(BaseSettings):
             raise ValueError("set both bank_client_cert_file and bank_client_key_file, or neither")
         if self.bank_client_key_password is not None and self.bank_client_key_file is None:
             raise ValueError("bank_client_key_password needs bank_client_key_file")
+        return self
+
+    @model_validator(mode="after")
+    def _current_secret_is_not_old(self) -> Settings:
+        if self.secret_key and self.secret_key in self.old_secret_keys:
+            raise ValueError("secret_key is also listed in old_secret_keys: remove it there")
         return self
 
     @model_validator(mode="after")

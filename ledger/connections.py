@@ -225,6 +225,30 @@ async def connection_target(
     return row[0], row[1], row[2], row[3]
 
 
+async def stored_credentials(session: AsyncSession) -> list[tuple[int, bytes]]:
+    """(id, encrypted credentials) of every connection that still holds some, oldest first
+    (a purged connection holds none)."""
+    found = await session.execute(
+        select(CONNECTIONS.c.id, CONNECTIONS.c.credentials_encrypted)
+        .where(CONNECTIONS.c.credentials_encrypted != b"")
+        .order_by(CONNECTIONS.c.id)
+    )
+    return [(int(i), bytes(blob)) for i, blob in found]
+
+
+async def replace_credentials(
+    session: AsyncSession, connection_id: int, old: bytes, new: bytes
+) -> bool:
+    """The same credentials under another key; False (nothing changed) when the stored
+    blob is no longer `old` (linked again meanwhile)."""
+    replaced = await session.execute(
+        update(CONNECTIONS)
+        .where(CONNECTIONS.c.id == connection_id, CONNECTIONS.c.credentials_encrypted == old)
+        .values(credentials_encrypted=new)
+    )
+    return bool(replaced.rowcount == 1)  # type: ignore[attr-defined]
+
+
 async def coverage(session: AsyncSession, connection_id: int) -> tuple[int, frozenset[int]]:
     """(customer id, ledger account ids) of a connection: what a consent must cover to
     reach it. Raises UnknownConnection when there is none."""

@@ -124,8 +124,8 @@ class Consent(SQLModel, table=True):
 class ScaChallenge(SQLModel, table=True):
     """A one-time code sent to the customer to authorise one consent.
 
-    Only an HMAC of the code is stored (keyed with the server secret, so the million
-    possible codes cannot be tried offline against a stolen database).
+    Only an HMAC of the code is stored (under a key derived from the server secret, so the
+    million possible codes cannot be tried offline against a stolen database).
     """
 
     __tablename__ = "sca_challenge"

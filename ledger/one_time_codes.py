@@ -1,10 +1,12 @@
 """One-time codes for strong customer authentication, bound to one consent.
 
-Six digits from the CSPRNG, stored only as an HMAC keyed with the server secret (a stolen
-database does not let anyone try the million codes offline). A code is valid for five
-minutes and once; five wrong tries lock it; a new code replaces the old one and may be
-asked for only after a cool-down. Every failure looks the same to the caller, so nobody
-learns whether the code was wrong, expired, used or locked.
+Six digits from the CSPRNG, stored only as an HMAC under a key of its own (derived by the
+caller from the server secret: a stolen database does not let anyone try the million codes
+offline). The caller passes its keys current first: the first hashes a new code, and a code
+is checked against every one, so rotating the secret does not void codes already sent.
+A code is valid for five minutes and once; five wrong tries lock it; a new code replaces
+the old one and may be asked for only after a cool-down. Every failure looks the same to
+the caller, so nobody learns whether the code was wrong, expired, used or locked.
 
 Failures also count against the customer (their phone) in `sca_failure`, whatever code or
 PIN they were made with: MAX_FAILURES within FAILURE_WINDOW lock the phone for LOCK_PERIOD,
@@ -21,6 +23,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -94,9 +97,9 @@ class Locked:
     until: datetime  # the customer's phone is locked: no code is sent before then
 
 
-def code_hash(secret: str, *, purpose: str, consent_id: int, code: str) -> str:
+def code_hash(key: bytes, *, purpose: str, consent_id: int, code: str) -> str:
     message = f"alif-graph/sca|{purpose}|{consent_id}|{code}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def _challenge(row: ScaChallenge) -> Challenge:
@@ -125,7 +128,12 @@ async def latest(session: AsyncSession, consent_id: int) -> Challenge | None:
 
 
 async def issue(
-    session: AsyncSession, consent_id: int, *, purpose: str, secret: str, now: datetime
+    session: AsyncSession,
+    consent_id: int,
+    *,
+    purpose: str,
+    keys: Sequence[bytes],
+    now: datetime,
 ) -> Issued | CoolingDown | Locked:
     """A new code for the consent, replacing any open one; the caller sends it and commits.
     `Locked` while the phone of the consent's customer is locked: a code texted then could
@@ -150,7 +158,7 @@ async def issue(
     await session.execute(
         CHALLENGES.insert().values(
             consent_id=consent_id,
-            code_hash=code_hash(secret, purpose=purpose, consent_id=consent_id, code=code),
+            code_hash=code_hash(keys[0], purpose=purpose, consent_id=consent_id, code=code),
             attempts=0,
             created_at=now,
             expires_at=now + CODE_TTL,
@@ -165,7 +173,7 @@ async def try_code(
     code: str | None,
     *,
     purpose: str,
-    secret: str,
+    keys: Sequence[bytes],
     now: datetime,
 ) -> int | None:
     """Count one attempt on the consent's open code: its challenge id when `code` is right
@@ -191,8 +199,14 @@ async def try_code(
     if attempts is None:
         return None
     expected = newest.code_hash
-    given = code_hash(secret, purpose=purpose, consent_id=consent_id, code=code or "")
-    right = code is not None and bool(_CODE.match(code)) and hmac.compare_digest(given, expected)
+    # Every key is compared (no early exit), so the time taken says nothing of which matched.
+    matches = [
+        hmac.compare_digest(
+            code_hash(key, purpose=purpose, consent_id=consent_id, code=code or ""), expected
+        )
+        for key in keys
+    ]
+    right = code is not None and bool(_CODE.match(code)) and any(matches)
     if right:
         return newest.id
     if attempts >= MAX_ATTEMPTS:

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connectors.keys import Keyring
 from graph.auth.oauth import tokens
 from graph.core.errors import InvalidToken, Unauthenticated
 from ledger import consents
@@ -98,13 +99,13 @@ async def authenticate(
     session: AsyncSession,
     authorization: str | None,
     *,
-    secret: str,
+    keys: Keyring,
     now: datetime,
     allow_development: bool = True,
 ) -> Principal:
     token = bearer_token(authorization)
     try:
-        claims = tokens.verify_access_token(secret, token, now=now)
+        claims = tokens.verify_access_token(keys, token, now=now)
     except tokens.InvalidToken as exc:
         log.info("refused access token: %s", exc)
         raise InvalidToken(_REFUSED) from None

@@ -56,7 +56,7 @@ class Auth:
     def __init__(self, services: Services, config: AuthConfig) -> None:
         settings = services.settings
         self.settings = settings
-        self.secret = services.secret
+        self.keys = services.keys
         self.sessions = services.sessions
         self.bank_access = services.bank  # the bank calls the consents page makes itself
         self.clock = config.clock
@@ -64,13 +64,13 @@ class Auth:
         if config.sender is None and settings.is_production:
             log.warning("no SMS gateway configured: one-time codes are not delivered")
         self.flows = config.flows or store_from_url(settings.redis_url)
-        self.flow_cookie = CookieSigner(services.secret, "authorize")
-        self.manage_cookie = CookieSigner(services.secret, "manage")
+        self.flow_cookie = CookieSigner(services.keys, "authorize")
+        self.manage_cookie = CookieSigner(services.keys, "manage")
         self.secure_cookies = settings.is_production
         self.bank = BankLinker.from_settings(
             settings,
             sessions=services.sessions,
-            secret=services.secret,
+            keys=services.keys,
             transport=config.bank_transport,
         )
 

@@ -16,7 +16,7 @@ from graph.relay.ids import pk_of
 from graph.schema import build_schema
 from graph.server.app import check_database_role
 from graph.server.logs import log_config
-from graph.server.secrets import server_secret
+from graph.server.secrets import server_keys
 from graph.settings import Settings, get_settings
 from ledger.db import create_engine, session_factory
 from ledger.roles import RoleError
@@ -119,7 +119,7 @@ async def _issue(
                 phone=phone,
                 scopes=scopes,
                 account_ids=account_ids,
-                secret=server_secret(settings),
+                keys=server_keys(settings),
                 now=utcnow(),
                 ttl=ttl,
             )

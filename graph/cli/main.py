@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from graph.cli import api as cli_api
 from graph.cli import auth as cli_auth
 from graph.cli import documents as cli_documents
+from graph.cli import keys as cli_keys
 from graph.cli import sync as cli_sync
 from graph.settings import get_settings
 from ledger import migrate
@@ -29,6 +30,7 @@ cli_sync.register(app)
 cli_api.register(app)
 cli_auth.register(app)
 cli_documents.register(app)
+cli_keys.register(app)
 console = Console()
 
 

@@ -20,11 +20,12 @@ from connectors.bank_revocation import Outcome, revoke_pending
 from connectors.errors import UpstreamConfigurationError
 from connectors.factory import DEFAULT_BANK_ID, PROVIDERS, institution_of, open_connector
 from connectors.heap import tune_for_sync
+from connectors.keys import Keyring
 from connectors.sync import SyncAlreadyRunning, SyncEngine, SyncReport
 from connectors.tls import BankTls
 from graph.bank_tls import bank_tls
 from graph.cli.api import refuse_unsafe_role
-from graph.server.secrets import server_secret
+from graph.server.secrets import server_keys
 from graph.settings import DirectLoginRefused, Settings, get_settings, refuse_direct_login
 from ledger import connections, consents
 from ledger.db import create_engine, session_factory
@@ -43,7 +44,7 @@ async def connect_bank(
     bank_id: str,
     phone: str,
     database_url: str,
-    secret: str,
+    keys: Keyring,
 ) -> int:
     """Store a Connection with encrypted credentials; returns its id."""
     institution = institution_of(provider, bank_id)
@@ -57,7 +58,7 @@ async def connect_bank(
                 provider=provider,
                 base_url=base_url,
                 bank_id=bank_id,
-                credentials_encrypted=credentials.encrypt(creds, secret),
+                credentials_encrypted=credentials.encrypt(creds, keys),
             )
     finally:
         await engine.dispose()
@@ -125,7 +126,7 @@ async def sync_connections(
     *,
     full: bool,
     database_url: str,
-    secret: str,
+    keys: Keyring,
     transport: httpx.AsyncBaseTransport | None = None,
     tls: BankTls | None = None,
     skipped: list[Skipped] | None = None,
@@ -144,7 +145,7 @@ async def sync_connections(
     reports = []
     refused: list[Skipped] = []
     try:
-        revoked = await revoke_pending(sessions, secret=secret, transport=transport, tls=tls)
+        revoked = await revoke_pending(sessions, keys=keys, transport=transport, tls=tls)
         if revocations is not None:
             revocations.extend(revoked)
         if connection_ids:
@@ -169,7 +170,7 @@ async def sync_connections(
                     provider, base_url, bank_id, blob = await connections.connection_target(
                         s, connection_id
                     )
-                creds = credentials.decrypt(blob, secret)
+                creds = credentials.decrypt(blob, keys)
                 if not (creds.consent_id or creds.consent_jwt):
                     try:
                         refuse_direct_login(settings, f"connection {connection_id}")
@@ -225,7 +226,7 @@ def register(app: typer.Typer) -> None:
                 bank_id=bank_id,
                 phone=phone,
                 database_url=settings.database_url,
-                secret=server_secret(settings),
+                keys=server_keys(settings),
             )
         )
         console.print(f"connection {connection_id}")
@@ -258,7 +259,7 @@ def register(app: typer.Typer) -> None:
                     None if all_ else list(connection),
                     full=full,
                     database_url=settings.database_url,
-                    secret=server_secret(settings),
+                    keys=server_keys(settings),
                     tls=tls,
                     skipped=skipped,
                     settings=settings,
@@ -314,7 +315,7 @@ def register(app: typer.Typer) -> None:
         except UpstreamConfigurationError as exc:
             console.print(f"[red]error:[/red] bank TLS configuration: {escape(exc.message)}")
             raise typer.Exit(1) from None
-        outcomes = asyncio.run(_revoke_pending(settings.database_url, server_secret(settings), tls))
+        outcomes = asyncio.run(_revoke_pending(settings.database_url, server_keys(settings), tls))
         for outcome in outcomes:
             console.print(outcome.line(), markup=False, soft_wrap=True)
         if not outcomes:
@@ -323,9 +324,9 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
 
-async def _revoke_pending(database_url: str, secret: str, tls: BankTls | None) -> list[Outcome]:
+async def _revoke_pending(database_url: str, keys: Keyring, tls: BankTls | None) -> list[Outcome]:
     engine = create_engine(database_url)
     try:
-        return await revoke_pending(session_factory(engine), secret=secret, tls=tls)
+        return await revoke_pending(session_factory(engine), keys=keys, tls=tls)
     finally:
         await engine.dispose()

@@ -144,7 +144,7 @@ async def _sync(context: Context, connection_id: int) -> SyncRunStatus | None:
         engine = session.bind
     assert isinstance(engine, AsyncEngine)
     try:
-        creds = decrypt(blob, context.bank.secret)
+        creds = decrypt(blob, context.bank.keys)
     except CredentialsError:
         return SyncRunStatus.FAILED
     if not (creds.consent_id or creds.consent_jwt):

@@ -27,7 +27,7 @@ async def revoke_at_bank_now(
     sessions = session_factory(bind) if isinstance(bind, AsyncEngine) else bind
     try:
         return await revoke_pending(
-            sessions, secret=bank.secret, transport=bank.transport, tls=bank.tls, customer=user_id
+            sessions, keys=bank.keys, transport=bank.transport, tls=bank.tls, customer=user_id
         )
     except Exception as exc:  # the customer's revocation stands; the next sync pass retries
         # Only the kind: a database error's text may quote row values.

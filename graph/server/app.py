@@ -32,7 +32,7 @@ from graph.schema import build_schema
 from graph.server.graphql import GraphQLEndpoint
 from graph.server.rest.openapi import openapi_document
 from graph.server.rest.routes import account_statement, endpoint, list_transactions
-from graph.server.secrets import server_secret
+from graph.server.secrets import server_keys
 from graph.server.services import Services
 from graph.settings import Settings, get_settings
 from ledger.db import create_engine, session_factory
@@ -122,13 +122,13 @@ def create_app(
     settings = settings or get_settings()
     owns_engine = engine is None
     engine = engine or create_engine(settings.database_url)
-    secret = server_secret(settings)
+    keys = server_keys(settings)
     services = Services(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
-        secret=secret,
-        bank=BankAccess(secret, auth.bank_transport if auth else None, bank_tls(settings)),
+        keys=keys,
+        bank=BankAccess(keys, auth.bank_transport if auth else None, bank_tls(settings)),
         limits=RequestLimits.from_settings(settings),
     )
     graphql = GraphQLEndpoint(build_schema(settings, services.limits.admit), services)

@@ -1,4 +1,6 @@
-"""The server secret: from ALIF_GRAPH_SECRET_KEY, or in development a local key file."""
+"""The server's keys: derived from ALIF_GRAPH_SECRET_KEY (or in development a local key
+file) and the former secrets of ALIF_GRAPH_OLD_SECRET_KEYS, one key per purpose
+(connectors/keys.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
+from connectors.keys import Keyring
 from graph.settings import Settings
 
 DEV_KEY_FILE = Path(".alif-graph-secret")
@@ -15,7 +18,12 @@ class MissingSecret(RuntimeError):
     pass
 
 
-def server_secret(settings: Settings) -> str:
+def server_keys(settings: Settings) -> Keyring:
+    """Current secret first: it signs and encrypts; the old ones only verify and decrypt."""
+    return Keyring(_current_secret(settings), settings.old_secret_keys)
+
+
+def _current_secret(settings: Settings) -> str:
     if settings.secret_key:
         return settings.secret_key
     if settings.is_production:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from connectors.bank_access import BankAccess
+from connectors.keys import Keyring
 from graph.auth.principal import Principal, authenticate
 from graph.core.errors import Unauthenticated
 from graph.limits.requests import RequestLimits
@@ -20,7 +21,7 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    secret: str
+    keys: Keyring
     # How live reads reach the banks (a sandbox transport in tests and the demo).
     bank: BankAccess
     # The API's rate limits, one set of buckets per process (or shared through Redis).
@@ -36,7 +37,7 @@ class Services:
             return await authenticate(
                 session,
                 request.headers.get("authorization"),
-                secret=self.secret,
+                keys=self.keys,
                 now=utcnow(),
                 allow_development=not self.settings.is_production,
             )

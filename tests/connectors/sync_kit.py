@@ -14,12 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from connectors.base import Connector
 from connectors.credentials import Credentials, encrypt
 from connectors.factory import institution_of, open_connector
+from connectors.keys import Keyring
 from connectors.sandbox.config import FaultConfig
 from connectors.sync import SyncEngine, SyncReport
 from ledger import connections
 from ledger.models import Account, BalanceSnapshot, Transaction, table
 
 SECRET = "test-secret"
+KEYS = Keyring(SECRET)
 AS_OF = datetime(2026, 11, 1, 18, 0, tzinfo=UTC)
 TX = table(Transaction)
 
@@ -70,7 +72,7 @@ async def connect(
             provider=provider,
             base_url="http://sandbox",
             bank_id="alif.tj",
-            credentials_encrypted=encrypt(creds, SECRET),
+            credentials_encrypted=encrypt(creds, KEYS),
         )
     return connection_id, creds
 

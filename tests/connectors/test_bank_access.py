@@ -7,11 +7,13 @@ import pytest
 
 from connectors.bank_access import BankAccess
 from connectors.credentials import Credentials, CredentialsError, encrypt
+from connectors.keys import Keyring
 from connectors.sandbox.app import create_app
 from connectors.sandbox.config import SandboxConfig
 from ledger.queries.results import AccountUpstreamRow
 
 SECRET = "test-secret"
+KEYS = Keyring(SECRET)
 
 
 class Recording(httpx.AsyncBaseTransport):
@@ -42,13 +44,13 @@ async def test_balances_of_one_connection_come_back_by_ledger_account_id() -> No
             provider="alif",
             base_url="http://sandbox.test",
             bank_id=bank.bank_id,
-            credentials_encrypted=encrypt(creds, SECRET),
+            credentials_encrypted=encrypt(creds, KEYS),
         )
         for i, a in enumerate(accounts)
     ]
     transport = Recording(app)
 
-    found = await BankAccess(SECRET, transport).balances(rows)
+    found = await BankAccess(KEYS, transport).balances(rows)
 
     assert sorted(found) == [row.account_id for row in rows]
     assert all(found[row.account_id] for row in rows)
@@ -59,7 +61,7 @@ async def test_balances_of_one_connection_come_back_by_ledger_account_id() -> No
 
 
 async def test_credentials_under_another_key_are_refused() -> None:
-    blob = encrypt(Credentials(consumer_key="ck", username="u", password="p"), "other")
+    blob = encrypt(Credentials(consumer_key="ck", username="u", password="p"), Keyring("other"))
     row = AccountUpstreamRow(
         account_id=1,
         external_id="a",
@@ -71,4 +73,4 @@ async def test_credentials_under_another_key_are_refused() -> None:
     )
 
     with pytest.raises(CredentialsError):
-        await BankAccess(SECRET).balances([row])
+        await BankAccess(KEYS).balances([row])

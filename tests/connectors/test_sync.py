@@ -32,7 +32,7 @@ from ledger.models import (
 
 from .sync_kit import (
     AS_OF,
-    SECRET,
+    KEYS,
     TX,
     Bank,
     Clock,
@@ -279,9 +279,9 @@ async def test_new_transactions_arrive_incrementally(
 
 def test_credentials_are_encrypted_at_rest() -> None:
     creds = Credentials(consumer_key="k", username="dilnoza", password="s3cret-pass")
-    blob = encrypt(creds, SECRET)
+    blob = encrypt(creds, KEYS)
     assert b"s3cret-pass" not in blob and b"dilnoza" not in blob
-    assert decrypt(blob, SECRET) == creds
+    assert decrypt(blob, KEYS) == creds
     assert "s3cret" not in repr(creds)
 
 

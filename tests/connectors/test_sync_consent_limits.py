@@ -17,7 +17,7 @@ from ledger import consents
 from ledger.models import Connection, SyncRun, User, table
 from ledger.types import utcnow
 
-from .sync_kit import SECRET, Bank
+from .sync_kit import KEYS, Bank
 
 
 async def _give_consent(
@@ -53,7 +53,7 @@ async def _sync_all(db_url: str, bank: Bank) -> tuple[list[str], list[Skipped]]:
         None,
         full=False,
         database_url=db_url,
-        secret=SECRET,
+        keys=KEYS,
         transport=httpx.ASGITransport(app=bank.app),
         skipped=skipped,
     )

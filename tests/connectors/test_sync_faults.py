@@ -30,7 +30,7 @@ from ledger.models import (
 )
 
 from .sync_kit import (
-    SECRET,
+    KEYS,
     TX,
     Bank,
     assert_ledger_equals_bank,
@@ -362,7 +362,7 @@ async def test_a_refused_login_is_never_retried(
         None,
         full=False,
         database_url=db_url,
-        secret=SECRET,
+        keys=KEYS,
         transport=httpx.ASGITransport(app=bank.app),
         skipped=skipped,
     )

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from connectors.keys import Keyring
 from graph.auth.consent.sms import DevelopmentSender
 from graph.auth.oauth import clients
 from graph.auth.runtime import AuthConfig
@@ -37,6 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SECRET = "e2e-secret-key-with-enough-entropy-0123456789"
+KEYS = Keyring(SECRET)
 PHONE = "+992900000001"
 
 

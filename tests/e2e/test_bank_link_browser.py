@@ -33,7 +33,7 @@ from ledger.models import Connection
 
 from ..graph.auth.support import Clock
 from ..graph.helpers import columns_holding, stored_credentials
-from .conftest import SECRET, _free_port
+from .conftest import KEYS, SECRET, _free_port
 
 PIN = "582039"
 ACCOUNTS = "{ accounts(first: 50) { totalCount } }"
@@ -169,7 +169,7 @@ async def test_a_customer_links_at_the_banks_pages_inside_our_consent_flow(
         async with both.sessions() as session:
             connection_id = (await session.execute(select(Connection.id))).scalar_one()
         (report,) = await sync_connections(
-            [int(connection_id or 0)], full=False, database_url=both.db_url, secret=SECRET
+            [int(connection_id or 0)], full=False, database_url=both.db_url, keys=KEYS
         )
         assert report.status == "SUCCEEDED", report.error
 
@@ -182,7 +182,7 @@ async def test_a_customer_links_at_the_banks_pages_inside_our_consent_flow(
     assert granted.jwt is not None
     assert await columns_holding(both.sessions, customer.password) == []
     assert await columns_holding(both.sessions, granted.jwt) == []  # only encrypted
-    (stored,) = await stored_credentials(both.sessions, SECRET)
+    (stored,) = await stored_credentials(both.sessions, KEYS)
     assert (stored.consent_id, stored.consent_jwt) == (granted.consent_id, granted.jwt)
     assert stored.username is None and stored.password is None
     assert customer.password not in caplog.text and granted.jwt not in caplog.text

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors import credentials
 from connectors.credentials import Credentials, CredentialsError
+from connectors.keys import Keyring
 from graph.auth.oauth import clients
 from graph.auth.scopes import ALL_SCOPES
 from graph.cli.dev.tokens import issue_development_token
@@ -23,6 +24,8 @@ from ledger.types import utcnow
 from .ledger_data import PHONE_A
 
 SECRET = "test-secret-" + "0123456789abcdef" * 4
+KEYS = Keyring(SECRET)
+KID, TOKEN_KEY = KEYS.token_signing_key
 CONSENTS = table(Consent)
 AUDIT = table(AuditEvent)
 
@@ -50,7 +53,7 @@ class Api:
                 phone=phone,
                 scopes=frozenset(scopes),
                 account_ids=list(account_ids),
-                secret=SECRET,
+                keys=KEYS,
                 now=utcnow(),
                 ttl=timedelta(minutes=10),
             )
@@ -117,6 +120,19 @@ def counting(engine: AsyncEngine) -> Iterator[list[str]]:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
+def sign(claims: dict[str, Any], *, key: bytes = TOKEN_KEY, algorithm: str = "HS256") -> str:
+    """A token over `claims` as the API signs them (by default), with the current `kid`."""
+    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": KID})
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    """A token's claims, its signature checked with the test key."""
+    claims: dict[str, Any] = jwt.decode(
+        token, TOKEN_KEY, algorithms=["HS256"], audience="alif-graph-api"
+    )
+    return claims
+
+
 async def columns_holding(sessions: async_sessionmaker[AsyncSession], needle: str) -> list[str]:
     """Every `table.column` of the whole database with a value containing `needle` (text,
     or bytes as stored): where a secret would be if it had leaked into a row."""
@@ -132,9 +148,9 @@ async def columns_holding(sessions: async_sessionmaker[AsyncSession], needle: st
 
 
 async def stored_credentials(
-    sessions: async_sessionmaker[AsyncSession], secret: str
+    sessions: async_sessionmaker[AsyncSession], keys: Keyring
 ) -> list[Credentials]:
-    """Every blob of the whole database that decrypts as credentials with `secret`."""
+    """Every blob of the whole database that decrypts as credentials with `keys`."""
     found = []
     async with sessions() as session:
         for each in metadata.sorted_tables:
@@ -142,7 +158,7 @@ async def stored_credentials(
                 for value in row.values():
                     if isinstance(value, bytes) and value:
                         try:
-                            found.append(credentials.decrypt(value, secret))
+                            found.append(credentials.decrypt(value, keys))
                         except CredentialsError:
                             continue
     return found

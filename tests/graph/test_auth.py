@@ -7,7 +7,6 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
-import jwt
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,7 +16,7 @@ from graph.auth.scopes import ALL_SCOPES
 from graph.relay.ids import to_global_id
 from ledger.models import Consent, table
 
-from .helpers import SECRET, Api, codes, counting
+from .helpers import KEYS, Api, claims_of, codes, counting, sign
 from .ledger_data import PHONE_B, LedgerData
 
 VIEWER = "{ viewer { customer { id phoneMasked } consent { scopes status accountIds } } }"
@@ -81,16 +80,16 @@ async def test_malformed_authorization_is_unauthenticated(
 async def test_tampered_tokens_are_refused(api: Api, ledger: LedgerData, sessions):
     token = await api.token()
     consent = await latest_consent(sessions)
-    claims = jwt.decode(token, SECRET, algorithms=["HS256"], audience="alif-graph-api")
+    claims = claims_of(token)
     header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(
         b"="
     )
     payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=")
     forged = [
-        jwt.encode(claims, "another-secret-another-secret-123", algorithm="HS256"),
-        jwt.encode(claims, SECRET, algorithm="HS512"),  # the algorithm is pinned
+        sign(claims, key=b"another-secret-another-secret-123"),
+        sign(claims, algorithm="HS512"),  # the algorithm is pinned
         f"{header.decode()}.{payload.decode()}.",  # alg: none
-        jwt.encode({**claims, "sub": str(ledger.user_b)}, "x" * 32, algorithm="HS256"),
+        sign({**claims, "sub": str(ledger.user_b)}, key=b"x" * 32),
         token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"),
     ]
     assert claims["cid"] == consent
@@ -107,7 +106,7 @@ async def test_a_token_naming_another_customers_consent_is_refused(
     consent_of_a = await latest_consent(sessions)
     now = datetime.now(UTC)
     token = issue_access_token(
-        SECRET, user_id=ledger.user_b, consent_id=consent_of_a, scopes=frozenset(ALL_SCOPES),
+        KEYS, user_id=ledger.user_b, consent_id=consent_of_a, scopes=frozenset(ALL_SCOPES),
         now=now, ttl=timedelta(minutes=5),
     )  # fmt: skip
 
@@ -118,7 +117,7 @@ async def test_an_expired_token_is_refused(api: Api, ledger: LedgerData, session
     await api.token()
     consent = await latest_consent(sessions)
     token = issue_access_token(
-        SECRET, user_id=ledger.user_a, consent_id=consent, scopes=frozenset(ALL_SCOPES),
+        KEYS, user_id=ledger.user_a, consent_id=consent, scopes=frozenset(ALL_SCOPES),
         now=datetime.now(UTC) - timedelta(minutes=11), ttl=timedelta(minutes=10),
     )  # fmt: skip
 

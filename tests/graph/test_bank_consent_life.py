@@ -30,7 +30,7 @@ from graph.settings import Settings
 from ledger import connections, consents, customers
 from ledger.types import utcnow
 
-from .helpers import SECRET, Api, consent_of
+from .helpers import KEYS, SECRET, Api, consent_of
 
 CONNECTIONS = """
 { bankConnections { id status bankConsentExpiresAt renewalDueAt unattendedSyncRefusal } }
@@ -121,7 +121,7 @@ async def _link(
             provider="alif",
             base_url="http://sandbox",
             bank_id=bank.bank_id,
-            credentials_encrypted=encrypt(creds, SECRET),
+            credentials_encrypted=encrypt(creds, KEYS),
             upstream_consent_expires_at=expires_at,
         )
 
@@ -156,7 +156,7 @@ async def _sync(
         None,
         full=False,
         database_url=db_url,
-        secret=SECRET,
+        keys=KEYS,
         transport=transport,
         skipped=skipped,
         settings=settings or Settings(secret_key=SECRET),
@@ -293,7 +293,7 @@ async def test_a_bank_down_at_our_revocation_keeps_it_pending_until_the_next_syn
     assert ours is not None and ours.status == consents.REVOKED
     assert pending == [connection_id] and consent.status == "ACCEPTED"
 
-    still = await revoke_pending(sessions, secret=SECRET, transport=transport)
+    still = await revoke_pending(sessions, keys=KEYS, transport=transport)
     assert [o.done for o in still] == [False]
     assert "bank revocation pending" in still[0].line()
 
@@ -318,7 +318,7 @@ async def test_a_bank_consent_already_over_counts_as_revoked(
     async with sessions() as s:
         user_id, _ = await connections.coverage(s, connection_id)
 
-    (outcome,) = await revoke_at_bank_now(sessions, BankAccess(SECRET, transport), user_id)
+    (outcome,) = await revoke_at_bank_now(sessions, BankAccess(KEYS, transport), user_id)
 
     assert outcome.done and "OBP-35012" in outcome.note  # "already revoked"
     async with sessions() as s:

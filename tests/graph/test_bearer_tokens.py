@@ -14,7 +14,7 @@ from graph.auth.scopes import ALL_SCOPES
 from graph.core.errors import InvalidToken
 from ledger.types import utcnow
 
-from .helpers import CONSENTS, SECRET, Api, consent_of
+from .helpers import CONSENTS, KEYS, Api, consent_of
 from .ledger_data import LedgerData
 
 VIEWER = "{ viewer { consent { id } } }"
@@ -36,7 +36,7 @@ async def rest(api: Api, authorization: str | None):
 def token_issued_at(user_id: int, consent_id: int, offset: timedelta) -> str:
     """A correctly signed token whose `iat` is `offset` from now."""
     return issue_access_token(
-        SECRET, user_id=user_id, consent_id=consent_id, scopes=frozenset(ALL_SCOPES),
+        KEYS, user_id=user_id, consent_id=consent_id, scopes=frozenset(ALL_SCOPES),
         now=utcnow() + offset, ttl=timedelta(minutes=10),
     )  # fmt: skip
 
@@ -92,13 +92,13 @@ async def test_iat_may_be_at_most_ten_seconds_ahead(
     consent = consent_of(await api.token())
     now = utcnow().replace(microsecond=0)
     token = issue_access_token(
-        SECRET, user_id=ledger.user_a, consent_id=consent, scopes=frozenset(ALL_SCOPES),
+        KEYS, user_id=ledger.user_a, consent_id=consent, scopes=frozenset(ALL_SCOPES),
         now=now + timedelta(seconds=ahead), ttl=timedelta(minutes=10),
     )  # fmt: skip
 
     async with sessions() as session:
         try:
-            principal = await authenticate(session, f"Bearer {token}", secret=SECRET, now=now)
+            principal = await authenticate(session, f"Bearer {token}", keys=KEYS, now=now)
         except InvalidToken:
             principal = None
 
@@ -113,14 +113,14 @@ async def test_a_token_expires_at_its_exp_by_the_servers_clock(
     consent = consent_of(await api.token())
     issued = utcnow().replace(microsecond=0)
     token = issue_access_token(
-        SECRET, user_id=ledger.user_a, consent_id=consent, scopes=frozenset(ALL_SCOPES),
+        KEYS, user_id=ledger.user_a, consent_id=consent, scopes=frozenset(ALL_SCOPES),
         now=issued, ttl=timedelta(minutes=10),
     )  # fmt: skip
 
     async def accepted_at(now) -> bool:
         async with sessions() as session:
             try:
-                await authenticate(session, f"Bearer {token}", secret=SECRET, now=now)
+                await authenticate(session, f"Bearer {token}", keys=KEYS, now=now)
             except InvalidToken:
                 return False
             return True

@@ -6,7 +6,6 @@ import asyncio
 import threading
 from collections.abc import Iterator
 
-import jwt
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,7 +19,7 @@ from graph.settings import Settings, get_settings
 from ledger import connections
 from ledger.models import Connection, Consent, table
 
-from .helpers import SECRET
+from .helpers import SECRET, claims_of
 from .ledger_data import PHONE_A, LedgerData
 
 runner = CliRunner()
@@ -56,9 +55,7 @@ async def test_token_records_a_consent_and_prints_only_the_token(
     )  # fmt: skip
 
     assert result.exit_code == 0, result.output
-    claims = jwt.decode(
-        result.stdout.strip(), SECRET, algorithms=["HS256"], audience="alif-graph-api"
-    )
+    claims = claims_of(result.stdout.strip())
     assert claims["sub"] == str(ledger.user_a)
     assert claims["scope"] == "accounts:read balances:read"
     assert claims["exp"] - claims["iat"] == 3600

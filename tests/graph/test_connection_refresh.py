@@ -29,7 +29,7 @@ from ledger.models import Consent, SyncRun, table
 from ledger.sync_store import Trigger
 from ledger.types import utcnow
 
-from .helpers import SECRET, Api, codes, consent_of
+from .helpers import KEYS, SECRET, Api, codes, consent_of
 
 CONNECTIONS = """
 { bankConnections { id bank status nextUnattendedSyncAt unattendedSyncRefusal } }
@@ -67,7 +67,7 @@ async def linked(sandbox: object, sessions: async_sessionmaker[AsyncSession]) ->
             provider="alif",
             base_url="http://sandbox",
             bank_id=bank.bank_id,
-            credentials_encrypted=encrypt(creds, SECRET),
+            credentials_encrypted=encrypt(creds, KEYS),
         )
     connector = open_connector(
         "alif", "http://sandbox", bank.bank_id, creds, transport=httpx.ASGITransport(app=sandbox)
@@ -98,7 +98,7 @@ async def _unattended(db_url: str, sandbox: object) -> list[Skipped]:
         None,
         full=False,
         database_url=db_url,
-        secret=SECRET,
+        keys=KEYS,
         transport=httpx.ASGITransport(app=sandbox),  # type: ignore[arg-type]
         skipped=skipped,
     )

@@ -16,7 +16,7 @@ from graph.cli.dev.demo import run_demo
 from graph.settings import Settings
 from ledger.models import Account, AuditEvent, Connection, Consent
 
-from .helpers import SECRET, columns_holding, stored_credentials
+from .helpers import KEYS, SECRET, columns_holding, stored_credentials
 
 
 def _free_port() -> int:
@@ -51,7 +51,7 @@ async def test_the_demo_links_at_the_banks_pages_and_stores_no_bank_password(
         assert list(audits) == ["ok"]
     assert accounts and consent.status == "AUTHORISED"
     assert connection.upstream_consent_expires_at is not None
-    (stored,) = await stored_credentials(sessions, SECRET)
+    (stored,) = await stored_credentials(sessions, KEYS)
     assert stored.consent_id and stored.consent_jwt
     assert stored.username is None and stored.password is None
     assert await columns_holding(sessions, customer.password) == []

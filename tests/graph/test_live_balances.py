@@ -22,7 +22,7 @@ from graph.server.app import create_app
 from graph.settings import Settings
 from ledger import connections
 
-from .helpers import SECRET, Api
+from .helpers import KEYS, SECRET, Api
 
 QUERY = """
 query Live {
@@ -74,7 +74,7 @@ async def linked(
             provider="alif",
             base_url="http://sandbox",
             bank_id=bank.bank_id,
-            credentials_encrypted=encrypt(creds, SECRET),
+            credentials_encrypted=encrypt(creds, KEYS),
         )
     connector = open_connector(
         "alif", "http://sandbox", bank.bank_id, creds, transport=httpx.ASGITransport(app=sandbox)

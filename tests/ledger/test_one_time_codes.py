@@ -12,7 +12,8 @@ from ledger.one_time_codes import AUTHORISE, EXPIRED, LOCKED, MAX_ATTEMPTS, OPEN
 from .factories import connected_account
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-SECRET = "one-time-code-test-secret"
+# The caller derives the keys (graph: connectors/keys.py); any bytes do here.
+KEYS = (b"one-time-code-test-key-" + b"0" * 9,)
 
 
 async def _consent(s: AsyncSession) -> int:
@@ -30,7 +31,7 @@ async def _consent(s: AsyncSession) -> int:
 
 
 async def _issue(s: AsyncSession, consent_id: int, now: datetime = NOW) -> str:
-    issued = await one_time_codes.issue(s, consent_id, purpose=AUTHORISE, secret=SECRET, now=now)
+    issued = await one_time_codes.issue(s, consent_id, purpose=AUTHORISE, keys=KEYS, now=now)
     assert isinstance(issued, one_time_codes.Issued)
     return issued.code
 
@@ -38,7 +39,7 @@ async def _issue(s: AsyncSession, consent_id: int, now: datetime = NOW) -> str:
 async def _verify(s: AsyncSession, consent_id: int, code: str, now: datetime = NOW) -> bool:
     """The code's own rules (the phone's count is graph's sca, tested with its pages)."""
     challenge = await one_time_codes.try_code(
-        s, consent_id, code, purpose=AUTHORISE, secret=SECRET, now=now
+        s, consent_id, code, purpose=AUTHORISE, keys=KEYS, now=now
     )
     return challenge is not None and await one_time_codes.consume(s, challenge, now=now)
 
@@ -79,7 +80,7 @@ async def test_a_new_code_locks_the_old_one_after_the_cool_down(
         consent_id = await _consent(s)
         old = await _issue(s, consent_id)
         early = await one_time_codes.issue(
-            s, consent_id, purpose=AUTHORISE, secret=SECRET, now=NOW + timedelta(seconds=10)
+            s, consent_id, purpose=AUTHORISE, keys=KEYS, now=NOW + timedelta(seconds=10)
         )
         assert early == one_time_codes.CoolingDown(seconds=20)
         later = NOW + one_time_codes.COOL_DOWN
@@ -113,9 +114,40 @@ async def test_a_locked_phone_is_issued_no_code_until_the_lock_ends(
         assert until is not None
         during = until - timedelta(seconds=1)
         refused = await one_time_codes.issue(
-            s, consent_id, purpose=AUTHORISE, secret=SECRET, now=during
+            s, consent_id, purpose=AUTHORISE, keys=KEYS, now=during
         )
         assert refused == one_time_codes.Locked(until=until)
         assert await one_time_codes.latest(s, consent_id) is None  # nothing stored, nothing sent
         code = await _issue(s, consent_id, until)
         assert await _verify(s, consent_id, code, until)
+
+
+async def test_a_code_sent_before_a_rotation_still_works_with_the_old_key_kept(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    old, new = KEYS[0], b"one-time-code-rotated-key-" + b"1" * 6
+    async with sessions.begin() as s:
+        consent_id = await _consent(s)
+        sent = await one_time_codes.issue(s, consent_id, purpose=AUTHORISE, keys=(old,), now=NOW)
+        assert isinstance(sent, one_time_codes.Issued)
+
+        async def check(code: str, keys: tuple[bytes, ...]) -> bool:
+            found = await one_time_codes.try_code(
+                s, consent_id, code, purpose=AUTHORISE, keys=keys, now=NOW
+            )
+            return found is not None
+
+        assert not await check(sent.code, (new,))  # the old key removed: the code is void
+        assert await check(sent.code, (new, old))  # kept as an old key: still right
+        assert not await check(_wrong(sent.code), (new, old))
+        # A new code is hashed with the current (first) key only.
+        later = NOW + one_time_codes.COOL_DOWN
+        fresh = await one_time_codes.issue(
+            s, consent_id, purpose=AUTHORISE, keys=(new, old), now=later
+        )
+        assert isinstance(fresh, one_time_codes.Issued)
+        newest = await one_time_codes.latest(s, consent_id)
+    assert newest is not None
+    assert newest.code_hash == one_time_codes.code_hash(
+        new, purpose=AUTHORISE, consent_id=consent_id, code=fresh.code
+    )

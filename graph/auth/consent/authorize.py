@@ -268,7 +268,7 @@ class AuthorizeFlow:
                 session,
                 consent_id,
                 purpose=one_time_codes.AUTHORISE,
-                secret=self.auth.secret,
+                keys=self.auth.keys.code_keys,
                 now=now,
             )
         if isinstance(issued, one_time_codes.Locked):  # locked since the check above
@@ -296,7 +296,7 @@ class AuthorizeFlow:
                 consent_id=flow.state["consent_id"],
                 code=forms.single(form, "code"),
                 pin=pin,
-                secret=self.auth.secret,
+                keys=self.auth.keys,
                 now=now,
             )
             if isinstance(verdict, sca.Refused):
@@ -350,7 +350,7 @@ class AuthorizeFlow:
                 session,
                 flow.state["consent_id"],
                 purpose=one_time_codes.AUTHORISE,
-                secret=self.auth.secret,
+                keys=self.auth.keys.code_keys,
                 now=self.auth.clock(),
             )
         if isinstance(issued, one_time_codes.Issued):

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from connectors import credentials
 from connectors.base import ConsentBroker
 from connectors.factory import institution_of, open_connector, open_consent_broker
+from connectors.keys import Keyring
 from connectors.sync import SyncEngine, SyncReport
 from connectors.tls import BankTls
 from graph.bank_tls import bank_tls
@@ -62,13 +63,13 @@ class BankLinker:
         target: BankTarget,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        secret: str,
+        keys: Keyring,
         transport: httpx.AsyncBaseTransport | None = None,
         tls: BankTls | None = None,
     ) -> None:
         self.target = target
         self._sessions = sessions
-        self._secret = secret
+        self._keys = keys
         self._transport = transport
         self._tls = tls
 
@@ -78,7 +79,7 @@ class BankLinker:
         settings: Settings,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        secret: str,
+        keys: Keyring,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> BankLinker | None:
         """None when the bank link is not configured (the pages then do not offer it)."""
@@ -92,7 +93,7 @@ class BankLinker:
             consumer_key=key.get_secret_value(),
         )
         return cls(
-            target, sessions=sessions, secret=secret, transport=transport, tls=bank_tls(settings)
+            target, sessions=sessions, keys=keys, transport=transport, tls=bank_tls(settings)
         )
 
     def _broker(self) -> ConsentBroker:
@@ -138,7 +139,7 @@ class BankLinker:
                 provider=PROVIDER,
                 base_url=t.base_url,
                 bank_id=t.bank_id,
-                credentials_encrypted=credentials.encrypt(consent.credentials, self._secret),
+                credentials_encrypted=credentials.encrypt(consent.credentials, self._keys),
                 upstream_consent_expires_at=consent.expires_at,
             )
         return LinkedBank(connection_id, consent.expires_at)
@@ -152,7 +153,7 @@ class BankLinker:
             PROVIDER,
             t.base_url,
             t.bank_id,
-            credentials.decrypt(blob, self._secret),
+            credentials.decrypt(blob, self._keys),
             transport=self._transport,
             tls=self._tls,
         )

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 import orjson
 from redis.asyncio import Redis
 
+from connectors.keys import Keyring
+
 FLOW_TTL_SECONDS = 15 * 60
 _MAX_MEMORY_FLOWS = 100_000
 
@@ -85,10 +87,12 @@ def store_from_url(redis_url: str | None) -> FlowStore:
 
 
 class CookieSigner:
-    """`<flow id>.<HMAC>`: a forged or altered cookie is refused before any lookup."""
+    """`<flow id>.<HMAC>`: a forged or altered cookie is refused before any lookup. The
+    current key signs; a cookie signed by an old key (a flow begun before the secret was
+    rotated) is still accepted."""
 
-    def __init__(self, secret: str, purpose: str) -> None:
-        self._key = hashlib.sha256(f"alif-graph/flow-cookie|{purpose}|{secret}".encode()).digest()
+    def __init__(self, keys: Keyring, purpose: str) -> None:
+        self._keys = keys.cookie_keys(purpose)
 
     def new_id(self) -> tuple[str, str]:
         """(flow id, cookie value)."""
@@ -99,9 +103,11 @@ class CookieSigner:
         if not cookie or len(cookie) > 200:
             return None
         flow_id, _, mac = cookie.rpartition(".")
-        if not flow_id or not hmac.compare_digest(mac, self._mac(flow_id)):
+        if not flow_id:
             return None
-        return flow_id
+        matches = [hmac.compare_digest(mac, self._mac(flow_id, key)) for key in self._keys]
+        return flow_id if any(matches) else None
 
-    def _mac(self, flow_id: str) -> str:
-        return hmac.new(self._key, flow_id.encode(), hashlib.sha256).hexdigest()[:32]
+    def _mac(self, flow_id: str, key: bytes | None = None) -> str:
+        signing = self._keys[0] if key is None else key
+        return hmac.new(signing, flow_id.encode(), hashlib.sha256).hexdigest()[:32]

@@ -96,7 +96,7 @@ class ManageConsents:
                 session,
                 anchor,
                 purpose=one_time_codes.MANAGE,
-                secret=self.auth.secret,
+                keys=self.auth.keys.code_keys,
                 now=self.auth.clock(),
             )
         if isinstance(issued, one_time_codes.Issued):
@@ -121,7 +121,7 @@ class ManageConsents:
                 consent_id=anchor,
                 code=forms.single(form, "code"),
                 purpose=one_time_codes.MANAGE,
-                secret=self.auth.secret,
+                keys=self.auth.keys,
                 now=self.auth.clock(),
             )
             if refused is not None:  # audited as the approval's failures are

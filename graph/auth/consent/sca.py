@@ -24,6 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connectors.keys import Keyring
 from ledger import customers, one_time_codes
 
 _PIN = re.compile(r"^[0-9]{6}$")
@@ -79,7 +80,7 @@ async def judge(
     consent_id: int,
     code: str | None,
     pin: str,
-    secret: str,
+    keys: Keyring,
     now: datetime,
 ) -> Passed | Refused:
     """One attempt at both factors for the consent; the caller commits, then alerts."""
@@ -87,7 +88,7 @@ async def judge(
     if until is not None:
         return Refused(locked_until=until, alert=False)
     challenge = await one_time_codes.try_code(
-        session, consent_id, code, purpose=one_time_codes.AUTHORISE, secret=secret, now=now
+        session, consent_id, code, purpose=one_time_codes.AUTHORISE, keys=keys.code_keys, now=now
     )
     stored = await customers.pin_hash(session, user_id)
     # The PIN is checked even when the code is wrong: the time taken tells nothing either.
@@ -109,7 +110,7 @@ async def judge_code(
     consent_id: int,
     code: str | None,
     purpose: str,
-    secret: str,
+    keys: Keyring,
     now: datetime,
 ) -> Refused | None:
     """One attempt at the code alone (the consents page: it shows and revokes consents,
@@ -118,7 +119,7 @@ async def judge_code(
     if until is not None:
         return Refused(locked_until=until, alert=False)
     challenge = await one_time_codes.try_code(
-        session, consent_id, code, purpose=purpose, secret=secret, now=now
+        session, consent_id, code, purpose=purpose, keys=keys.code_keys, now=now
     )
     if challenge is not None and await one_time_codes.consume(session, challenge, now=now):
         return None

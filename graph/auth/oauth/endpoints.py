@@ -137,7 +137,7 @@ class OAuthEndpoints:
             code=code,
             redirect_uri=redirect_uri,
             verifier=verifier,
-            secret=self.auth.secret,
+            keys=self.auth.keys,
             now=now,
             access_ttl=ttl,
         )
@@ -163,7 +163,7 @@ class OAuthEndpoints:
             client_pk=client.id,
             refresh_token=refresh_token,
             scope=scope,
-            secret=self.auth.secret,
+            keys=self.auth.keys,
             now=now,
             access_ttl=ttl,
         )
@@ -211,7 +211,7 @@ class OAuthEndpoints:
                 session,
                 client_pk=client.id,
                 token=token,
-                secret=self.auth.secret,
+                keys=self.auth.keys,
                 now=self.auth.clock(),
             )
             if grant_id is not None:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connectors.keys import Keyring
 from graph.auth.oauth import pkce
 from graph.auth.oauth.errors import InvalidGrant, InvalidScope, OAuthError
 from graph.auth.oauth.tokens import InvalidToken, issue_access_token, verify_access_token
@@ -59,7 +60,7 @@ async def exchange_code(
     code: str,
     redirect_uri: str,
     verifier: str,
-    secret: str,
+    keys: Keyring,
     now: datetime,
     access_ttl: timedelta,
 ) -> Issued | Refused:
@@ -82,7 +83,7 @@ async def exchange_code(
     consent = await consents.load(session, grant.consent_id)
     if consent is None or not consent.usable(now):
         return _invalid("consent not usable", *ids)
-    return await _issue(session, grant.id, consent, consent.scopes, secret, now, access_ttl)
+    return await _issue(session, grant.id, consent, consent.scopes, keys, now, access_ttl)
 
 
 async def refresh(
@@ -91,7 +92,7 @@ async def refresh(
     client_pk: int,
     refresh_token: str,
     scope: frozenset[str] | None,
-    secret: str,
+    keys: Keyring,
     now: datetime,
     access_ttl: timedelta,
 ) -> Issued | Refused:
@@ -113,12 +114,12 @@ async def refresh(
     if consent is None or not consent.usable(now):
         return _invalid("consent not usable", *ids)
     return await _issue(
-        session, presented.grant_id, consent, scope or consent.scopes, secret, now, access_ttl
+        session, presented.grant_id, consent, scope or consent.scopes, keys, now, access_ttl
     )
 
 
 async def revoke_token(
-    session: AsyncSession, *, client_pk: int, token: str, secret: str, now: datetime
+    session: AsyncSession, *, client_pk: int, token: str, keys: Keyring, now: datetime
 ) -> int | None:
     """RFC 7009: revoke the grant behind a refresh or access token of this client. Returns
     the grant id, or None when the token is unknown (which the endpoint does not reveal)."""
@@ -126,7 +127,7 @@ async def revoke_token(
     grant_id = presented.grant_id if presented is not None else None
     if grant_id is None:
         try:
-            grant_id = verify_access_token(secret, token, now=now).grant_id
+            grant_id = verify_access_token(keys, token, now=now).grant_id
         except InvalidToken:
             return None
     if grant_id is None:
@@ -146,7 +147,7 @@ async def _issue(
     grant_id: int,
     consent: ConsentState,
     scopes: frozenset[str],
-    secret: str,
+    keys: Keyring,
     now: datetime,
     access_ttl: timedelta,
 ) -> Issued:
@@ -154,7 +155,7 @@ async def _issue(
         session, grant_id, consent_expires_at=consent.expires_at, now=now
     )
     access = issue_access_token(
-        secret,
+        keys,
         user_id=consent.user_id,
         consent_id=consent.id,
         scopes=scopes,

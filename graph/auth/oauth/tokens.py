@@ -8,6 +8,11 @@ request, so a revocation of either takes effect immediately.
 Expiry and issue time are judged against the caller's clock, not the library's: an `iat`
 up to `MAX_CLOCK_SKEW` ahead is the issuer's clock running fast and is accepted (FAPI 2.0
 Security Profile 5.3.2.1); further ahead, the token is refused.
+
+Each token names its signing key in the `kid` header (connectors/keys.py): the current
+secret's key signs, and a token signed with an old secret's key still verifies until that
+secret is removed from the settings. A token without a `kid`, or naming a key that is not
+configured, is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
+
+from connectors.keys import Keyring
 
 ALGORITHM = "HS256"
 ISSUER = "alif-graph"
@@ -38,7 +45,7 @@ class AccessClaims:
 
 
 def issue_access_token(
-    secret: str,
+    keys: Keyring,
     *,
     user_id: int,
     consent_id: int,
@@ -58,14 +65,19 @@ def issue_access_token(
     }
     if grant_id is not None:
         claims["gid"] = grant_id
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    kid, key = keys.token_signing_key
+    return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
 
 
-def verify_access_token(secret: str, token: str, *, now: datetime) -> AccessClaims:
+def verify_access_token(keys: Keyring, token: str, *, now: datetime) -> AccessClaims:
     try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = keys.token_verification_key(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise InvalidToken("no configured key has this kid")
         claims = jwt.decode(
             token,
-            secret,
+            key,
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
             issuer=ISSUER,

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connectors.keys import Keyring
 from graph.auth.oauth.tokens import issue_access_token
 from ledger import consents, customers
 
@@ -35,7 +36,7 @@ async def issue_development_token(
     phone: str,
     scopes: frozenset[str],
     account_ids: Sequence[int],
-    secret: str,
+    keys: Keyring,
     now: datetime,
     ttl: timedelta,
 ) -> DevelopmentToken:
@@ -60,7 +61,7 @@ async def issue_development_token(
         session, consent_id, account_ids=frozenset(account_ids), expires_at=expires_at, now=now
     )
     token = issue_access_token(
-        secret, user_id=user_id, consent_id=consent_id, scopes=scopes, now=now, ttl=ttl
+        keys, user_id=user_id, consent_id=consent_id, scopes=scopes, now=now, ttl=ttl
     )
     return DevelopmentToken(
         token=token, user_id=user_id, consent_id=consent_id, created_user=created

@@ -31,6 +31,7 @@ from typer.testing import CliRunner
 from connectors.credentials import Credentials, encrypt
 from connectors.errors import ReauthRequired, UpstreamConfigurationError, UpstreamUnavailable
 from connectors.factory import institution_of, open_connector
+from connectors.keys import Keyring
 from connectors.sandbox import server
 from connectors.sandbox.__main__ import parse_tls
 from connectors.sandbox.app import create_app
@@ -48,6 +49,7 @@ from ..sync_kit import AS_OF, Clock
 from .conftest import ROOT
 
 SECRET = "mtls-test-secret"
+KEYS = Keyring(SECRET)
 PASSWORD = b"key-password-7f3a"
 
 
@@ -210,7 +212,7 @@ async def _link(sessions: async_sessionmaker[AsyncSession], bank: HttpsBank) -> 
             provider="alif",
             base_url=bank.url,
             bank_id="alif.tj",
-            credentials_encrypted=encrypt(bank.creds(), SECRET),
+            credentials_encrypted=encrypt(bank.creds(), KEYS),
         )
         conns = table(Connection)
         user_id = (

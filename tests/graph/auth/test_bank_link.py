@@ -38,7 +38,7 @@ from graph.server.app import create_app
 from graph.settings import Settings
 from ledger.models import Account, AuditEvent, Connection, Consent
 
-from ..helpers import SECRET
+from ..helpers import KEYS
 from .support import Clock, Flow, Registered, graphql
 
 API = "http://api.test"
@@ -183,7 +183,7 @@ async def test_a_customer_links_alif_at_the_banks_own_pages_and_shares_the_accou
     # Only the bank's consent is kept: no username, no password.
     async with linked.sessions() as session:
         connection = (await session.execute(select(Connection))).scalar_one()
-    stored = credentials.decrypt(connection.credentials_encrypted, SECRET)
+    stored = credentials.decrypt(connection.credentials_encrypted, KEYS)
     (granted,) = linked.bank.consents_of(customer.username)
     assert (stored.consent_id, stored.consent_jwt) == (granted.consent_id, granted.jwt)
     assert stored.consumer_key == linked.bank.consumer_key
@@ -198,7 +198,7 @@ async def test_a_customer_links_alif_at_the_banks_own_pages_and_shares_the_accou
         [int(connection.id or 0)],
         full=False,
         database_url=linked.db_url,
-        secret=SECRET,
+        keys=KEYS,
         transport=linked.bank_api,
     )
     assert report.status == "SUCCEEDED", report.error

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.keys import Keyring
 from graph.auth.oauth.tokens import verify_access_token
 from graph.cli.dev.tokens import CONSENT_LIFETIME, issue_development_token
 from ledger import consents
@@ -18,6 +19,7 @@ from ...ledger.factories import connected_account
 
 NOW = utcnow().replace(microsecond=0)  # the token must verify today
 SECRET = "development-token-test-secret-of-32-bytes"
+KEYS = Keyring(SECRET)
 PHONE = "+992900000001"  # the factory's customer
 
 
@@ -27,7 +29,7 @@ async def _issue(s: AsyncSession, phone: str = PHONE, account_ids: list[int] | N
         phone=phone,
         scopes=frozenset({"accounts:read", "balances:read"}),
         account_ids=account_ids or [],
-        secret=SECRET,
+        keys=KEYS,
         now=NOW,
         ttl=timedelta(minutes=10),
     )
@@ -40,7 +42,7 @@ async def test_a_development_consent_goes_through_the_lifecycle(
         _conn, account = await connected_account(s)
         issued = await _issue(s, account_ids=[account])
     assert not issued.created_user
-    claims = verify_access_token(SECRET, issued.token, now=NOW)
+    claims = verify_access_token(KEYS, issued.token, now=NOW)
     assert (claims.user_id, claims.consent_id, claims.grant_id) == (
         issued.user_id,
         issued.consent_id,

@@ -12,6 +12,7 @@ import pytest
 from babel.messages.catalog import Message
 from redis.asyncio import Redis
 
+from connectors.keys import Keyring
 from graph.auth.consent import i18n, phones
 from graph.auth.consent.flows import FLOW_TTL_SECONDS, CookieSigner, MemoryFlowStore, RedisFlowStore
 from graph.auth.scopes import ALL_SCOPES
@@ -51,13 +52,23 @@ async def test_a_redis_flow_round_trips_and_expires() -> None:
 
 
 def test_a_cookie_is_bound_to_the_secret_and_the_purpose() -> None:
-    signer = CookieSigner("secret", "authorize")
+    signer = CookieSigner(Keyring("secret"), "authorize")
     flow_id, cookie = signer.new_id()
     assert signer.flow_id(cookie) == flow_id
-    assert CookieSigner("other", "authorize").flow_id(cookie) is None
-    assert CookieSigner("secret", "manage").flow_id(cookie) is None
+    assert CookieSigner(Keyring("other"), "authorize").flow_id(cookie) is None
+    assert CookieSigner(Keyring("secret"), "manage").flow_id(cookie) is None
     assert signer.flow_id(cookie[:-1]) is None
     assert signer.flow_id(f"someone-else.{cookie.rpartition('.')[2]}") is None
+
+
+def test_a_flow_begun_before_a_rotation_keeps_its_cookie_until_the_old_secret_goes() -> None:
+    flow_id, cookie = CookieSigner(Keyring("old"), "authorize").new_id()
+    rotated = CookieSigner(Keyring("new", ["old"]), "authorize")
+    assert rotated.flow_id(cookie) == flow_id
+    _, fresh = rotated.new_id()
+    assert CookieSigner(Keyring("new"), "authorize").flow_id(fresh) is not None
+    assert CookieSigner(Keyring("old"), "authorize").flow_id(fresh) is None  # new key signs
+    assert CookieSigner(Keyring("new"), "authorize").flow_id(cookie) is None
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from connectors.keys import Keyring
 from graph.auth.consent import sca
 from graph.auth.consent.flowkit import DUSHANBE
 from graph.auth.consent.flows import MemoryFlowStore
@@ -29,6 +30,7 @@ from .conftest import Harness
 from .support import PHONE_A, PIN, Customers, Flow, Registered
 
 SECRET = "sca-test-secret"
+KEYS = Keyring(SECRET)
 WRONG = "code or the PIN is not valid"  # the one message, whichever factor failed
 LOCKED = "this number is locked until"
 CONSENT_PAGE = "Allow access?"
@@ -474,7 +476,7 @@ async def test_a_code_works_once_only_for_its_purpose_and_not_while_locked(
     async def issue(at: datetime) -> str:
         async with sessions.begin() as session:
             issued = await one_time_codes.issue(
-                session, consent_id, purpose=one_time_codes.MANAGE, secret=SECRET, now=at
+                session, consent_id, purpose=one_time_codes.MANAGE, keys=KEYS.code_keys, now=at
             )
         assert isinstance(issued, one_time_codes.Issued)
         return issued.code
@@ -487,7 +489,7 @@ async def test_a_code_works_once_only_for_its_purpose_and_not_while_locked(
                 consent_id=consent_id,
                 code=code,
                 purpose=purpose,
-                secret=SECRET,
+                keys=KEYS,
                 now=at,
             )
         return refused is None
@@ -503,7 +505,7 @@ async def test_a_code_works_once_only_for_its_purpose_and_not_while_locked(
         later = now + timedelta(minutes=1)
         assert isinstance(
             await one_time_codes.issue(
-                session, consent_id, purpose=one_time_codes.MANAGE, secret=SECRET, now=later
+                session, consent_id, purpose=one_time_codes.MANAGE, keys=KEYS.code_keys, now=later
             ),
             one_time_codes.Locked,
         )
@@ -515,15 +517,19 @@ async def test_only_an_hmac_of_the_code_is_stored(
     _, consent_id = await _consent(sessions)
     async with sessions.begin() as session:
         issued = await one_time_codes.issue(
-            session, consent_id, purpose=one_time_codes.AUTHORISE, secret=SECRET, now=utcnow()
+            session, consent_id, purpose=one_time_codes.AUTHORISE, keys=KEYS.code_keys, now=utcnow()
         )
     assert isinstance(issued, one_time_codes.Issued)
     async with sessions() as session:
         stored = (await session.execute(select(ScaChallenge.code_hash))).scalar_one()
     assert issued.code not in stored and len(stored) == 64
-    # Keyed: the same code under another secret hashes differently.
+    # Keyed with the codes' own key: under another key the same code hashes differently.
+    (key,) = KEYS.code_keys
+    assert stored == one_time_codes.code_hash(
+        key, purpose=one_time_codes.AUTHORISE, consent_id=consent_id, code=issued.code
+    )
     assert stored != one_time_codes.code_hash(
-        "other", purpose=one_time_codes.AUTHORISE, consent_id=consent_id, code=issued.code
+        b"other", purpose=one_time_codes.AUTHORISE, consent_id=consent_id, code=issued.code
     )
 
 

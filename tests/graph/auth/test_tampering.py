@@ -9,10 +9,10 @@ from typing import Any
 import jwt
 import pytest
 
-from graph.auth.oauth.tokens import ALGORITHM, InvalidToken, verify_access_token
+from graph.auth.oauth.tokens import InvalidToken, verify_access_token
 from ledger.types import utcnow
 
-from ..helpers import SECRET
+from ..helpers import KEYS, sign
 from .conftest import Harness
 from .support import Customers, Flow, Registered, graphql
 
@@ -55,7 +55,7 @@ async def test_alg_none_is_refused(
     unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
     assert (await graphql(harness.http, unsigned)).status_code == 401
     with pytest.raises(InvalidToken):
-        verify_access_token(SECRET, unsigned, now=utcnow())
+        verify_access_token(KEYS, unsigned, now=utcnow())
 
 
 async def test_a_token_signed_with_another_key_is_refused(
@@ -63,7 +63,7 @@ async def test_a_token_signed_with_another_key_is_refused(
 ) -> None:
     token = await _token(harness, registered)
     _, claims, _ = _parts(token)
-    other = jwt.encode(claims, "another-key-of-sufficient-length-0123456789", algorithm=ALGORITHM)
+    other = sign(claims, key=b"another-key-of-sufficient-length-0123456789")
     assert (await graphql(harness.http, other)).status_code == 401
 
 
@@ -73,7 +73,7 @@ async def test_a_grant_id_of_another_consent_is_refused(
     token = await _token(harness, registered)
     _, claims, _ = _parts(token)
     # Correctly signed, but the grant does not belong to the consent it names.
-    moved = jwt.encode({**claims, "gid": int(claims["gid"]) + 7}, SECRET, algorithm=ALGORITHM)
+    moved = sign({**claims, "gid": int(claims["gid"]) + 7})
     assert (await graphql(harness.http, moved)).status_code == 401
 
 
@@ -88,4 +88,4 @@ def test_a_non_integer_grant_id_is_malformed() -> None:
         "exp": 4_000_000_000,
     }
     with pytest.raises(InvalidToken):
-        verify_access_token(SECRET, jwt.encode(claims, SECRET, algorithm=ALGORITHM), now=utcnow())
+        verify_access_token(KEYS, sign(claims), now=utcnow())
