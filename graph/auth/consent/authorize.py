@@ -526,11 +526,18 @@ def _answers(query: Mapping[str, str], pending: dict[str, str]) -> bool:
 
 
 def _last_day(flow: Flow, now: datetime) -> date:
-    """The last day the consent may run to: MAX_DAYS, or the end of the bank consent
-    linked in this flow when that comes first."""
+    """The last day the consent may run to: MAX_DAYS, or the last day the bank consent
+    linked in this flow covers to its end, when that comes first. (The bank counts its
+    lifetime from its grant, a moment after our request, so it ends just past the day
+    asked: that next day, barely begun, is not offered.)"""
     last = today(now) + timedelta(days=MAX_DAYS)
-    bank_end = flow.state.get("bank_expires_at")
-    return min(last, today(datetime.fromisoformat(bank_end))) if bank_end else last
+    if (bank_end := flow.state.get("bank_expires_at")) is None:
+        return last
+    ends = datetime.fromisoformat(bank_end)
+    covered = today(ends)
+    if datetime.combine(covered, time(23, 59, 59), DUSHANBE) > ends:
+        covered -= timedelta(days=1)
+    return min(last, covered)
 
 
 def _log_bank_failure(exc: UpstreamError) -> None:

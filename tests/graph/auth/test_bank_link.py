@@ -239,6 +239,23 @@ async def test_the_bank_consent_lasts_until_the_day_chosen_and_ours_never_outlas
     assert bank_end >= consent_end(chosen, now) - timedelta(seconds=1)
 
 
+@pytest.mark.parametrize("late", [1, 5, 90])
+async def test_a_bank_grant_later_than_our_request_offers_no_barely_begun_day(
+    linked: Linked, registered: Registered, late: int
+) -> None:
+    """The bank counts the lifetime from its grant, `late` seconds after the moment our
+    request was timed: its consent ends just past the chosen day, which stays the last."""
+    flow = await linked.signed_in(registered)
+    chosen = today(linked.clock()) + timedelta(days=10)
+    linked.clock.advance(seconds=-late)  # our request is timed `late` seconds early
+    location = await start_bank_link(flow.walker, chosen.isoformat())
+    await answer_at_bank(flow.walker, linked.at_bank(), location)
+
+    assert LINKED in flow.walker.page
+    assert flow.walker.default_expiry() == chosen.isoformat()
+    assert f'max="{chosen.isoformat()}"' in flow.walker.page
+
+
 @pytest.mark.parametrize("how", ["refused at the bank", "wrong code at the bank"])
 async def test_a_refusal_at_the_bank_links_nothing_and_says_so(
     linked: Linked, registered: Registered, how: str
