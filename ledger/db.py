@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -64,6 +65,18 @@ def parse_url(url: str) -> URL:
 def normalize_url(url: str) -> str:
     """`url` as the engine and the migrations use it (passwords kept)."""
     return parse_url(url).render_as_string(hide_password=False)
+
+
+def check_reachable_file(url: str) -> None:
+    """A SQLite file's directory must exist: SQLite creates the file, not its directory,
+    and a failed open leaves aiosqlite's thread calling into a closed event loop."""
+    parsed = parse_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    directory = Path(database).expanduser().resolve().parent
+    if not directory.is_dir():
+        raise DatabaseUrlError(f"no directory {directory} for the SQLite database file")
 
 
 def is_sqlite(url: str) -> bool:

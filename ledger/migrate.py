@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger import roles
-from ledger.db import create_engine, is_sqlite
+from ledger.db import check_reachable_file, create_engine, is_sqlite
 
 _ROOT = Path(__file__).resolve().parent
 
@@ -89,6 +89,7 @@ def ensure_current(url: str, *, migrate_sqlite: bool) -> bool:
     """Raise SchemaNotCurrent unless the database at `url` is at the latest migration;
     with `migrate_sqlite` an embedded SQLite database is migrated instead (the first run
     of a development checkout). Returns whether it migrated. Runs its own event loop."""
+    check_reachable_file(url)
     state = asyncio.run(_state_of(url))
     if state.at_head:
         return False
