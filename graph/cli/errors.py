@@ -75,6 +75,12 @@ def _known(exc: BaseException) -> CliError | None:
         return CliError(str(exc), ExitCode.DATABASE)
     if isinstance(exc, UnknownConnection):
         return CliError(f"{exc} (`alif-graph connect` links one)", ExitCode.FAILED)
+    if isinstance(exc, DBAPIError) and _missing_table(exc):
+        # A command that does not check the schema first (`token`, `audit`, ...).
+        return CliError(
+            "the database lacks the ledger's tables; run `alif-graph db upgrade`",
+            ExitCode.DATABASE,
+        )
     # Refused, unknown host, no such directory (SQLite): the driver's errors. The bank's
     # come as connectors.errors.UpstreamError, so a bare socket error is the database's.
     if isinstance(exc, OperationalError | InterfaceError | ConnectionError | socket.gaierror):
@@ -85,6 +91,12 @@ def _known(exc: BaseException) -> CliError | None:
         where = f": {exc.filename}" if exc.filename else ""
         return CliError(f"{exc.strerror}{where}", ExitCode.FAILED)
     return None
+
+
+def _missing_table(exc: DBAPIError) -> bool:
+    # PostgreSQL's UndefinedTableError (42P01); SQLite says so in its message.
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate == "42P01" or str(exc.orig).startswith("no such table")
 
 
 def _missing_database(exc: DBAPIError) -> bool:

@@ -173,6 +173,12 @@ def _tables(workdir: Path) -> int:
     return int(db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0])
 
 
+def test_a_command_that_does_not_migrate_names_the_upgrade(workdir: Path):
+    result = alif_graph(workdir, "audit")  # reads the audit trail of a database never made
+
+    refused(result, ExitCode.DATABASE, "lacks the ledger's tables", "alif-graph db upgrade")
+
+
 def test_a_bad_setting_names_its_variable(workdir: Path):
     result = alif_graph(workdir, "sync", "--all", env="staging")
 
