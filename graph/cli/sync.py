@@ -346,12 +346,13 @@ def register(app: typer.Typer) -> None:
         except DirectLoginRefused as exc:
             console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from None
+        tls = _tls(settings)
         secret = server_secret(settings)
         ensure_schema(settings)
         creds = credentials.Credentials(
             consumer_key=consumer_key, username=username, password=password
         )
-        asyncio.run(_login_once(provider, base_url, creds, _tls(settings)))
+        asyncio.run(_login_once(provider, base_url, creds, tls))
         connection_id = asyncio.run(
             connect_bank(
                 provider,
@@ -379,12 +380,12 @@ def register(app: typer.Typer) -> None:
         if not connection and not all_:
             raise typer.BadParameter("give --connection ID or --all")
         settings = get_settings()
+        tls = _tls(settings)  # configuration first: it needs no database
         secret = server_secret(settings)
         ensure_schema(settings)
         refuse_unsafe_role(settings)
         skipped: list[Skipped] = []
         revocations: list[Outcome] = []
-        tls = _tls(settings)
         try:
             reports = asyncio.run(
                 sync_connections(
