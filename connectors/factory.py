@@ -66,6 +66,23 @@ def open_connector(
     return ObpConnector(client, mapper, bank_id, page_size=page_size)
 
 
+async def check_login(
+    provider: str,
+    base_url: str,
+    credentials: Credentials,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    tls: BankTls | None = None,
+) -> None:
+    """Log in once with `credentials` (one bank call, never retried: a refused login counts
+    towards the bank's lockout, an unreachable bank will not answer the next second either).
+    Raises connectors.errors.UpstreamError; ValueError for credentials no login can carry."""
+    _check(provider)
+    auth = _auth(credentials)
+    async with ObpClient(base_url, auth, transport=transport, tls=tls, max_retries=0) as client:
+        await client.authenticate()
+
+
 def open_consent_broker(
     provider: str,
     base_url: str,

@@ -57,17 +57,49 @@ class SyncAlreadyRunning(Exception):
     """Another process is syncing this connection right now."""
 
 
-class Progress(Protocol):
-    def stage(self, name: str) -> None: ...
+@dataclass(frozen=True, slots=True)
+class AccountStage:
+    """One account's stream being read: the account as the bank names it, its place among
+    the connection's accounts (position of count), and which stream."""
 
-    def advance(self, records: int) -> None: ...
+    external_id: str
+    name: str
+    position: int
+    count: int
+    stream: str  # "transfers" or "transactions"
+
+
+class Progress(Protocol):
+    """What a sync tells whoever watches it (graph/cli/sync.py draws it)."""
+
+    def stage(self, name: str) -> None:
+        """A connection-wide stage (accounts, cards, reconciling)."""
+        ...
+
+    def account(self, stage: AccountStage) -> None:
+        """An account's stream starts; `advance` then counts its records."""
+        ...
+
+    def advance(self, records: int, total: int | None = None) -> None:
+        """`records` more written; `total`: the stream's length when the bank reports it."""
+        ...
+
+    def account_done(self, external_id: str) -> None:
+        """The account's last stream is read."""
+        ...
 
 
 class _Quiet:
     def stage(self, name: str) -> None:
         log.info("sync stage: %s", name)
 
-    def advance(self, records: int) -> None:
+    def account(self, stage: AccountStage) -> None:
+        log.info("sync stage: %s of account %d/%d", stage.stream, stage.position, stage.count)
+
+    def advance(self, records: int, total: int | None = None) -> None:
+        pass
+
+    def account_done(self, external_id: str) -> None:
         pass
 
 
@@ -110,6 +142,7 @@ class _Context:
     issues: list[SyncIssue]
     accounts: dict[str, int] = field(default_factory=dict)
     currencies: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # for progress only
     # Pending ids listed by the stream being read.
     seen_pending: set[str] = field(default_factory=set)
     # Accounts with records this run could not store: their sums cannot prove anything.
@@ -244,11 +277,14 @@ class SyncEngine:
             await self._accounts(ctx, connector)
             await self._cards(ctx, connector)
             for external_id in list(ctx.accounts):
+                self._announce(ctx, external_id, "transfers")
                 step = self._transfers(ctx, connector, external_id)
                 await self._account_step(ctx, external_id, step)
             for external_id in list(ctx.accounts):
+                self._announce(ctx, external_id, "transactions")
                 step = self._transactions(ctx, connector, external_id, full=full)
                 await self._account_step(ctx, external_id, step)
+                self.progress.account_done(external_id)
             await self._reconcile(ctx, connector)
         except BaseException as exc:
             error = str(exc) if isinstance(exc, UpstreamError) else type(exc).__name__
@@ -262,6 +298,12 @@ class SyncEngine:
         return SyncReport(run_id, status, ctx.stats, ctx.issues, unreconciled=ctx.unreconciled)
 
     # --- stages ---------------------------------------------------------------------------
+
+    def _announce(self, ctx: _Context, external_id: str, stream: str) -> None:
+        order = list(ctx.names)
+        position = order.index(external_id) + 1 if external_id in order else 0
+        name = ctx.names.get(external_id, external_id)
+        self.progress.account(AccountStage(external_id, name, position, len(order), stream))
 
     async def _account_step(
         self, ctx: _Context, external_id: str, step: Coroutine[Any, Any, None]
@@ -295,6 +337,9 @@ class SyncEngine:
         # its view withdrawn: the connector said so in an issue) keeps its stored history.
         ctx.accounts = {r.external_id: stored[r.external_id] for r in page.records}
         ctx.currencies = {r.external_id: r.currency for r in page.records}
+        ctx.names = {
+            r.external_id: f"{r.name or r.external_id} ({r.currency})" for r in page.records
+        }
 
     async def _balances(self, ctx: _Context, connector: Connector) -> dict[str, int]:
         """Store the balances that moved; returns each account's booked balance."""
@@ -404,7 +449,6 @@ class SyncEngine:
             await self._write(s, ctx, table(Card), card_rows, page.issues)
 
     async def _transfers(self, ctx: _Context, connector: Connector, account_ext: str) -> None:
-        self.progress.stage(f"transfers {account_ext}")
         account_id = ctx.accounts[account_ext]
         async for page in connector.transfer_pages(account_ext):
             records = page.records
@@ -428,14 +472,13 @@ class SyncEngine:
                     for e in r.events
                 ]
                 ctx.stats.inserted += await store.add_transfer_events(s, events)
-            self.progress.advance(len(records))
+            self.progress.advance(len(records), page.total)
 
     async def _transactions(
         self, ctx: _Context, connector: Connector, account_ext: str, *, full: bool
     ) -> None:
         """Read the account in windows that prove themselves (connectors/window_read.py),
         writing each window as soon as it is proven; the cursor names the next window."""
-        self.progress.stage(f"transactions {account_ext}")
         stream = f"transactions:{account_ext}"
         account_id = ctx.accounts[account_ext]
         async with self.sessions() as s:
@@ -480,6 +523,7 @@ class SyncEngine:
 
         async def write(page: Page[TransactionPageRecord]) -> None:
             await self._write_chunk(ctx, account_id, page.records, page.issues)
+            self.progress.advance(len(page.records), page.total)
 
         reader = WindowReader(
             connector, account_ext, write, clock=self.clock, max_rows=self.window_rows
@@ -543,7 +587,6 @@ class SyncEngine:
             async with self.sessions.begin() as s:
                 await self._store_each(s, ctx, account_id, tx_rows, payment_rows, issues)
         self.write_seconds += time.perf_counter() - started
-        self.progress.advance(len(tx_rows))
 
     def _rows(
         self, ctx: _Context, account_id: int, records: list[TransactionPageRecord]

@@ -13,6 +13,16 @@ from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from ledger.db import normalize_url
+
+
+def web_base_url(url: str) -> str:
+    """`url` if it is an http(s) base URL (a scheme, a host, no query); else ValueError."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise ValueError(f"not an http(s) base URL: {url!r}")
+    return url
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ALIF_GRAPH_", env_file=".env", extra="ignore")
@@ -156,12 +166,13 @@ class Settings(BaseSettings):
     @field_validator("bank_base_url", "bank_public_url", "public_url")
     @classmethod
     def _web_address(cls, url: str | None) -> str | None:
-        if url is None:
-            return None
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
-            raise ValueError(f"not an http(s) base URL: {url!r}")
-        return url
+        return None if url is None else web_base_url(url)
+
+    @field_validator("database_url", "database_owner_url")
+    @classmethod
+    def _database_url(cls, url: str | None) -> str | None:
+        # `postgres://` as hosting providers hand it out, with the driver we run on.
+        return None if url is None else normalize_url(url)
 
     @model_validator(mode="after")
     def _owner_of_the_same_database(self) -> Settings:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -32,8 +34,53 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class DatabaseUrlError(ValueError):
+    """A database URL that names no database this service can use."""
+
+
+# The drivers this service runs on, by backend; a URL naming the backend alone
+# (`postgres://`, `postgresql://`, `sqlite://`, as hosting providers hand them out) gets them.
+_ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
+_BACKEND_ALIASES = {"postgres": "postgresql"}
+
+
+def parse_url(url: str) -> URL:
+    """`url` with its async driver, or DatabaseUrlError saying what is wrong with it."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUrlError(
+            "not a database URL (expected postgresql://user@host/db or sqlite:///file.db)"
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    backend = _BACKEND_ALIASES.get(backend, backend)
+    if backend not in _ASYNC_DRIVERS:
+        raise DatabaseUrlError(f"unsupported database {backend!r} (use PostgreSQL or SQLite)")
+    wanted = _ASYNC_DRIVERS[backend]
+    if driver and f"{backend}+{driver}" != wanted:
+        raise DatabaseUrlError(f"driver {driver!r} is not supported; use {wanted}://")
+    return parsed.set(drivername=wanted)
+
+
+def normalize_url(url: str) -> str:
+    """`url` as the engine and the migrations use it (passwords kept)."""
+    return parse_url(url).render_as_string(hide_password=False)
+
+
+def check_reachable_file(url: str) -> None:
+    """A SQLite file's directory must exist: SQLite creates the file, not its directory,
+    and a failed open leaves aiosqlite's thread calling into a closed event loop."""
+    parsed = parse_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    directory = Path(database).expanduser().resolve().parent
+    if not directory.is_dir():
+        raise DatabaseUrlError(f"no directory {directory} for the SQLite database file")
+
+
 def is_sqlite(url: str) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
+    return parse_url(url).get_backend_name() == "sqlite"
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -45,13 +92,13 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     A `search_path` query parameter on a PostgreSQL URL pins the schema (the tests give
     each test its own; a shared server can host several deployments).
     """
-    if is_sqlite(url):
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
         # Pooled: opening a SQLite connection (a thread, a file, the pragmas) costs about as
         # much as writing a page of transactions. An engine belongs to one event loop.
-        engine = create_async_engine(url, echo=echo, hide_parameters=True)
+        engine = create_async_engine(parsed, echo=echo, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    parsed = make_url(url)
     connect_args: dict[str, Any] = {}
     schema = parsed.query.get("search_path")
     if isinstance(schema, str):

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ledger.db import create_engine, session_factory
+from ledger.migrate import stamp_head
 from ledger.models import metadata
 
 _DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -87,10 +88,12 @@ async def db_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine over a clean database with the ledger tables created from the metadata."""
+    """An engine over a clean database with the ledger tables created from the metadata,
+    recorded as at the latest migration (what `serve`, `sync` and /readyz ask)."""
     eng = create_engine(db_url)
     async with eng.begin() as conn:
         await conn.run_sync(metadata.create_all)
+        await conn.run_sync(stamp_head)
     yield eng
     await eng.dispose()
 

@@ -365,6 +365,11 @@ class ObpClient:
             )
         return cls(message, code=code, **context)
 
+    async def authenticate(self) -> None:
+        """Obtain the credentials' headers and nothing else (DirectLogin: the login call),
+        to learn whether the bank accepts them before they are stored."""
+        await self._auth.headers(self._login)
+
     async def _login(self, path: str, headers: Mapping[str, str]) -> Any:
         # Checked here too: requests waiting on the auth lock must not try a refused login.
         self._check_not_refused(f"POST {path}")

@@ -10,7 +10,9 @@ import typer
 import uvicorn
 
 from graph.auth.scopes import ALL_SCOPES, parse_scopes
+from graph.cli.database import ensure_schema
 from graph.cli.dev.tokens import DevelopmentToken, issue_development_token
+from graph.cli.errors import CliError, ExitCode
 from graph.core.errors import BadUserInput
 from graph.relay.ids import pk_of
 from graph.schema import build_schema
@@ -35,7 +37,17 @@ def serve(
     workers: int = typer.Option(1, min=1, help="Worker processes."),
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql in development) and the REST endpoints."""
-    refuse_unsafe_role(get_settings())
+    settings = get_settings()
+    if workers > 1 and not settings.redis_url:
+        raise CliError(
+            f"--workers {workers} needs ALIF_GRAPH_REDIS_URL: without Redis each worker keeps "
+            "its own consent flows and rate limits, so a customer's next step lands on a "
+            "worker that never saw the first. Set it, or serve with one worker",
+            ExitCode.CONFIGURATION,
+        )
+    server_keys(settings)  # production without a secret: one line now, not in each worker
+    ensure_schema(settings)
+    refuse_unsafe_role(settings)
     uvicorn.run(
         "graph.server.app:create_app",
         factory=True,

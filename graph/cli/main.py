@@ -15,12 +15,17 @@ from graph.cli import auth as cli_auth
 from graph.cli import documents as cli_documents
 from graph.cli import keys as cli_keys
 from graph.cli import sync as cli_sync
+from graph.cli.database import redacted as _redacted
+from graph.cli.errors import BoundaryGroup, global_options
 from graph.settings import get_settings
 from ledger import migrate
 from ledger.roles import RoleError
 
 # Never a traceback's local variables on a terminal: they hold tokens and customers' data.
+# BoundaryGroup: the one place a failure becomes a line and an exit code (graph/cli/errors.py).
 app = typer.Typer(
+    cls=BoundaryGroup,
+    callback=global_options,
     help="alif-graph: a consent-gated GraphQL API over an open-banking ledger.",
     pretty_exceptions_show_locals=False,
 )
@@ -115,10 +120,6 @@ def sandbox(ctx: typer.Context) -> None:
 
     config, host, port = parse_args(ctx.args)
     run(config, host, port, tls=parse_tls(ctx.args))
-
-
-def _redacted(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,28 +5,55 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
+import phonenumbers
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TaskID,
+    TextColumn,
+)
+from rich.text import Text
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from connectors import credentials
 from connectors.bank_revocation import Outcome, revoke_pending
-from connectors.errors import UpstreamConfigurationError
-from connectors.factory import DEFAULT_BANK_ID, PROVIDERS, institution_of, open_connector
+from connectors.errors import UpstreamAuthError, UpstreamConfigurationError, UpstreamError
+from connectors.factory import (
+    DEFAULT_BANK_ID,
+    PROVIDERS,
+    check_login,
+    institution_of,
+    open_connector,
+)
 from connectors.heap import tune_for_sync
 from connectors.keys import Keyring
-from connectors.sync import SyncAlreadyRunning, SyncEngine, SyncReport
+from connectors.sync import AccountStage, SyncAlreadyRunning, SyncEngine, SyncReport
 from connectors.tls import BankTls
 from graph.bank_tls import bank_tls
 from graph.cli.api import refuse_unsafe_role
+from graph.cli.database import ensure_schema
+from graph.cli.errors import CliError, ExitCode
 from graph.server.secrets import server_keys
-from graph.settings import DirectLoginRefused, Settings, get_settings, refuse_direct_login
+from graph.settings import (
+    DirectLoginRefused,
+    Settings,
+    get_settings,
+    refuse_direct_login,
+    web_base_url,
+)
 from ledger import connections, consents
 from ledger.db import create_engine, session_factory
 from ledger.sync_store import Trigger
@@ -64,37 +91,131 @@ async def connect_bank(
         await engine.dispose()
 
 
+class _RateColumn(ProgressColumn):
+    """Records per second, as rich measures them over its recent samples."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} records/s" if speed else "", style="progress.data.speed")
+
+
 class _RichProgress:
-    """A progress bar on a terminal."""
+    """A bar per account on a terminal: [n/N] its name, records written of the total the
+    bank reports (OBP reports none: then a count), and a rate."""
 
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
-        self._task = progress.add_task("sync", total=None)
+        self._stage = progress.add_task("connecting", total=None)
+        self._tasks: dict[str, TaskID] = {}
+        self._current: TaskID | None = None
+        self._base = 0.0  # the account's records before its current stream
 
     def stage(self, name: str) -> None:
-        self._progress.update(self._task, description=name)
+        self._progress.update(self._stage, description=escape(name))
 
-    def advance(self, records: int) -> None:
-        self._progress.advance(self._task, records)
+    def account(self, stage: AccountStage) -> None:
+        description = f"[{stage.position}/{stage.count}] {escape(stage.name)} {stage.stream}"
+        task = self._tasks.get(stage.external_id)
+        if task is None:
+            task = self._tasks[stage.external_id] = self._progress.add_task(description, total=None)
+        self._progress.update(task, description=description)
+        self._current = task
+        self._base = self._progress.tasks[task].completed
+
+    def advance(self, records: int, total: int | None = None) -> None:
+        if self._current is None:
+            return
+        if total is not None:
+            self._progress.update(self._current, total=self._base + total)
+        self._progress.advance(self._current, records)
+
+    def account_done(self, external_id: str) -> None:
+        task = self._tasks.get(external_id)
+        if task is not None:
+            # Done: the bar is full whatever total the bank did or did not report.
+            self._progress.update(task, total=self._progress.tasks[task].completed)
+            self._progress.stop_task(task)
+        self._current = None
 
 
-class _LogProgress:
-    """Plain log lines when nobody watches a terminal."""
+@dataclass(slots=True)
+class _Tally:
+    name: str
+    position: int
+    count: int
+    records: dict[str, int] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        streams = ", ".join(
+            f"{n:,}{'/' + format(self.totals[k], ',') if k in self.totals else ''} {k}"
+            for k, n in self.records.items()
+        )
+        rate = sum(self.records.values()) / self.seconds if self.seconds > 0 else 0.0
+        return (
+            f"account {self.position}/{self.count} {self.name}: {streams or 'nothing new'} "
+            f"in {self.seconds:.1f} s ({rate:,.0f} records/s)"
+        )
+
+
+class _LineProgress:
+    """One plain line per account when nobody watches a terminal (a pipe, a log file)."""
+
+    def __init__(
+        self,
+        write: Callable[[str], None] = typer.echo,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._write, self._clock = write, clock
+        self._tallies: dict[str, _Tally] = {}
+        self._open: tuple[_Tally, str, float] | None = None  # tally, stream, since
 
     def stage(self, name: str) -> None:
         log.info("sync: %s", name)
 
-    def advance(self, records: int) -> None:
-        log.info("sync: +%d records", records)
+    def account(self, stage: AccountStage) -> None:
+        self._close()
+        tally = self._tallies.setdefault(
+            stage.external_id, _Tally(stage.name, stage.position, stage.count)
+        )
+        tally.records.setdefault(stage.stream, 0)
+        self._open = (tally, stage.stream, self._clock())
+
+    def advance(self, records: int, total: int | None = None) -> None:
+        if self._open is None:
+            return
+        tally, stream, _ = self._open
+        tally.records[stream] += records
+        if total is not None:
+            tally.totals[stream] = total
+
+    def account_done(self, external_id: str) -> None:
+        self._close()
+        tally = self._tallies.pop(external_id, None)
+        if tally is not None:
+            self._write(tally.line())
+
+    def _close(self) -> None:
+        if self._open is not None:
+            tally, _, since = self._open
+            tally.seconds += self._clock() - since
+            self._open = None
 
 
 @contextmanager
-def _progress() -> Iterator[_RichProgress | _LogProgress]:
+def _progress() -> Iterator[_RichProgress | _LineProgress]:
     if not sys.stdout.isatty():
-        yield _LogProgress()
+        yield _LineProgress()
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
         yield _RichProgress(progress)
 
 
@@ -199,34 +320,49 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def connect(
         provider: str = typer.Argument(..., help="alif (Alif's mapping) or obp (any OBP bank)"),
-        base_url: str = typer.Option(..., help="The bank's OBP base URL."),
+        base_url: str = typer.Option(..., help="The bank's OBP base URL (http(s)://host)."),
         username: str = typer.Option(..., help="DirectLogin username."),
         password: str = typer.Option(..., prompt=True, hide_input=True),
         consumer_key: str = typer.Option(..., help="The OBP consumer key."),
         bank_id: str = typer.Option(DEFAULT_BANK_ID, help="The OBP bank id."),
-        phone: str = typer.Option("+992900000000", help="The customer's phone (+992...)."),
+        phone: str = typer.Option(
+            "+992900000000", help="The customer's phone, in E.164 (+992...) or Tajik form."
+        ),
     ) -> None:
-        """Link a bank for a customer; credentials are stored encrypted."""
+        """Link a bank for a customer: logs in at the bank once, then stores the
+        connection with its credentials encrypted; nothing is stored if the login fails."""
         if provider not in PROVIDERS:
-            raise typer.BadParameter(f"provider must be one of {', '.join(PROVIDERS)}")
+            raise CliError(f"provider must be one of {', '.join(PROVIDERS)}", ExitCode.USAGE)
+        try:
+            base_url = web_base_url(base_url)
+        except ValueError:
+            raise CliError(
+                f"--base-url {base_url!r}: not an http(s) base URL (e.g. https://bank.example)",
+                ExitCode.USAGE,
+            ) from None
+        customer_phone = e164(phone)
         settings = get_settings()
         try:
             refuse_direct_login(settings, "alif-graph connect")
         except DirectLoginRefused as exc:
             console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from None
+        tls = _tls(settings)
+        keys = server_keys(settings)
+        ensure_schema(settings)
         creds = credentials.Credentials(
             consumer_key=consumer_key, username=username, password=password
         )
+        asyncio.run(_login_once(provider, base_url, creds, tls))
         connection_id = asyncio.run(
             connect_bank(
                 provider,
                 base_url=base_url,
                 creds=creds,
                 bank_id=bank_id,
-                phone=phone,
+                phone=customer_phone,
                 database_url=settings.database_url,
-                keys=server_keys(settings),
+                keys=keys,
             )
         )
         console.print(f"connection {connection_id}")
@@ -245,21 +381,19 @@ def register(app: typer.Typer) -> None:
         if not connection and not all_:
             raise typer.BadParameter("give --connection ID or --all")
         settings = get_settings()
+        tls = _tls(settings)  # configuration first: it needs no database
+        keys = server_keys(settings)
+        ensure_schema(settings)
         refuse_unsafe_role(settings)
         skipped: list[Skipped] = []
         revocations: list[Outcome] = []
-        try:
-            tls = bank_tls(settings)
-        except UpstreamConfigurationError as exc:
-            console.print(f"[red]error:[/red] bank TLS configuration: {escape(exc.message)}")
-            raise typer.Exit(1) from None
         try:
             reports = asyncio.run(
                 sync_connections(
                     None if all_ else list(connection),
                     full=full,
                     database_url=settings.database_url,
-                    keys=server_keys(settings),
+                    keys=keys,
                     tls=tls,
                     skipped=skipped,
                     settings=settings,
@@ -272,6 +406,8 @@ def register(app: typer.Typer) -> None:
         except connections.UnknownConnection as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
+        except (OperationalError, InterfaceError, ConnectionError):
+            raise  # the database went away: the CLI's error boundary says so
         except Exception as exc:
             # The run is already recorded FAILED. Its message may quote ledger rows (a
             # database's error detail does), so only the kind of failure is shown.
@@ -310,11 +446,7 @@ def register(app: typer.Typer) -> None:
         """Revoke at the bank the bank consents of connections whose customer revoked our
         consent while the bank did not answer (every `sync` pass retries them too)."""
         settings = get_settings()
-        try:
-            tls = bank_tls(settings)
-        except UpstreamConfigurationError as exc:
-            console.print(f"[red]error:[/red] bank TLS configuration: {escape(exc.message)}")
-            raise typer.Exit(1) from None
+        tls = _tls(settings)
         outcomes = asyncio.run(_revoke_pending(settings.database_url, server_keys(settings), tls))
         for outcome in outcomes:
             console.print(outcome.line(), markup=False, soft_wrap=True)
@@ -322,6 +454,47 @@ def register(app: typer.Typer) -> None:
             console.print("no bank revocation pending")
         if not all(o.done for o in outcomes):
             raise typer.Exit(1)
+
+
+def _tls(settings: Settings) -> BankTls | None:
+    try:
+        return bank_tls(settings)
+    except UpstreamConfigurationError as exc:
+        raise CliError(f"bank TLS configuration: {exc.message}", ExitCode.CONFIGURATION) from None
+
+
+def e164(phone: str) -> str:
+    """The customer's phone in E.164 (`+992901234567`); a number without a country code
+    is read as Tajik. CliError when it is no valid number."""
+    try:
+        number = phonenumbers.parse(phone, "TJ")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise CliError(
+            f"--phone {phone!r}: not a valid phone number (e.g. +992901234567)", ExitCode.USAGE
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+async def _login_once(
+    provider: str, base_url: str, creds: credentials.Credentials, tls: BankTls | None
+) -> None:
+    """One login at the bank before anything is stored; its refusal is the command's."""
+    try:
+        await check_login(provider, base_url, creds, tls=tls)
+    except UpstreamAuthError as exc:
+        raise CliError(
+            f"the bank refused the login ({exc.message}); check --username, the password "
+            "and --consumer-key. Nothing was stored"
+        ) from None
+    except UpstreamError as exc:
+        raise CliError(
+            f"the bank at {base_url} did not let us log in: {exc.message}; check --base-url. "
+            "Nothing was stored"
+        ) from None
+    except ValueError as exc:
+        raise CliError(f"{exc}; nothing was stored", ExitCode.USAGE) from None
 
 
 async def _revoke_pending(database_url: str, keys: Keyring, tls: BankTls | None) -> list[Outcome]:

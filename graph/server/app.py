@@ -10,7 +10,6 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -35,6 +34,7 @@ from graph.server.rest.routes import account_statement, endpoint, list_transacti
 from graph.server.secrets import server_keys
 from graph.server.services import Services
 from graph.settings import Settings, get_settings
+from ledger import migrate
 from ledger.db import create_engine, session_factory
 from ledger.roles import refuse_erasing_role
 
@@ -113,6 +113,10 @@ async def check_database_role(settings: Settings, engine: AsyncEngine | None = N
         await own.dispose()
 
 
+def _unready(reason: str) -> Response:
+    return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
+
+
 def create_app(
     settings: Settings | None = None,
     engine: AsyncEngine | None = None,
@@ -138,11 +142,15 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
+        """Ready when the database answers and is at the latest migration (a database
+        without tables answers SELECT 1 too); else 503 with the reason, naming no host."""
         try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            state = await migrate.schema_state(engine)
         except Exception:  # any failure to reach the database means "not ready"
-            return JSONResponse({"status": "unavailable"}, status_code=503)
+            return _unready("the database cannot be reached")
+        if not state.at_head:
+            where = "has no tables" if not state.current else "is behind the latest migration"
+            return _unready(f"the database {where}; run `alif-graph db upgrade`")
         return JSONResponse({"status": "ready"})
 
     async def openapi_json(request: Request) -> Response:

@@ -8,11 +8,15 @@ import re
 from pathlib import Path
 
 import httpx
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graph.schema import build_schema
 from graph.server.app import create_app
 from graph.settings import Settings
+from ledger import migrate
+from ledger.db import create_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,3 +75,38 @@ def test_schema_file_is_the_generated_sdl():
     generated = build_schema(Settings()).as_str() + "\n"
 
     assert (ROOT / "schema.graphql").read_text() == generated
+
+
+async def _ready(settings: Settings, db_url: str) -> httpx.Response:
+    app = create_app(settings.model_copy(update={"database_url": db_url}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        return await c.get("/readyz")
+
+
+async def test_readiness_fails_on_a_database_without_tables(settings: Settings, db_url: str):
+    response = await _ready(settings, db_url)  # reachable, answers SELECT 1, holds nothing
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "reason": "the database has no tables; run `alif-graph db upgrade`",
+    }
+
+
+async def test_readiness_fails_behind_the_latest_migration(settings: Settings, db_url: str):
+    (head,) = migrate.head_revisions()
+    previous = ScriptDirectory.from_config(migrate.alembic_config()).get_revision(head)
+    engine = create_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+            await conn.execute(
+                text("INSERT INTO alembic_version VALUES (:v)"), {"v": previous.down_revision}
+            )
+    finally:
+        await engine.dispose()
+
+    response = await _ready(settings, db_url)
+
+    assert response.status_code == 503
+    assert "behind the latest migration" in response.json()["reason"]

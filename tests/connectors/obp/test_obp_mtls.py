@@ -381,7 +381,7 @@ async def test_cli_sync_with_an_unreadable_certificate_is_one_line(
 
     result = await asyncio.to_thread(runner.invoke, cli, ["sync", "--all"])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # a configuration error (docs/cli.md)
     assert " ".join(result.output.split()) == (
         f"error: bank TLS configuration: the client certificate {tmp_path / 'absent.pem'} "
         f"with key {pki.client[1]} cannot be loaded: No such file or directory"
