@@ -28,7 +28,8 @@ from graph.cards.queries import CardQueries
 from graph.connections.mutations import ConnectionMutations
 from graph.connections.queries import ConnectionQueries
 from graph.context import Context
-from graph.core.errors import log_errors, public_errors
+from graph.core.errors import BadUserInput, log_errors, public_errors
+from graph.core.inputs import CheckedText
 from graph.core.scalars import SCALARS
 from graph.insights.queries import InsightQueries
 from graph.limits.cost import Admit, QueryCost
@@ -73,9 +74,16 @@ class LedgerSchema(strawberry.Schema):
     For the same reason the codes the client gets are put on the request's trail here.
     """
 
-    def __init__(self, *args: Any, private_schema: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        private_schema: bool = False,
+        max_query_length: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.private_schema = private_schema
+        self.max_query_length = max_query_length
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -93,15 +101,22 @@ class LedgerSchema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
-        result = await super().execute(
-            query,
-            variable_values=variable_values,
-            context_value=context_value,
-            root_value=root_value,
-            operation_name=operation_name,
-            allowed_operation_types=allowed_operation_types,
-            operation_extensions=operation_extensions,
-        )
+        if query is not None and self.max_query_length and len(query) > self.max_query_length:
+            # Before the lexer: blanks and comments are no tokens, but lexing them is work.
+            refusal = BadUserInput(f"The query is longer than {self.max_query_length} characters.")
+            result = ExecutionResult(
+                data=None, errors=[GraphQLError(refusal.message, original_error=refusal)]
+            )
+        else:
+            result = await super().execute(
+                query,
+                variable_values=variable_values,
+                context_value=context_value,
+                root_value=root_value,
+                operation_name=operation_name,
+                allowed_operation_types=allowed_operation_types,
+                operation_extensions=operation_extensions,
+            )
         if result.errors:
             request_id = getattr(context_value, "request_id", "-")
             result.errors = public_errors(
@@ -147,12 +162,14 @@ def build_schema(settings: Settings, admit: Admit | None = None) -> strawberry.S
         types=node_classes(),
         config=StrawberryConfig(scalar_map=SCALARS),
         private_schema=settings.is_production,
+        max_query_length=settings.max_query_length,
         extensions=[
             RecordTrail,
             partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
             partial(AddValidationRules, guard_rules(settings, limits)),
             ParserCache,
             ValidationCache,
+            CheckedText,
             partial(
                 QueryCost,
                 maximum=settings.max_query_cost,

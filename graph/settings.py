@@ -45,8 +45,15 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     # Lifetime of an access token; the development `token` command can override it.
     access_token_ttl_seconds: int = 600
-    # GraphQL limits: a request over any of them is refused before anything is read.
-    max_query_depth: int = 12
+    # Request bodies (GraphQL, REST, forms) over this many bytes are refused with 413 before
+    # they are read (docs/api.md#limits).
+    max_request_body_bytes: int = 65_536
+    # GraphQL limits: a request over any of them is refused before anything is read. The
+    # length (characters) is checked before the document is even lexed: whitespace and
+    # comments are no tokens, so the token limit alone lets 1 MB of blanks through.
+    max_query_length: int = 60_000
+    # The deepest legitimate query is 9 levels deep (docs/api.md#limits).
+    max_query_depth: int = 10
     max_query_aliases: int = 30
     max_query_tokens: int = 5_000
     # Trusted documents (persisted operations): on, an app's requests run only documents

@@ -1,10 +1,24 @@
-"""Checks shared by the filter inputs: every one fails as BAD_USER_INPUT, before any read."""
+"""Checks shared by the arguments and filter inputs: every one fails as BAD_USER_INPUT,
+before any read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import TypeVar
+
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    ObjectFieldNode,
+    StringValueNode,
+    VariableNode,
+    Visitor,
+    visit,
+)
+from strawberry.extensions import SchemaExtension
 
 from graph.core.errors import BadUserInput
 
@@ -34,3 +48,98 @@ def within(readable: Sequence[int], requested: Sequence[int] | None) -> list[int
         return list(readable)
     wanted = set(requested)
     return [a for a in readable if a in wanted]
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored or compared alike on both databases, if it cannot:
+    PostgreSQL refuses a NUL character, SQLite cuts the string at it; neither encodes a lone
+    surrogate (JSON may carry one as an escape)."""
+    if "\x00" in value:
+        return "must not contain a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text (no lone surrogates)"
+    return None
+
+
+def _texts(value: object, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every text in a variable's JSON value, with the input fields leading to it."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item, path)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield path, str(key)
+            yield from _texts(item, f"{path}.{key}")
+
+
+class _TextCheck(Visitor):
+    """Finds the first unusable text given to an argument, as a literal or a variable,
+    with the argument's name (and the input fields leading to it)."""
+
+    def __init__(self, variables: Mapping[str, object]) -> None:
+        super().__init__()
+        self.variables = variables
+        self.path: list[str] = []
+        self.refusal: BadUserInput | None = None
+
+    def _check(self, texts: Iterable[tuple[str, str]]) -> None:
+        for suffix, text in texts:
+            problem = text_problem(text)
+            if problem is not None and self.refusal is None:
+                name = ".".join(self.path) + suffix
+                self.refusal = BadUserInput(f"`{name}` {problem}.", argument=name)
+                return
+
+    def enter_argument(self, node: ArgumentNode, *_: object) -> None:
+        self.path.append(node.name.value)
+
+    def leave_argument(self, node: ArgumentNode, *_: object) -> None:
+        self.path.pop()
+
+    def enter_object_field(self, node: ObjectFieldNode, *_: object) -> None:
+        self.path.append(node.name.value)
+
+    def leave_object_field(self, node: ObjectFieldNode, *_: object) -> None:
+        self.path.pop()
+
+    def enter_string_value(self, node: StringValueNode, *_: object) -> None:
+        if self.path:
+            self._check([("", node.value)])
+
+    def enter_variable(self, node: VariableNode, *_: object) -> None:
+        if self.path:  # a use, not the variable's definition
+            self._check(_texts(self.variables.get(node.name.value)))
+
+
+def unusable_text(
+    document: DocumentNode, variables: Mapping[str, object] | None
+) -> BadUserInput | None:
+    """The refusal of a request giving any argument a text no database may see, or None.
+    Checked once per request, over the document's literals and the variables it uses, so
+    that no resolver has to (Strings, IDs, and the texts of Dates and enums alike)."""
+    check = _TextCheck(variables or {})
+    visit(document, check)
+    # A variable no argument uses is still parsed by graphql-core, and its errors quote it.
+    for name, value in (variables or {}).items():
+        check.path = [f"${name}"]
+        check._check(_texts(value))
+    return check.refusal
+
+
+class CheckedText(SchemaExtension):
+    """Refuses a request with unusable text (see `unusable_text`) before it runs."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        refusal = unusable_text(document, context.variables) if document else None
+        if refusal is not None:
+            # A result set before execution means graphql-core never runs the query.
+            context.result = ExecutionResult(
+                data=None, errors=[GraphQLError(refusal.message, original_error=refusal)]
+            )
+        yield

@@ -17,6 +17,7 @@ from graph.auth.principal import ConsentGrant
 from graph.core.errors import BadUserInput, PublicError, RateLimited
 from graph.limits.buckets import (
     BucketPolicy,
+    Decision,
     RateLimiter,
     RateLimiterUnavailable,
     client_key,
@@ -65,6 +66,20 @@ class RequestLimits:
         if not decision.allowed:
             log.warning("failed authentications from %s over the rate: not audited", ip)
         return not decision.allowed
+
+    async def charge_unread(self, consent_id: int | None, ip: str, cost: int) -> Decision | None:
+        """Charges a request refused before it was read (its body too large): to the consent
+        its token names when that token is genuine, else to its address as a failed
+        authentication. The decision, for the response headers; None when not charged to a
+        consent (or the limiter is unavailable)."""
+        if consent_id is None:
+            await self.failed_auth_flood(ip)
+            return None
+        try:
+            return await take_all([(self.per_consent, consent_key(consent_id))], max(1, cost))
+        except RateLimiterUnavailable:
+            log.warning("API rate limiter unavailable; refusal not charged", exc_info=True)
+            return None
 
     async def refusal(self, consent: ConsentGrant, cost: int, trail: Trail) -> PublicError | None:
         """Charges `cost` to the consent's buckets; the error to answer with when refused.

@@ -28,6 +28,7 @@ from graph.auth.runtime import AuthConfig
 from graph.bank_tls import bank_tls
 from graph.limits.requests import RequestLimits
 from graph.schema import build_schema
+from graph.server.body_limit import BodyLimit
 from graph.server.graphql import GraphQLEndpoint
 from graph.server.rest.openapi import openapi_document
 from graph.server.rest.routes import account_statement, endpoint, list_transactions
@@ -178,5 +179,15 @@ def create_app(
         *auth_routes(services, auth),
         *graphql.ide_routes(),
     ]
-    middleware = [*trusted_proxies(settings), Middleware(RequestIdMiddleware), *cors(settings)]
+    middleware = [
+        *trusted_proxies(settings),
+        Middleware(RequestIdMiddleware),
+        *cors(settings),
+        Middleware(
+            BodyLimit,
+            max_bytes=settings.max_request_body_bytes,
+            limits=services.limits,
+            keys=keys,
+        ),
+    ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -14,6 +14,7 @@ like a form post, can be sent cross-site without a CORS preflight.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,22 @@ from graph.server.services import Services, request_id
 GRAPHIQL_ASSETS = Path(__file__).parent / "static" / "graphiql"
 # index.html links its assets as `static/graphiql/...`: from /graphql, this path.
 GRAPHIQL_ASSETS_PATH = "/static/graphiql"
+
+
+def unreadable(reason: str, status_code: int = 400) -> Response:
+    """A request GraphQL could not even read (not JSON, not an object, no query): answered
+    in the shape of any GraphQL error, so a client has one format to handle."""
+    body = {"errors": [{"message": reason, "extensions": {"code": ErrorCode.BAD_USER_INPUT}}]}
+    return Response(json_bytes(body), status_code, media_type="application/json")
+
+
+def json_bytes(data: object) -> bytes:
+    try:
+        return orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        # A lone surrogate the request sent, quoted back in an error message: orjson will
+        # not write it, JSON can, as an escape.
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 def public_error(error: PublicError, rid: str) -> Response:
@@ -123,7 +140,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response = await self.run(request, context=context)
         except HTTPException as error:  # unreadable: not JSON, no query, a mutation by GET
             context.trail.codes.append(ErrorCode.BAD_USER_INPUT)
-            return PlainTextResponse(error.reason, status_code=error.status_code)
+            response = unreadable(error.reason, error.status_code)
+        if context.trail.rate_limit is None:
+            # Refused before its cost was known (unreadable, too long, invalid): it still
+            # costs the least a request costs, or refusals would be free to repeat.
+            await self.services.limits.admit(context, 1)
         decision = context.trail.rate_limit
         # Too costly is answered as BAD_USER_INPUT: waiting would not help.
         if decision is not None and not decision.allowed and not decision.too_costly:
@@ -145,5 +166,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             request, request_adapter, sub_response, context, root_value, request_data
         )
 
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        # Strawberry would take a list for a batch and fail on any other non-object.
+        if not isinstance(parsed, dict):
+            raise HTTPException(400, "The request body must be a JSON object with a `query`.")
+        return parsed
+
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        return json_bytes(data)

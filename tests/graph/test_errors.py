@@ -193,12 +193,12 @@ async def test_a_query_over_the_cost_maximum_is_refused_before_it_runs(
 
 
 async def test_depth_is_limited(api: Api, ledger: LedgerData):
-    chain = "replacesPending { " * 12 + "id" + " }" * 12
+    chain = "replacesPending { " * 10 + "id" + " }" * 10
 
     body = await api.query(f"{{ transactions {{ edges {{ node {{ {chain} }} }} }} }}")
 
     assert codes(body) == ["BAD_USER_INPUT"]
-    assert "exceeds maximum operation depth of 12" in body["errors"][0]["message"]
+    assert "exceeds maximum operation depth of 10" in body["errors"][0]["message"]
 
 
 async def test_aliases_are_limited(api: Api, ledger: LedgerData):
