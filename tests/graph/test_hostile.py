@@ -10,6 +10,7 @@ import httpx
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
+from connectors.keys import Keyring
 from graph.limits.requests import RequestLimits
 from graph.relay.ids import to_global_id
 from graph.server.body_limit import BodyLimit
@@ -140,7 +141,7 @@ async def test_the_body_is_not_read_past_the_limit(declared: bool):
 
     size = 10 * LIMIT
     limits = RequestLimits.from_settings(Settings(secret_key=SECRET))
-    guarded = BodyLimit(app, max_bytes=LIMIT, limits=limits, secret=SECRET)
+    guarded = BodyLimit(app, max_bytes=LIMIT, limits=limits, keys=Keyring(SECRET))
     headers = [(b"content-length", str(size).encode())] if declared else []
     scope = {"type": "http", "method": "POST", "path": "/graphql", "headers": headers}
     receive, sent = Recorder(size), []
