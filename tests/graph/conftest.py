@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -11,10 +11,20 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from graph.server.app import create_app
-from graph.settings import Settings
+from graph.settings import Settings, get_settings
 
 from .helpers import SECRET, Api
 from .ledger_data import LedgerData, build_ledger
+
+
+@pytest.fixture
+def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The environment a CLI command reads its settings from: the test's database."""
+    monkeypatch.setenv("ALIF_GRAPH_DATABASE_URL", db_url)
+    monkeypatch.setenv("ALIF_GRAPH_SECRET_KEY", SECRET)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

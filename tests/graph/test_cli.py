@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select, update
@@ -28,15 +27,6 @@ runner = CliRunner()
 async def invoke(*args: str):
     """The CLI runs its own event loop, so it runs in a thread beside the test's loop."""
     return await asyncio.to_thread(runner.invoke, app, list(args))
-
-
-@pytest.fixture
-def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("ALIF_GRAPH_DATABASE_URL", db_url)
-    monkeypatch.setenv("ALIF_GRAPH_SECRET_KEY", SECRET)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_schema_prints_the_sdl():

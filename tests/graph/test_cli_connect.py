@@ -4,7 +4,7 @@ connection; a refused login stores nothing and is not repeated."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,10 +17,7 @@ from connectors.sandbox.app import create_app
 from connectors.sandbox.config import SandboxConfig
 from graph.cli.dev.demo import serving
 from graph.cli.main import app
-from graph.settings import get_settings
 from ledger.models import Connection, User, table
-
-from .helpers import SECRET
 
 runner = CliRunner()
 
@@ -35,15 +32,6 @@ class Counted:
         if scope["type"] == "http":
             self.paths.append(scope["path"])
         await self.inner(scope, receive, send)
-
-
-@pytest.fixture
-def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("ALIF_GRAPH_DATABASE_URL", db_url)
-    monkeypatch.setenv("ALIF_GRAPH_SECRET_KEY", SECRET)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 @pytest.fixture

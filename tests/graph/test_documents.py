@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
 from graph.cli.main import app
-from graph.settings import get_settings
 from ledger import trusted_documents
 from ledger.types import utcnow
 
 from .conftest import AppApi
-from .helpers import SECRET, Api, codes
+from .helpers import Api, codes
 from .ledger_data import LedgerData
 
 DOCUMENT = "query Who { viewer { consent { client } } }"
@@ -122,15 +120,6 @@ async def test_off_raw_queries_run_and_ids_too(
 
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("ALIF_GRAPH_DATABASE_URL", db_url)
-    monkeypatch.setenv("ALIF_GRAPH_SECRET_KEY", SECRET)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 async def invoke(*args: str):
