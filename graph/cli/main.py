@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging.config
 from collections.abc import Callable
 
 import typer
@@ -17,6 +18,7 @@ from graph.cli import keys as cli_keys
 from graph.cli import sync as cli_sync
 from graph.cli.database import redacted as _redacted
 from graph.cli.errors import BoundaryGroup, global_options
+from graph.server.logs import log_config
 from graph.settings import get_settings
 from ledger import migrate
 from ledger.roles import RoleError
@@ -106,6 +108,8 @@ def demo(
     """Start the sandbox bank and the API; a demo customer links the bank at its own pages."""
     from graph.cli.dev.demo import run_demo
 
+    # The process's logging, scrubbed of secrets, once: the demo's servers leave it alone.
+    logging.config.dictConfig(log_config())
     settings = get_settings()
     migrate.upgrade(settings.database_url)
     console.print(f"[green]ledger ready[/green] at {_redacted(settings.database_url)}")

@@ -28,7 +28,6 @@ from graph.auth.consent.sms import DevelopmentSender
 from graph.auth.runtime import AuthConfig
 from graph.cli.dev.demo_flow import demo_token
 from graph.server.app import create_app
-from graph.server.logs import log_config
 from graph.settings import Settings
 
 console = Console()
@@ -38,13 +37,15 @@ API_HOST, API_PORT = "127.0.0.1", 8000
 
 @contextlib.asynccontextmanager
 async def serving(app: object, host: str, port: int) -> AsyncIterator[uvicorn.Server]:
-    """Run an ASGI app with uvicorn inside the current loop until the block ends."""
+    """Run an ASGI app with uvicorn inside the current loop until the block ends. The
+    process's logging is the caller's (`alif-graph demo` installs graph.server.logs'):
+    each server configuring it anew would replace every handler, a test's capture too."""
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=host,
         port=port,
         log_level="warning",
-        log_config=log_config(),
+        log_config=None,
         proxy_headers=False,  # nothing stands in front of the demo
     )
     server = uvicorn.Server(config)
