@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from connectors.keys import Keyring
 from graph.auth.scopes import ALL_SCOPES
 from graph.cli.dev.tokens import issue_development_token
 from ledger.types import utcnow
@@ -50,7 +51,7 @@ async def _token(api: LiveApi) -> str:
             phone=PHONE,
             scopes=frozenset(ALL_SCOPES),
             account_ids=[],
-            secret=SECRET,
+            keys=Keyring(SECRET),
             now=utcnow(),
             ttl=timedelta(minutes=10),
         )
