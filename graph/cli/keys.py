@@ -14,7 +14,8 @@ from rich.console import Console
 
 from connectors.credentials import Reencrypted, reencrypt_stored
 from connectors.keys import Keyring, KeyringError
-from graph.server.secrets import MissingSecret, server_keys
+from graph.cli.errors import CliError, ExitCode
+from graph.server.secrets import server_keys
 from graph.settings import get_settings
 from ledger.db import create_engine, session_factory
 
@@ -32,10 +33,9 @@ def reencrypt() -> None:
     Exits 1 when some credential opens with no configured key (left as stored)."""
     settings = get_settings()
     try:
-        keys = server_keys(settings)
-    except (MissingSecret, KeyringError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        keys = server_keys(settings)  # a missing secret: the CLI boundary's one line, exit 3
+    except KeyringError as exc:
+        raise CliError(str(exc), ExitCode.CONFIGURATION) from None
     outcome = asyncio.run(_reencrypt(settings.database_url, keys))
     console.print(outcome_line(outcome), markup=False, soft_wrap=True)
     if outcome.undecryptable:
