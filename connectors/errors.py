@@ -48,6 +48,18 @@ class UpstreamError(Exception):
         )
 
 
+class RedactedCause(Exception):
+    """What stands in a traceback for a foreign exception (httpx, ssl, json) under an
+    UpstreamError: its type and redacted text only. The original is never chained: an
+    httpx error carries its request (URL, query string, headers: tokens, consent ids) and
+    a traceback, `--debug`'s included, would print whatever its text holds. `kind` is the
+    original's class, for the checks that depend on it (was the request ever sent?)."""
+
+    def __init__(self, kind: type[BaseException], text: str) -> None:
+        self.kind = kind
+        super().__init__(f"{kind.__module__}.{kind.__qualname__}: {text}")
+
+
 class UpstreamUnavailable(UpstreamError):
     """No usable answer: transport error, timeout, 409 or 5xx."""
 

@@ -28,6 +28,7 @@ import httpx
 from connectors.errors import (
     ConsentNotAnswered,
     ReauthRequired,
+    RedactedCause,
     UpstreamAuthError,
     UpstreamConfigurationError,
     UpstreamError,
@@ -66,6 +67,13 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _PROXY_CERTIFICATE_PAGE = re.compile(r"SSL certificate", re.IGNORECASE)
 
 T = TypeVar("T")
+
+
+def _not_sent(exc: BaseException) -> bool:
+    cause = exc.__cause__
+    return isinstance(cause, RedactedCause) and issubclass(cause.kind, _NOT_SENT)
+
+
 Validator = Callable[[Any], T]
 # An endpoint's own meaning of an OBP code, over the general mapping (error_codes.py).
 CodeMeanings = Mapping[str, type[UpstreamError]]
@@ -161,6 +169,11 @@ class ObpClient:
     def _redact(self, text: str) -> str:
         return redact(text, (*self._auth.secrets(), *self._learnt_secrets))
 
+    def _cause(self, exc: BaseException) -> RedactedCause:
+        """The foreign exception as a traceback may show it: its type and redacted text
+        (never the exception itself, whose request holds the URL and headers)."""
+        return RedactedCause(type(exc), self._redact(str(exc))[:_MAX_MESSAGE])
+
     async def _request(
         self,
         method: str,
@@ -238,11 +251,7 @@ class ObpClient:
                 renewed = True
                 logger.info("OBP %s refused the credentials; logged in again", exc.endpoint)
             except UpstreamError as exc:
-                repeatable = (
-                    idempotent
-                    or isinstance(exc, UpstreamRateLimited)
-                    or isinstance(exc.__cause__, _NOT_SENT)
-                )
+                repeatable = idempotent or isinstance(exc, UpstreamRateLimited) or _not_sent(exc)
                 delay = self._retry.delay(exc, attempt, self._random) if repeatable else None
                 if delay is None:
                     raise
@@ -283,7 +292,7 @@ class ObpClient:
         # A TLS alert read after the handshake (TLS 1.3 sends a refused certificate's
         # there) leaves httpcore as a bare ssl.SSLError.
         except (httpx.RequestError, ssl.SSLError) as exc:
-            raise self._transport_error(exc, endpoint, our_id) from exc
+            raise self._transport_error(exc, endpoint, our_id) from self._cause(exc)
         request_id = (
             response.headers.get("Correlation-Id") or response.headers.get("X-Request-ID") or our_id
         )
@@ -307,14 +316,16 @@ class ObpClient:
             body = response.json(parse_float=Decimal, parse_constant=constant)
         except ValueError as exc:
             if response.is_success:
-                raise UpstreamMalformed("body is not valid JSON", **context) from exc
+                raise UpstreamMalformed("body is not valid JSON", **context) from self._cause(exc)
             body = None
         if not response.is_success:
             raise self._status_error(response, body, context, codes or {})
         try:
             result = validate(body)
         except _ShapeError as exc:
-            raise UpstreamMalformed(f"unexpected body shape: {exc}", **context) from exc
+            raise UpstreamMalformed(
+                f"unexpected body shape: {self._redact(str(exc))}", **context
+            ) from self._cause(exc)
         # Most pages hold no bare literal: say so, and the mapper need not look for one.
         if not literals and type(result) is list:
             return cast(T, Finite(cast(list[Any], result)))
