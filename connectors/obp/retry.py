@@ -71,16 +71,22 @@ def _until_date(value: str, now: datetime) -> float | None:
 def retry_after_seconds(headers: Mapping[str, str], now: datetime) -> float | None:
     """The server's requested wait: `Retry-After` (delta seconds or an HTTP-date, measured
     from `now`), else `X-Rate-Limit-Reset` (seconds). A value we cannot read falls through
-    to the next header and finally to ordinary backoff."""
+    to the next header and finally to ordinary backoff; so does a date already past when
+    the reset header is there (otherwise a past date means "now", as RFC 9110 says)."""
+    reset = headers.get("X-Rate-Limit-Reset")
+    reset_seconds = None if reset is None else _seconds(reset)
     retry_after = headers.get("Retry-After")
     if retry_after is not None:
         seconds = _seconds(retry_after)
         if seconds is None:
             seconds = _until_date(retry_after, now)
+            # A date already past (the bank's clock behind ours) says nothing of when the
+            # limit lifts; the period's reset, when the bank sends it, does.
+            if seconds == 0.0 and reset_seconds:
+                return reset_seconds
         if seconds is not None:
             return seconds
-    reset = headers.get("X-Rate-Limit-Reset")
-    return None if reset is None else _seconds(reset)
+    return reset_seconds
 
 
 def exhausted_for(headers: Mapping[str, str]) -> float | None:

@@ -77,6 +77,8 @@ class FaultInjector:
             if self.config.retry_after_http_date:
                 retry_at = datetime.fromtimestamp(seconds + int(reset), UTC)
                 headers["Retry-After"] = format_datetime(retry_at, usegmt=True)
+            if self.config.retry_after_value is not None:
+                headers["Retry-After"] = self.config.retry_after_value
         return allowed, headers
 
     def failure(self) -> int | None:
@@ -117,10 +119,15 @@ class FaultInjector:
             descending=query.descending or config.ignore_sort_direction,
         )
 
-    def listing(self) -> Listing:
+    def listing(self, bank: SandboxBank, account_id: str) -> Listing:
+        hidden = set(self.config.hidden_from_listing)
+        if account_id in self.config.hidden_earliest:
+            earliest = bank.history(account_id).earliest_booked()
+            if earliest is not None:
+                hidden.add(earliest.id)
         return Listing(
             date_only=self.config.date_only,
-            hidden=frozenset(self.config.hidden_from_listing),
+            hidden=frozenset(hidden),
             shuffle=self._paging_rng if self.config.unstable_ties else None,
         )
 
