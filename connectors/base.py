@@ -41,6 +41,10 @@ class AccountRecord:
     number: str | None  # the bank account number (not a card number)
     product_code: str | None = None
     routings: tuple[tuple[str, str], ...] = ()
+    # The balance the bank says the account's history starts from (before its first
+    # transaction), when it says so: the evidence that no earliest row is lost
+    # (ledger/reconciliation.py, the opening). Plain OBP reports none.
+    opening: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,15 +111,59 @@ class Unreconciled:
     difference_minor: int | None  # None: the bank reported no booked balance
     currency: str
     first_day: date | None
+    # The balances chain, but the ledger's opening is not the one the bank reports: rows
+    # on or before `first_day` (the first listed day) are missing from the listing.
+    opening_lost: bool = False
 
     def describe(self) -> str:
         day = self.first_day.isoformat() if self.first_day else "an unknown day"
+        if self.opening_lost:
+            return (
+                f"the bank's listing starts {self.difference_minor} minor units of "
+                f"{self.currency} away from the opening balance it reports: a row on or "
+                f"before {day} is missing"
+            )
         if self.difference_minor is None:
             return f"the bank reported no booked balance to check against (from {day})"
         return (
             f"differs from the bank's booked balance by {self.difference_minor} minor units "
             f"of {self.currency}, first on {day}"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """What a run proved of one account (docs/sync.md, completeness): the listing from
+    `proven_from` on (None: not at all, its read had gaps), the whole history last at
+    `history_proven_at`, and what is known of its opening balance."""
+
+    account_external_id: str
+    proven_from: datetime | None
+    history_proven_at: datetime | None
+    opening: reconciliation.Opening
+    opening_minor: int
+    currency: str
+    first_row_day: date | None
+
+    def describe(self) -> str:
+        start = (
+            "nothing"
+            if self.proven_from is None
+            else (
+                "the whole history"
+                if self.proven_from <= EPOCH
+                else f"from {self.proven_from.isoformat()}"
+            )
+        )
+        whole = "never" if self.history_proven_at is None else self.history_proven_at.isoformat()
+        text = f"proved {start}; whole history last proved {whole}"
+        if self.opening is reconciliation.Opening.UNPROVEN:
+            day = self.first_row_day.isoformat() if self.first_row_day else "-"
+            text += (
+                f"; opening unproven: the bank lists it from {day} at a balance of "
+                f"{self.opening_minor} minor units of {self.currency} and reports no opening"
+            )
+        return text
 
 
 @dataclass(slots=True)
@@ -130,6 +174,7 @@ class SyncReport:
     issues: list[SyncIssue] = field(default_factory=list)
     error: str | None = None
     unreconciled: list[Unreconciled] = field(default_factory=list)
+    proofs: list[Proof] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -152,6 +197,16 @@ class _Context:
     reported: set[SyncIssue] = field(default_factory=set)
     # Booked rows per account whose only change was the bank's running balance.
     rebalanced: dict[int, int] = field(default_factory=dict)
+    trigger: store.Trigger = store.Trigger.UNATTENDED
+    # The opening balance each account's history starts from, where the bank reports it.
+    openings: dict[str, int | None] = field(default_factory=dict)
+    # Each account's latest check before this run (its history_proven_at schedules the
+    # periodic whole-history read).
+    previous: dict[int, reconciliation.ReconciliationRow] = field(default_factory=dict)
+    # Per account, the bank instant from which this run's reads proved the listing (None:
+    # a read had gaps).
+    proven_from: dict[int, datetime | None] = field(default_factory=dict)
+    proofs: list[Proof] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -230,6 +285,7 @@ class SyncEngine:
         lease: timedelta = timedelta(minutes=5),
         progress: Progress | None = None,
         write_chunk: int = 1000,
+        full_every: timedelta | None = timedelta(days=7),
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -242,6 +298,9 @@ class SyncEngine:
         self.write_chunk = write_chunk
         self.lease = lease
         self.progress = progress or _Quiet()
+        # An unattended incremental run reads an account's whole history again when it was
+        # last proved longer ago than this (None: only `--full` does); docs/sync.md.
+        self.full_every = full_every
         # Seconds spent writing transaction pages (the ledger stage), for benchmarks and logs.
         self.write_seconds = 0.0
 
@@ -273,8 +332,11 @@ class SyncEngine:
                 s, connection_id, "SYNCING", now=self.clock(), unless=connections.ENDED_BY_US
             )
         ctx = _Context(connection_id, conn[0], conn[1], run_id, store.RunStats(), [])
+        ctx.trigger = trigger
         try:
             await self._accounts(ctx, connector)
+            async with self.sessions() as s:
+                ctx.previous = await reconciliation.latest(s, list(ctx.accounts.values()))
             await self._cards(ctx, connector)
             for external_id in list(ctx.accounts):
                 self._announce(ctx, external_id, "transfers")
@@ -295,7 +357,14 @@ class SyncEngine:
             raise
         status = "UNRECONCILED" if ctx.unreconciled else "PARTIAL" if ctx.issues else "SUCCEEDED"
         await self._finish(ctx, status, "ACTIVE", None)
-        return SyncReport(run_id, status, ctx.stats, ctx.issues, unreconciled=ctx.unreconciled)
+        return SyncReport(
+            run_id,
+            status,
+            ctx.stats,
+            ctx.issues,
+            unreconciled=ctx.unreconciled,
+            proofs=ctx.proofs,
+        )
 
     # --- stages ---------------------------------------------------------------------------
 
@@ -337,6 +406,9 @@ class SyncEngine:
         # its view withdrawn: the connector said so in an issue) keeps its stored history.
         ctx.accounts = {r.external_id: stored[r.external_id] for r in page.records}
         ctx.currencies = {r.external_id: r.currency for r in page.records}
+        ctx.openings = {
+            r.external_id: None if r.opening is None else r.opening.minor for r in page.records
+        }
         ctx.names = {
             r.external_id: f"{r.name or r.external_id} ({r.currency})" for r in page.records
         }
@@ -408,14 +480,29 @@ class SyncEngine:
         async with self.sessions.begin() as s:
             for ext, result in results.items():
                 account_id = ctx.accounts[ext]
-                await reconciliation.record(s, ctx.run_id, account_id, result, now=now)
+                proof = self._proof(ctx, ext, result, now)
+                await reconciliation.record(
+                    s,
+                    ctx.run_id,
+                    account_id,
+                    result,
+                    now=now,
+                    proven_from=proof.proven_from,
+                    history_proven_at=proof.history_proven_at,
+                )
+                ctx.proofs.append(proof)
                 if result.reconciled:
                     continue
                 if account_id in ctx.unprovable:
                     reason = "cannot be proved: some of its records are quarantined"
                 else:
                     currency = ctx.currencies.get(ext, "")
-                    gap = Unreconciled(ext, result.difference_minor, currency, result.first_day)
+                    lost = result.opening is reconciliation.Opening.LOST and (
+                        result.first_day == result.first_row_day
+                    )
+                    gap = Unreconciled(
+                        ext, result.difference_minor, currency, result.first_day, lost
+                    )
                     ctx.unreconciled.append(gap)
                     reason = gap.describe()
                 await self._issues(s, ctx, [SyncIssue("reconciliation", ext, reason)])
@@ -424,7 +511,33 @@ class SyncEngine:
         self, ctx: _Context, ext: str, bank_booked: int | None
     ) -> reconciliation.Reconciliation:
         async with self.sessions() as s:
-            return await reconciliation.check_account(s, ctx.accounts[ext], bank_booked)
+            return await reconciliation.check_account(
+                s, ctx.accounts[ext], bank_booked, ctx.openings.get(ext)
+            )
+
+    def _proof(
+        self, ctx: _Context, ext: str, result: reconciliation.Reconciliation, now: datetime
+    ) -> Proof:
+        """What this run proved of the account: a check that holds, over rows that were all
+        stored, proves the listing its reads covered; the whole history when they began at
+        1970 (else the last such proof stands)."""
+        account_id = ctx.accounts[ext]
+        proven_from = ctx.proven_from.get(account_id)
+        if not result.reconciled or account_id in ctx.unprovable:
+            proven_from = None
+        previous = ctx.previous.get(account_id)
+        history_proven_at = previous.history_proven_at if previous else None
+        if proven_from is not None and proven_from <= EPOCH:
+            history_proven_at = now
+        return Proof(
+            ext,
+            proven_from,
+            history_proven_at,
+            result.opening,
+            result.opening_minor,
+            ctx.currencies.get(ext, ""),
+            result.first_row_day,
+        )
 
     async def _reread(self, ctx: _Context, connector: Connector, ext: str, since: datetime) -> None:
         self.progress.stage(f"re-reading {ext} from {since.date().isoformat()}")
@@ -435,6 +548,20 @@ class SyncEngine:
         read = _StreamRead(start=since)
         await self._read_windows(ctx, connector, ext, stream, cursor, read)
         await self._close_stream(ctx, ctx.accounts[ext], stream, cursor, read)
+        self._proved(ctx, ctx.accounts[ext], read)
+
+    @staticmethod
+    def _proved(ctx: _Context, account_id: int, read: _StreamRead) -> None:
+        """Note what a read proved: from its start on, if it had no gaps. A re-read after
+        an earlier gapless read extends that proof back to its own start; a read with gaps
+        proves nothing this run."""
+        if account_id in ctx.proven_from and ctx.proven_from[account_id] is None:
+            return
+        if not read.gapless:
+            ctx.proven_from[account_id] = None
+            return
+        before = ctx.proven_from.get(account_id)
+        ctx.proven_from[account_id] = read.start if before is None else min(before, read.start)
 
     async def _cards(self, ctx: _Context, connector: Connector) -> None:
         self.progress.stage("cards")
@@ -484,7 +611,8 @@ class SyncEngine:
         async with self.sessions() as s:
             cursor = await store.load_cursor(s, ctx.connection_id, stream)
             if full or not cursor.in_progress:
-                since = await self._read_start(s, account_id, cursor, full=full)
+                whole = full or self._proof_due(ctx, account_id)
+                since = await self._read_start(s, account_id, cursor, full=whole)
                 cursor = store.Cursor(window_from=since, offset=0, high_water=cursor.high_water)
         assert cursor.window_from is not None
         # A resumed read judges from where it resumes: rows are listed in the window of
@@ -492,6 +620,18 @@ class SyncEngine:
         read = _StreamRead(start=cursor.window_from)
         await self._read_windows(ctx, connector, account_ext, stream, cursor, read)
         await self._close_stream(ctx, account_id, stream, cursor, read)
+        # A resumed read proves only from where it resumed, not the whole first read.
+        self._proved(ctx, account_id, read)
+
+    def _proof_due(self, ctx: _Context, account_id: int) -> bool:
+        """Whether this unattended run must read the account's whole history again: its
+        last whole-history proof is older than `full_every` (or unknown). A customer's own
+        refresh stays incremental: they are waiting for it."""
+        if self.full_every is None or ctx.trigger is not store.Trigger.UNATTENDED:
+            return False
+        previous = ctx.previous.get(account_id)
+        proved = previous.history_proven_at if previous else None
+        return proved is None or proved < self.clock() - self.full_every
 
     async def _read_start(
         self, s: AsyncSession, account_id: int, cursor: store.Cursor, *, full: bool

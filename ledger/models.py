@@ -443,6 +443,15 @@ class AccountReconciliation(SQLModel, table=True):
     implied_opening_minor: int | None = Field(default=None, sa_type=BigInteger)
     first_day: date | None = None
     reconciled: bool
+    # The balance before the ledger's first counted row, and what is known of it
+    # (PROVEN UNPROVEN LOST: ledger/reconciliation.py, Opening).
+    opening_minor: int | None = Field(default=None, sa_type=BigInteger)
+    opening: str | None = Field(default=None, max_length=10)
+    # The bank instant from which this run's read of the account proved the listing
+    # (1970: the whole history); null when the read had gaps.
+    proven_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When a run last proved the account's whole history (connectors/sync.py, full_every).
+    history_proven_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ExchangeRate(SQLModel, table=True):

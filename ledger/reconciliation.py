@@ -20,6 +20,17 @@ opening B - sum(amounts) must equal the one recorded at the account's last recon
 check (the first check records it). That proves nothing was lost or added between two
 checks, but cannot say on which day; a row lost before the first check stays unseen.
 
+The opening (the balance before the ledger's first counted row) is the one thing the
+running balances cannot check: a bank that leaves out an account's earliest row leaves a
+chain that holds from the next one on, with the lost amount absorbed into the opening. So
+the opening is judged apart (`judge_opening`): against the opening balance the bank reports
+for the account (Alif's OPENING_BALANCE attribute): equal, PROVEN; different, LOST (the run
+is UNRECONCILED, by the difference, on the first listed day). A bank that reports none gives
+no evidence: an opening of zero is PROVEN (OBP opens every account at zero, so a history
+that starts from zero lacks nothing before its first row), any other is UNPROVEN (the bank
+lists the account from the middle of its life: it keeps only recent history, or lost the
+rows before), and the check says so rather than claim it.
+
 `first_day` locates a gap: the first day whose own chain breaks; for a break between days,
 the last day before it with rows (a missing row may have ended that day, since the order
 within a day is unknown); for a chain that holds but ends off B, the last day with rows.
@@ -30,8 +41,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import func, insert, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,6 +70,14 @@ class Day:
     surplus: Mapping[int, int]
 
 
+class Opening(StrEnum):
+    """What the check knows of the balance before the ledger's first row (module doc)."""
+
+    PROVEN = "PROVEN"  # the bank's reported opening, or zero
+    UNPROVEN = "UNPROVEN"  # the bank reports none and it is not zero
+    LOST = "LOST"  # it differs from the bank's reported opening: rows before are missing
+
+
 @dataclass(frozen=True, slots=True)
 class Reconciliation:
     reconciled: bool
@@ -67,6 +87,11 @@ class Reconciliation:
     bank_booked_minor: int | None
     # bank - every counted amount: the balance before the ledger's first row.
     implied_opening_minor: int | None
+    # The balance before the ledger's first counted row, as the check found it.
+    opening_minor: int = 0
+    # The booking day of the ledger's first counted row (None: no rows).
+    first_row_day: date | None = None
+    opening: Opening = Opening.UNPROVEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +106,10 @@ class ReconciliationRow:
     ledger_booked: Money
     difference: Money | None
     first_day: date | None
+    opening: Money | None = None
+    opening_state: Opening | None = None  # None: checked before openings were judged
+    proven_from: datetime | None = None
+    history_proven_at: datetime | None = None
 
 
 def _ends(surplus: Mapping[int, int]) -> tuple[int, int] | None:
@@ -101,7 +130,10 @@ def reconcile(
     total = 0
     previous: date | None = None  # the last day with rows
     first_day: date | None = None
+    first_row_day: date | None = None
     for day in days:
+        if first_row_day is None and day.rows:
+            first_row_day = day.day
         total += day.total_minor
         if first_day is not None:
             continue  # keep summing: the ledger's balance is still reported
@@ -142,6 +174,28 @@ def reconcile(
         ledger_booked_minor=ledger,
         bank_booked_minor=bank_booked_minor,
         implied_opening_minor=implied,
+        opening_minor=ledger - total,
+        first_row_day=first_row_day,
+    )
+
+
+def judge_opening(result: Reconciliation, bank_opening_minor: int | None) -> Reconciliation:
+    """`result` with its opening judged (module doc): a LOST opening fails the check, by
+    the amount the listing lacks before its first row, on the first listed day (the lost
+    rows lie on or before it). A check that already failed keeps its own difference."""
+    if bank_opening_minor is None:
+        verdict = Opening.PROVEN if result.opening_minor == 0 else Opening.UNPROVEN
+        return replace(result, opening=verdict)
+    if result.opening_minor == bank_opening_minor:
+        return replace(result, opening=Opening.PROVEN)
+    if not result.reconciled:
+        return replace(result, opening=Opening.LOST)
+    return replace(
+        result,
+        opening=Opening.LOST,
+        reconciled=False,
+        difference_minor=result.opening_minor - bank_opening_minor,
+        first_day=result.first_row_day,
     )
 
 
@@ -205,12 +259,17 @@ async def _recorded_opening(session: AsyncSession, account_id: int) -> int | Non
 
 
 async def check_account(
-    session: AsyncSession, account_id: int, bank_booked_minor: int | None
+    session: AsyncSession,
+    account_id: int,
+    bank_booked_minor: int | None,
+    bank_opening_minor: int | None = None,
 ) -> Reconciliation:
     """Check the account's counted booked rows against the bank's booked balance (None:
-    the bank reported none; the running balances are still checked)."""
+    the bank reported none; the running balances are still checked) and its opening
+    against the one the bank reports (None: it reports none)."""
     days = await _days(session, account_id)
-    return reconcile(days, bank_booked_minor, await _recorded_opening(session, account_id))
+    result = reconcile(days, bank_booked_minor, await _recorded_opening(session, account_id))
+    return judge_opening(result, bank_opening_minor)
 
 
 async def record(
@@ -220,7 +279,12 @@ async def record(
     result: Reconciliation,
     *,
     now: datetime,
+    proven_from: datetime | None = None,
+    history_proven_at: datetime | None = None,
 ) -> None:
+    """Store the check; `proven_from`: the bank instant from which this run's read of the
+    account proved the listing (None: its read had gaps); `history_proven_at`: when a run
+    last proved the account's whole history (this one's `now` if it did)."""
     currency = select(ACCOUNTS.c.currency).where(ACCOUNTS.c.id == account_id).scalar_subquery()
     await session.execute(
         insert(CHECKS).values(
@@ -234,6 +298,10 @@ async def record(
             implied_opening_minor=result.implied_opening_minor,
             first_day=result.first_day,
             reconciled=result.reconciled,
+            opening_minor=result.opening_minor,
+            opening=result.opening.value,
+            proven_from=proven_from,
+            history_proven_at=history_proven_at,
         )
     )
 
@@ -265,6 +333,10 @@ async def latest(session: AsyncSession, account_ids: Sequence[int]) -> dict[int,
         ranked.c.ledger_booked_minor,
         ranked.c.difference_minor,
         ranked.c.first_day,
+        ranked.c.opening_minor,
+        ranked.c.opening,
+        ranked.c.proven_from,
+        ranked.c.history_proven_at,
     ).where(ranked.c.rank == 1)
     found: dict[int, ReconciliationRow] = {}
     for (
@@ -277,6 +349,10 @@ async def latest(session: AsyncSession, account_ids: Sequence[int]) -> dict[int,
         ledger,
         difference,
         day,
+        opening_minor,
+        opening,
+        proven_from,
+        history_proven_at,
     ) in await session.execute(stmt):
         found[account_id] = ReconciliationRow(
             account_id=account_id,
@@ -287,5 +363,9 @@ async def latest(session: AsyncSession, account_ids: Sequence[int]) -> dict[int,
             ledger_booked=Money(ledger, currency),
             difference=None if difference is None else Money(difference, currency),
             first_day=day,
+            opening=None if opening_minor is None else Money(opening_minor, currency),
+            opening_state=None if opening is None else Opening(opening),
+            proven_from=proven_from,
+            history_proven_at=history_proven_at,
         )
     return found

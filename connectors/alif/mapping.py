@@ -11,13 +11,14 @@ from connectors.alif.catalogue import find_provider
 from connectors.alif.constants import PRODUCT_ACCOUNT_TYPES
 from connectors.alif.transfers import apply_alif_details
 from connectors.base import (
+    AccountRecord,
     ServicePaymentRecord,
     TransactionPageRecord,
     TransactionRecord,
     TransferRecord,
 )
 from connectors.masking import mask_account
-from connectors.obp.fields import MappingError, obj, opt_list, opt_str
+from connectors.obp.fields import MappingError, money, obj, opt_list, opt_str
 from connectors.obp.mapping import ObpMapper
 
 # Category of a service payment whose provider is not in the catalogue and that came
@@ -30,7 +31,21 @@ def service_payment_id(transaction_id: str) -> str:
     return f"{transaction_id}:service"
 
 
+# The account attribute where Alif states the balance an account's history starts from.
+OPENING_BALANCE = "OPENING_BALANCE"
+
+
 class AlifMapper(ObpMapper):
+    def account(self, raw: dict[str, Any]) -> AccountRecord:
+        record = super().account(raw)
+        for index, entry in enumerate(opt_list(raw, "account_attributes")):
+            item = obj(entry, f"account_attributes[{index}]")
+            if opt_str(item, "name") == OPENING_BALANCE:
+                what = f"account_attributes[{index}].value"
+                opening = money(item.get("value"), record.currency, what)
+                return replace(record, opening=opening)
+        return record
+
     def account_type(self, raw: dict[str, Any]) -> str:
         code = opt_str(raw, "product_code")
         if code is not None and code.upper() in PRODUCT_ACCOUNT_TYPES:

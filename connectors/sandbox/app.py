@@ -151,7 +151,8 @@ async def account(request: Request) -> Response:
     found = _account(request, principal)
     booked = bank_of(request).booked_balance_minor(found.id)
     view = granted_view(found, faults_of(request).config)
-    return ObpJSONResponse(obp_json.core_account(found, booked, view))
+    opening = bank_of(request).opening_balance_minor(found.id)
+    return ObpJSONResponse(obp_json.core_account(found, booked, view, opening))
 
 
 async def account_views(request: Request) -> Response:
@@ -194,7 +195,7 @@ async def transactions(request: Request) -> Response:
     params = {} if faults.config.headers_only else request.query_params
     query = read_page_query(request.headers, params)
     bank = bank_of(request)
-    page = select(bank.history(found.id), faults.page_query(query), faults.listing())
+    page = select(bank.history(found.id), faults.page_query(query), faults.listing(bank, found.id))
     items = [obp_json.transaction(found, t, faults.amount_for(t.id), faults.config) for t in page]
     faults.after_page(bank, found.id, page)
     headers = {"Range": f"items={query.offset}-{query.limit}"}

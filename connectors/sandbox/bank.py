@@ -173,6 +173,10 @@ class SandboxBank:
     def booked_balance_minor(self, account_id: str) -> int:
         return self._histories[account_id].booked_balance()
 
+    def opening_balance_minor(self, account_id: str) -> int:
+        """The balance the account's history starts from (before its first transaction)."""
+        return self._histories[account_id].opening_balance()
+
     def available_balance_minor(self, account_id: str) -> int:
         return self._histories[account_id].available_balance()
 

@@ -67,12 +67,17 @@ class FaultConfig:
     mid_read_removals: int = 0
     # Transaction ids the listing leaves out while the balances still count them.
     hidden_from_listing: list[str] = field(default_factory=list)
+    # Account ids whose earliest booked transaction the listing leaves out (its balances
+    # and the opening balance it reports still count it).
+    hidden_earliest: list[str] = field(default_factory=list)
     # The bank's clock runs this far ahead (negative: behind) when it stamps new rows.
     clock_skew_seconds: int = 0
     # The versions served under /obp/<version>/; ["v5.0.0"] is a v5.0.0-only bank.
     api_versions: list[str] = field(default_factory=lambda: ["v5.1.0"])
     # 429 answers carry Retry-After as an HTTP date (IMF-fixdate) instead of seconds.
     retry_after_http_date: bool = False
+    # The literal Retry-After a 429 carries instead (a past date, garbage), when set.
+    retry_after_value: str | None = None
     # The transactions endpoint reads paging from request headers only, as OBP-API's does
     # (query parameters ignored): with strip_underscore_headers that is nginx in front of OBP.
     headers_only: bool = False
@@ -167,6 +172,12 @@ class FaultConfig:
             isinstance(i, str) for i in self.hidden_from_listing
         ):
             raise ValueError("hidden_from_listing must be a list of transaction ids")
+        if not isinstance(self.hidden_earliest, list) or not all(
+            isinstance(i, str) for i in self.hidden_earliest
+        ):
+            raise ValueError("hidden_earliest must be a list of account ids")
+        if self.retry_after_value is not None and not isinstance(self.retry_after_value, str):
+            raise ValueError("retry_after_value must be a string")
         skew = self.clock_skew_seconds
         if isinstance(skew, bool) or not isinstance(skew, int) or abs(skew) > MAX_CLOCK_SKEW:
             raise ValueError(f"clock_skew_seconds must be an integer within ±{MAX_CLOCK_SKEW}")

@@ -223,8 +223,16 @@ def account_held(account: Account) -> dict[str, Any]:
     }
 
 
-def core_account(account: Account, booked_minor: int, view_id: str = OWNER_VIEW) -> dict[str, Any]:
-    """ModeratedCoreAccountJsonV400: the balance is the booked balance."""
+def core_account(
+    account: Account, booked_minor: int, view_id: str = OWNER_VIEW, opening_minor: int | None = None
+) -> dict[str, Any]:
+    """ModeratedCoreAccountJsonV400: the balance is the booked balance. Alif adds the
+    balance the account's history starts from as the account attribute OPENING_BALANCE
+    (OBP's account attributes: name, type, value)."""
+    attributes = []
+    if opening_minor is not None:
+        value = money(opening_minor, account.currency)["amount"]
+        attributes.append({"name": "OPENING_BALANCE", "type": "STRING", "value": value})
     return {
         "id": account.id,
         "bank_id": account.bank_id,
@@ -234,6 +242,7 @@ def core_account(account: Account, booked_minor: int, view_id: str = OWNER_VIEW)
         "balance": money(booked_minor, account.currency),
         "account_routings": _routings(account),
         "views_basic": [view_id],
+        "account_attributes": attributes,
     }
 
 

@@ -108,6 +108,21 @@ class RevisedHistory:
                 shift += extra.amount_minor
         return shift
 
+    def opening_balance(self) -> int:
+        """The booked balance before the account's first transaction: what its history
+        starts from. Changes and reversals of rows never move it."""
+        return self.generator.planned_balance(0)
+
+    def earliest_booked(self) -> Transaction | None:
+        """The account's first booked transaction as served now."""
+        position = 0
+        while position < len(self):
+            for row in self.slice(position, position + 16):
+                if row.status == BOOKED:
+                    return row
+            position += 16
+        return None
+
     def _original(self, transaction_id: str) -> Transaction:
         """The row as the generator made it."""
         found = self.inner.find(transaction_id)

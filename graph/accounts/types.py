@@ -113,6 +113,26 @@ class SyncRunStatus(Enum):
     ABANDONED = "ABANDONED"
 
 
+@strawberry.enum(
+    description="What the latest check knows of the balance before the account's first "
+    "booked transaction in the ledger (docs/sync.md, the opening)."
+)
+class OpeningState(Enum):
+    PROVEN = strawberry.enum_value(
+        "PROVEN", description="It equals the opening balance the bank reports, or zero."
+    )
+    UNPROVEN = strawberry.enum_value(
+        "UNPROVEN",
+        description="The bank reports no opening balance and the history it lists does not "
+        "start from zero: older rows are not listed (kept back by the bank, or lost).",
+    )
+    LOST = strawberry.enum_value(
+        "LOST",
+        description="It differs from the opening balance the bank reports: rows before the "
+        "first listed one are missing (the check is not reconciled).",
+    )
+
+
 @strawberry.type(
     description="The latest check of the account's booked transactions against the bank: "
     "their running sum against the bank's booked balance, and against each row's running "
@@ -139,6 +159,22 @@ class AccountSyncStatus:
         description="The first booking day where the ledger and the bank part, when it could "
         "be located."
     )
+    opening: OpeningState | None = strawberry.field(
+        description="What is known of the balance before the ledger's first booked "
+        "transaction; null for a check recorded before openings were judged."
+    )
+    opening_balance: Money | None = strawberry.field(
+        description="The balance before the ledger's first booked transaction."
+    )
+    proven_from: datetime | None = strawberry.field(
+        description="The bank instant from which the run of this check proved that the "
+        "ledger lists exactly what the bank lists (1970-01-01: the whole history); null when "
+        "that run proved nothing for the account (a gap, a quarantined record, a difference)."
+    )
+    history_proven_at: datetime | None = strawberry.field(
+        description="When a run last proved the account's whole history (an unattended sync "
+        "reads it whole again when this is older than its schedule, 7 days by default)."
+    )
     last_run_status: SyncRunStatus | None = strawberry.field(
         description="The status of the newest sync run of the account's connection."
     )
@@ -158,6 +194,10 @@ class AccountSyncStatus:
             bank_booked_balance=Money.maybe(check.bank_booked),
             ledger_booked_balance=Money.of(check.ledger_booked),
             first_difference_on=check.first_day,
+            opening=None if check.opening_state is None else OpeningState(check.opening_state),
+            opening_balance=Money.maybe(check.opening),
+            proven_from=check.proven_from,
+            history_proven_at=check.history_proven_at,
             last_run_status=None if run is None else SyncRunStatus(run.status),
             last_run_finished_at=None if run is None else run.finished_at,
         )

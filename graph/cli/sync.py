@@ -432,6 +432,10 @@ def register(app: typer.Typer) -> None:
                     f"  unreconciled account {gap.account_external_id}: {gap.describe()}",
                     markup=False,
                 )
+            for proof in report.proofs:
+                console.print(
+                    f"  account {proof.account_external_id}: {proof.describe()}", markup=False
+                )
             for issue in report.issues[:20]:
                 console.print(
                     f"  issue {issue.kind} {issue.external_id or '-'}: {issue.reason}",

@@ -269,8 +269,10 @@ async def check(
     difference: int | None = 0,
     first_day: date | None = None,
     status: str = "SUCCEEDED",
+    **proof: Any,
 ) -> int:
-    """A finished sync run of the account's connection and its check of the account."""
+    """A finished sync run of the account's connection and its check of the account
+    (`proof`: its opening and proof columns)."""
     async with sessions() as session, session.begin():
         run = await session.execute(
             insert(table(SyncRun))
@@ -295,6 +297,7 @@ async def check(
                 difference_minor=difference,
                 first_day=first_day,
                 reconciled=difference == 0 and first_day is None,
+                **proof,
             )
         )
     return run_id
@@ -369,6 +372,50 @@ async def test_sync_status_is_the_latest_check_and_run(
             "lastRunFinishedAt": (latest + timedelta(seconds=1)).isoformat(),
         },
         to_global_id("Account", ledger.rub.id): None,
+    }
+
+
+PROOF = """
+{ accounts { edges { node { id syncStatus {
+    opening openingBalance { amount currency } provenFrom historyProvenAt
+} } } } }
+"""
+
+
+@pytest.mark.parametrize("opening", ["PROVEN", "UNPROVEN", "LOST"])
+async def test_sync_status_says_what_the_check_proved(
+    api: Api, ledger: LedgerData, sessions: async_sessionmaker[AsyncSession], opening: str
+):
+    at = datetime(2025, 7, 1, 6, tzinfo=UTC)
+    since, whole = at - timedelta(days=10), at - timedelta(days=3)
+    lost = opening == "LOST"
+    await check(
+        sessions,
+        ledger.wallet,
+        at,
+        difference=-7_25 if lost else 0,
+        first_day=date(2025, 1, 2) if lost else None,
+        opening_minor=123_45,
+        opening=opening,
+        proven_from=None if lost else since,
+        history_proven_at=whole,
+    )
+    await check(sessions, ledger.usd, at)  # recorded before openings were judged
+
+    body = await api.query(PROOF)
+
+    statuses = {e["node"]["id"]: e["node"]["syncStatus"] for e in body["data"]["accounts"]["edges"]}
+    assert statuses[to_global_id("Account", ledger.wallet.id)] == {
+        "opening": opening,
+        "openingBalance": {"amount": "123.45", "currency": "TJS"},
+        "provenFrom": None if lost else since.isoformat(),
+        "historyProvenAt": whole.isoformat(),
+    }
+    assert statuses[to_global_id("Account", ledger.usd.id)] == {
+        "opening": None,
+        "openingBalance": None,
+        "provenFrom": None,
+        "historyProvenAt": None,
     }
 
 
