@@ -9,6 +9,7 @@ from connectors.errors import (
     BankConsentExpired,
     BankConsentRevoked,
     ReauthRequired,
+    RedactedCause,
     UpstreamAuthError,
     UpstreamBadRequest,
     UpstreamError,
@@ -95,7 +96,10 @@ async def test_transport_failure_is_unavailable_and_chained(make_client, obp, ex
     error = caught.value
     assert error.status is None
     assert error.should_retry is True
-    assert error.__cause__ is exc
+    # Chained as its kind and redacted text only: the httpx error itself holds the request.
+    assert isinstance(error.__cause__, RedactedCause)
+    assert error.__cause__.kind is type(exc) and str(exc) in str(error.__cause__)
+    assert error.__cause__.__cause__ is None and error.__cause__.__context__ is None
     assert type(exc).__name__ in error.message
     assert "no response" in str(error)
 
@@ -130,7 +134,8 @@ async def test_json_decode_failure_is_chained(make_client, obp):
     with pytest.raises(UpstreamMalformed) as caught:
         await client.my_accounts()
 
-    assert isinstance(caught.value.__cause__, ValueError)
+    cause = caught.value.__cause__
+    assert isinstance(cause, RedactedCause) and issubclass(cause.kind, ValueError)
 
 
 async def test_amounts_in_bodies_never_become_floats(client, obp):
