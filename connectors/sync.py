@@ -457,6 +457,14 @@ class SyncEngine:
             known = await reconciliation.latest(s, list(ctx.accounts.values()))
         for full in (False, True):
             retry = [ext for ext, result in results.items() if not result.reconciled]
+            # A lost opening shows on the first listed day, so re-reading "from that day"
+            # is a whole read: once reported, it is not repeated on every run.
+            retry = [
+                ext
+                for ext in retry
+                if results[ext].opening is not reconciliation.Opening.LOST
+                or not _known(known.get(ctx.accounts[ext]), results[ext])
+            ]
             if full:
                 # A gap the re-read did not close, and not the one the last check already
                 # reported: the cause is older than the day it shows on (a bank that changed
@@ -518,12 +526,13 @@ class SyncEngine:
     def _proof(
         self, ctx: _Context, ext: str, result: reconciliation.Reconciliation, now: datetime
     ) -> Proof:
-        """What this run proved of the account: a check that holds, over rows that were all
-        stored, proves the listing its reads covered; the whole history when they began at
-        1970 (else the last such proof stands)."""
+        """What this run proved of the account's listing: reads without gaps, of rows that
+        were all stored, prove that the ledger holds what the bank lists from their start;
+        the whole history when they began at 1970 (else the last such proof stands). The
+        check against the balances is `result`'s own verdict, beside it."""
         account_id = ctx.accounts[ext]
         proven_from = ctx.proven_from.get(account_id)
-        if not result.reconciled or account_id in ctx.unprovable:
+        if account_id in ctx.unprovable:
             proven_from = None
         previous = ctx.previous.get(account_id)
         history_proven_at = previous.history_proven_at if previous else None

@@ -168,11 +168,12 @@ class AccountSyncStatus:
     )
     proven_from: datetime | None = strawberry.field(
         description="The bank instant from which the run of this check proved that the "
-        "ledger lists exactly what the bank lists (1970-01-01: the whole history); null when "
-        "that run proved nothing for the account (a gap, a quarantined record, a difference)."
+        "ledger holds exactly what the bank lists (1970-01-01: the whole history); null when "
+        "that run's read proved nothing for the account (a gap, a quarantined record). "
+        "Whether the balances agree is `reconciled`."
     )
     history_proven_at: datetime | None = strawberry.field(
-        description="When a run last proved the account's whole history (an unattended sync "
+        description="When a run last proved the account's whole listing (an unattended sync "
         "reads it whole again when this is older than its schedule, 7 days by default)."
     )
     last_run_status: SyncRunStatus | None = strawberry.field(

@@ -6,7 +6,8 @@ balance."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import select
@@ -71,13 +72,38 @@ async def test_a_hidden_earliest_row_ends_unreconciled_naming_account_and_day(
     async with sessions() as s:
         [check] = (await s.execute(select(CHECKS).where(CHECKS.c.reconciled.is_(False)))).all()
     assert check.opening == Opening.LOST and check.first_day == gap.first_day
-    assert check.proven_from is None  # nothing is claimed proven for it
+    # The listing itself was read whole and is held exactly: it is the bank's that lacks it.
+    assert check.proven_from == EPOCH and check.history_proven_at == bank.clock.now
     # Everything the bank lists is stored exactly; the other accounts are proven.
     expected = bank_rows(bank, username)
     expected[account.id].remove(tuple(hidden))
     assert await ledger_rows(sessions, connection_id) == expected
     others = [p for p in report.proofs if p.account_external_id != account.id]
     assert others and all(p.opening is Opening.PROVEN for p in others)
+
+    # The next run says so again, without reading the account whole twice more.
+    calls: list[tuple[str, object]] = []
+    connector = connector_for(bank, "alif", creds, page_size=PAGE)
+    page = connector.transaction_page
+
+    async def counted(ext: str, **query: object) -> object:
+        calls.append((ext, query.get("since")))
+        return await page(ext, **query)  # type: ignore[arg-type]
+
+    connector.transaction_page = counted  # type: ignore[method-assign]
+    try:
+        again = await SyncEngine(sessions, clock=bank.clock).sync(connection_id, connector)
+    finally:
+        await connector.aclose()
+    assert again.status == "UNRECONCILED"
+    assert [(g.account_external_id, g.first_day) for g in again.unreconciled] == [
+        (account.id, gap.first_day)
+    ]
+    starts = [since for ext, since in calls if ext == account.id]
+    assert starts and all(
+        isinstance(since, datetime) and since.date() > first_listed.posted.date()
+        for since in starts
+    )
 
 
 async def test_a_clean_bank_proves_every_opening_and_the_whole_history(
@@ -136,14 +162,31 @@ async def test_old_changes_that_keep_every_balance_are_seen_by_the_scheduled_who
     proved_at = bank.clock.now
     account = bank.truth.accounts_of(username)[0]
     booked = _booked(bank, account.id)
-    old = [booked[2], booked[len(booked) // 4]]  # far outside the incremental window
-    for row in old:
+    balance = bank.truth.booked_balance_minor(account.id)
+    renamed = [booked[2], booked[len(booked) // 4]]  # far outside the incremental window
+    for row in renamed:
         bank.truth.change_booked(account.id, row.id, counterparty=Party("Ширкати Нав"))
+    # Two amounts swapped within one old day: every later balance and the booked balance
+    # stay as they were, so no check of the stored rows can see it.
+    horizon = bank.clock.now - timedelta(days=30)
+    first, second = next(
+        (a, b)
+        for a, b in pairwise(booked)
+        if a.posted.date() == b.posted.date()
+        and a.amount_minor != b.amount_minor
+        and b.posted < horizon
+        and a.id not in {r.id for r in renamed}
+        and b.id not in {r.id for r in renamed}
+    )
+    bank.truth.change_booked(account.id, first.id, amount_minor=second.amount_minor)
+    bank.truth.change_booked(account.id, second.id, amount_minor=first.amount_minor)
+    old = [*renamed, first, second]
+    assert bank.truth.booked_balance_minor(account.id) == balance
 
     async def names() -> set[str | None]:
         async with sessions() as s:
             found = await s.execute(
-                select(TX.c.counterparty_name).where(TX.c.external_id.in_([r.id for r in old]))
+                select(TX.c.counterparty_name).where(TX.c.external_id.in_([r.id for r in renamed]))
             )
             return set(found.scalars())
 
@@ -153,6 +196,7 @@ async def test_old_changes_that_keep_every_balance_are_seen_by_the_scheduled_who
     incremental = await _sync(sessions, bank, connection_id, creds)
     assert incremental.status == "SUCCEEDED", incremental.issues
     assert "Ширкати Нав" not in await names()
+    assert await ledger_rows(sessions, connection_id) != bank_rows(bank, username)
     for proof in incremental.proofs:
         assert proof.proven_from is not None and proof.proven_from > EPOCH
         assert proof.history_proven_at == proved_at
