@@ -6,8 +6,9 @@ with the counterparty as payee and the description as narration, the ledger's an
 bank's ids as metadata, one posting on the asset account and the other, left for Beancount
 to balance, on the category's income or expense account (`ledger.exports.categories`).
 The opening balance is one transaction against `Equity:Opening-Balances` the day before the
-period; balance assertions hold at the period's start (the opening balance) and the day
-after its end (the closing balance), so `bean-check` proves the movements add up to the
+period. Balance assertions hold at the period's start (the opening balance) and the day
+after its end (the closing balance), exactly (`~ 0.00`: Beancount would otherwise tolerate
+a difference in the last digit), so `bean-check` proves the movements add up to the
 statement. The accounts are opened the day before the period, listed after the movements
 (Beancount orders by date, not by place in the file), so the file streams.
 
@@ -67,7 +68,9 @@ def _head(head: ExportHead, asset: str) -> str:
             f"  {asset}  {amount(f.opening.minor, ccy)} {ccy}",
             f"  {OPENING_ACCOUNT}",
         ]
-    lines += [f"{head.date_from.isoformat()} balance {asset}  {amount(f.opening.minor, ccy)} {ccy}"]
+    exact = amount(0, ccy)  # no tolerance: the assertion holds to the minor unit
+    opening = amount(f.opening.minor, ccy)
+    lines += [f"{head.date_from.isoformat()} balance {asset}  {opening} ~ {exact} {ccy}"]
     return "\n".join(lines) + "\n\n"
 
 
@@ -93,7 +96,7 @@ async def _lines(head: ExportHead, rows: AsyncIterator[ExportRow]) -> AsyncItera
         yield _entry(row, asset, other, ccy)
     after = head.date_to + timedelta(1)
     closing = amount(head.figures.closing.minor, ccy)
-    yield f"{after.isoformat()} balance {asset}  {closing} {ccy}\n\n"
+    yield f"{after.isoformat()} balance {asset}  {closing} ~ {amount(0, ccy)} {ccy}\n\n"
     before = (head.date_from - timedelta(1)).isoformat()
     for name in sorted(used):
         yield f"{before} open {name}\n"
