@@ -13,12 +13,14 @@ as unstructured remittance information. Valid against the XSD in `schemas/`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ledger.exports.source import ExportHead, ExportRow
 from ledger.exports.text import chunks, clean, magnitude
 
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
+SCHEMA = Path(__file__).parent / "schemas" / "camt.053.001.08.xsd"  # the official XSD
 ISSUER = "alif-graph"
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ledger import exports
 from ledger.exports import ExportFormat
-from ledger.exports.camt053 import NAMESPACE
+from ledger.exports.camt053 import NAMESPACE, SCHEMA
 from ledger.exports.csv_file import BOM
 from ledger.models import AccountReconciliation, SyncRun, Transaction, table
 from ledger.money import format_minor
@@ -35,7 +35,7 @@ from ledger.queries.statements import statement_figures
 
 from .ledger_data import OPENING_WALLET, AccountData, LedgerData
 
-XSD = etree.XMLSchema(etree.parse(str(Path("ledger/exports/schemas/camt.053.001.08.xsd"))))
+XSD = etree.XMLSchema(etree.parse(str(SCHEMA)))
 NS = {"c": NAMESPACE}
 TX = table(Transaction)
 CREATED = datetime(2026, 12, 2, 6, 30, 15, tzinfo=UTC)
