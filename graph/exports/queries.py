@@ -74,7 +74,10 @@ class StatementExportQueries:
                 written = await exports.write(export, lambda _: None)
         except ExportTooLarge as exc:
             return StatementExportError(code=E.TOO_LARGE, message=str(exc))
-        context.trail.detail = detail(export, written.sha256)
+        made = detail(export, written.sha256)
+        # Two exports in one request (aliases) share its one audit row.
+        trail = context.trail
+        trail.detail = made if trail.detail is None else f"{trail.detail}; {made}"
         expires = created + links.LINK_TTL
         link = links.ExportLink(
             consent_id=context.principal.consent.id,
