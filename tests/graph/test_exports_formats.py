@@ -155,6 +155,14 @@ async def test_camt053_is_valid_and_its_figures_are_the_statements(
     )  # fmt: skip
     assert (credits, debits) == (dec(want.credits), dec(want.debits))
     assert signed(balances["OPBD"]) + credits - debits == signed(balances["CLBD"])
+    async with sessions() as session:  # and they are `statement(...)`'s figures
+        figures = await statement_figures(session, ledger.wallet.id, first, last, booked_only=True)
+    assert (figures.opening.minor, figures.closing.minor) == (want.opening, want.closing)
+    assert (figures.credits.minor, figures.debits.minor, figures.count) == (
+        want.credits,
+        want.debits,
+        want.count,
+    )
     summary = stmt.find("c:TxsSummry", NS)
     assert summary.findtext("c:TtlNtries/c:NbOfNtries", namespaces=NS) == str(want.count)
     assert Decimal(summary.findtext("c:TtlCdtNtries/c:Sum", namespaces=NS)) == credits
