@@ -21,6 +21,7 @@ from connectors.keys import Keyring
 from graph.cli.main import app
 from graph.exports import links
 from graph.relay.ids import to_global_id
+from graph.server.rest.exports import EXPORT_COST
 from ledger.exports import pdf
 from ledger.exports.camt053 import SCHEMA
 from ledger.models import Consent, Transaction, table
@@ -196,6 +197,15 @@ async def test_statement_export_errors_are_typed(
     rows = await api.audit_rows()
     assert [r.outcome for r in rows[-4:-2]] == ["denied", "denied"]
     assert all(r.detail is None for r in rows[-4:])
+
+
+async def test_statement_export_costs_what_a_rest_file_costs(api: Api, ledger: LedgerData):
+    variables = {"id": to_global_id("Account", ledger.wallet.id), "from": "2025-02-01",
+                 "to": "2025-02-28", "format": "CSV"}  # fmt: skip
+    body = await api.query(EXPORT, variables)
+
+    assert body["data"]["statementExport"]["__typename"] == "StatementExport"
+    assert body["extensions"]["cost"]["requested"] >= EXPORT_COST
 
 
 async def test_statement_export_needs_the_statements_scope(api: Api, ledger: LedgerData):

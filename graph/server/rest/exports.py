@@ -29,6 +29,7 @@ from graph.core.inputs import check_period
 from graph.core.locales import Locale
 from graph.exports import links
 from graph.exports.files import Spooled, detail, headers, spool
+from graph.limits.cost import FIXED_COSTS
 from graph.relay.ids import pk_of, to_global_id
 from graph.server.rest.routes import Call, _date, _error_response, _internal_error, _readable
 from graph.server.services import Services, request_id
@@ -39,8 +40,8 @@ from ledger.types import utcnow
 
 log = logging.getLogger("graph.server")
 
-# A file costs as much of the rate limit as a long page of transactions: exports are heavy.
-EXPORT_COST = 500
+# A file costs as much of the rate limit as GraphQL's statementExport: exports are heavy.
+EXPORT_COST = FIXED_COSTS["statementExport"]
 _MISSING_LINK = "This download link is invalid or has expired; ask for a new one."
 
 
