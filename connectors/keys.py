@@ -31,6 +31,7 @@ ACCESS_TOKENS = "access-token"
 CREDENTIALS = "credentials"
 SCA_CODES = "sca-code"
 FLOW_COOKIES = "flow-cookie"
+EXPORT_LINKS = "export-link"
 _KEY_ID = "key-id"
 
 
@@ -115,6 +116,11 @@ class Keyring:
     def cookie_keys(self, purpose: str) -> tuple[bytes, ...]:
         """Flow-cookie HMAC keys of one page's purpose: the first signs, every one verifies."""
         return tuple(derive(secret, f"{FLOW_COOKIES}/{purpose}") for secret in self._secrets)
+
+    @property
+    def export_link_keys(self) -> tuple[bytes, ...]:
+        """Statement download links' HMAC keys: the first signs, every one verifies."""
+        return tuple(derive(secret, EXPORT_LINKS) for secret in self._secrets)
 
 
 def _key_id(secret: str) -> str:

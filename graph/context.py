@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.bank_access import BankAccess
+from connectors.keys import Keyring
 from graph.audit.trail import Trail
 from graph.auth.principal import Principal
 from graph.core.dataloaders import RequestDb
@@ -28,8 +29,13 @@ class Context:
         session: AsyncSession,
         bank: BankAccess,
         trail: Trail | None = None,
+        keys: Keyring | None = None,
+        base_url: str = "",
     ) -> None:
         self.request_id = request_id
+        # What signs statement download links (graph/exports), and where they point.
+        self.keys = keys
+        self.base_url = base_url
         self.settings = settings
         self.principal = principal
         self.locale = Locale.of(principal.locale)

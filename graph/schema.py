@@ -31,6 +31,7 @@ from graph.context import Context
 from graph.core.errors import BadUserInput, log_errors, public_errors
 from graph.core.inputs import CheckedText
 from graph.core.scalars import SCALARS
+from graph.exports.queries import StatementExportQueries
 from graph.insights.queries import InsightQueries
 from graph.limits.cost import Admit, QueryCost
 from graph.limits.validation import directive_limit, public_messages
@@ -55,6 +56,7 @@ class Query(
     TransferQueries,
     PaymentQueries,
     StatementQueries,
+    StatementExportQueries,
     InsightQueries,
     ConnectionQueries,
 ):

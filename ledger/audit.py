@@ -35,6 +35,7 @@ class AuditRecord:
     scopes: Sequence[str] = ()
     object_ids: Sequence[str] = ()
     ip: str | None = None
+    detail: str | None = None  # an export's format, period and SHA-256 (ledger.exports)
 
 
 def digest(object_ids: Sequence[str]) -> str:
@@ -57,6 +58,7 @@ async def record(session: AsyncSession, entry: AuditRecord, *, at: datetime) -> 
             outcome=entry.outcome,
             request_id=entry.request_id[:64],
             ip=entry.ip,
+            detail=None if entry.detail is None else entry.detail[:300],
         )
     )
 

@@ -569,6 +569,9 @@ class AuditEvent(SQLModel, table=True):
     outcome: str = Field(max_length=8)  # ok denied error
     request_id: str = Field(max_length=64)
     ip: str | None = Field(default=None, max_length=45)
+    # What the access produced, where a digest of ids does not say it: an export's format,
+    # period and SHA-256.
+    detail: str | None = Field(default=None, max_length=300)
 
 
 metadata = SQLModel.metadata

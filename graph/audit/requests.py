@@ -44,6 +44,7 @@ async def write_audit(
         scopes=sorted(trail.scopes),
         object_ids=trail.object_ids,
         ip=client_ip(request),
+        detail=trail.detail,
     )
     try:
         async with sessions.begin() as session:

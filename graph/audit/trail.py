@@ -37,6 +37,8 @@ class Trail:
     refused_ids: list[str] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)
     rate_limit: Decision | None = None
+    # What an export wrote (format, period, SHA-256), for its audit row.
+    detail: str | None = None
 
     def refuse(self, global_id: str) -> None:
         """Records an id the request asked for and may not read (it answered as missing)."""

@@ -3,9 +3,11 @@
 Every selected field costs 1, multiplied by the page sizes of the lists around it: in
 `accounts(first: 10) { edges { node { transactions(first: 50) { edges { node { id }}}}}}`
 each transaction `id` costs 10 * 50. A connection without `first`/`last` counts the default
-page size; `nodes(ids:)` counts its ids. The cost is reported in `extensions.cost`, and a
-query over the maximum is refused with BAD_USER_INPUT before any resolver runs. A query
-within it is then offered to `admit` (the rate limits), which may refuse it too.
+page size; `nodes(ids:)` counts its ids; a field that makes a whole file (`statementExport`)
+costs what a REST file costs (FIXED_COSTS), since it reads every row of its period. The
+cost is reported in `extensions.cost`, and a query over the maximum is refused with
+BAD_USER_INPUT before any resolver runs. A query within it is then offered to `admit` (the
+rate limits), which may refuse it too.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from strawberry.extensions import SchemaExtension
 
 from graph.core.errors import BadUserInput, PublicError
 
+# Fields whose work no page size bounds: their own cost (REST's statement files charge the same).
+FIXED_COSTS = {"statementExport": 500}
 # (the request's context, its cost) -> the error refusing it, or None to let it run.
 Admit = Callable[[Any, int], Awaitable[PublicError | None]]
 
@@ -85,10 +89,11 @@ class CostEstimator:
         field_type = None
         if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) and name in parent.fields:
             field_type = get_named_type(parent.fields[name].type)
+        own = multiplier * FIXED_COSTS.get(name, 1)
         if node.selection_set is None:
-            return multiplier
+            return own
         factor = self._list_factor(node, field_type)
-        return multiplier + self._selections(node.selection_set, field_type, multiplier * factor)
+        return own + self._selections(node.selection_set, field_type, multiplier * factor)
 
     def _list_factor(self, node: FieldNode, field_type: GraphQLNamedType | None) -> int:
         if node.name.value == "nodes":

@@ -30,6 +30,7 @@ from graph.limits.requests import RequestLimits
 from graph.schema import build_schema
 from graph.server.body_limit import BodyLimit
 from graph.server.graphql import GraphQLEndpoint
+from graph.server.rest.exports import download, statement_file
 from graph.server.rest.openapi import openapi_document
 from graph.server.rest.routes import account_statement, endpoint, list_transactions
 from graph.server.secrets import server_keys
@@ -176,6 +177,11 @@ def create_app(
             "/api/v1/alif/accounts/{account_id}/statement",
             endpoint(services, account_statement),
         ),
+        Route(
+            "/api/v1/alif/accounts/{account_id}/statement.{extension}",
+            endpoint(services, statement_file),
+        ),
+        Route("/api/v1/exports/{token}", download(services)),
         *auth_routes(services, auth),
         *graphql.ide_routes(),
     ]

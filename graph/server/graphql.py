@@ -37,7 +37,7 @@ from graph.context import Context
 from graph.core.errors import INTERNAL_MESSAGE, ErrorCode, PublicError, Unauthenticated
 from graph.server import documents
 from graph.server.pipeline import handle
-from graph.server.services import Services, request_id
+from graph.server.services import Services, base_url, request_id
 
 GRAPHIQL_ASSETS = Path(__file__).parent / "static" / "graphiql"
 # index.html links its assets as `static/graphiql/...`: from /graphql, this path.
@@ -128,6 +128,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 session=session,
                 bank=self.services.bank,
                 trail=trail,
+                keys=self.services.keys,
+                base_url=base_url(self.services.settings, request),
             )
             return await self._execute(request, context)
 

@@ -47,6 +47,11 @@ class Services:
             raise
 
 
+def base_url(settings: Settings, request: Request) -> str:
+    """This service's address as clients reach it: `public_url`, else the request's."""
+    return (settings.public_url or str(request.base_url)).rstrip("/")
+
+
 def request_id(request: Request) -> str:
     return str(getattr(request.state, "request_id", "-"))
 

@@ -52,6 +52,7 @@ ELSEWHERE = {
     "Query.node(id)",
     "Query.nodes(ids)",
     "Query.statement(accountId)",
+    "Query.statementExport(accountId)",  # tests/graph/test_exports_delivery.py
     "Mutation.consentRevoke(id)",
     "Mutation.connectionRefresh(id)",
 }

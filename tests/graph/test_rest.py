@@ -129,7 +129,7 @@ async def test_rest_errors(api: Api, ledger: LedgerData):
         assert (response.status_code, response.json()["error"]) == (400, "BAD_USER_INPUT")
 
 
-async def test_openapi_document_describes_both_endpoints(api: Api):
+async def test_openapi_document_describes_every_endpoint(api: Api):
     response = await api.client.get("/api/v1/openapi.json")
 
     document = response.json()
@@ -137,4 +137,7 @@ async def test_openapi_document_describes_both_endpoints(api: Api):
     assert set(document["paths"]) == {
         "/api/v1/alif/transactions",
         "/api/v1/alif/accounts/{accountId}/statement",
+        # statement files and their download links (tests/graph/test_exports_delivery.py)
+        "/api/v1/alif/accounts/{accountId}/statement.{extension}",
+        "/api/v1/exports/{link}",
     }

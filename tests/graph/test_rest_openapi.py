@@ -23,6 +23,8 @@ from .ledger_data import LedgerData
 
 TRANSACTIONS = "/api/v1/alif/transactions"
 STATEMENT = "/api/v1/alif/accounts/{accountId}/statement"
+FILE = STATEMENT + ".{extension}"
+DOWNLOAD = "/api/v1/exports/{link}"
 SLOW = 0.01  # tokens per second: nothing refills within a test
 PERIOD = {"from_date": "2025-02-01", "to_date": "2025-02-28"}
 
@@ -89,7 +91,8 @@ async def test_the_document_is_valid_openapi(client: httpx.AsyncClient):
     document = (await client.get("/api/v1/openapi.json")).json()
 
     validate(document)
-    assert set(document["paths"]) == {TRANSACTIONS, STATEMENT}
+    # The file routes (statement.<extension>, download links): tests/graph/test_exports_delivery.py
+    assert set(document["paths"]) == {TRANSACTIONS, STATEMENT, FILE, DOWNLOAD}
 
 
 @pytest.mark.parametrize("path", [TRANSACTIONS, STATEMENT])
