@@ -5,7 +5,7 @@ statement export's format, period and SHA-256 (ledger/exports). Nullable: every 
 row has none. ADD COLUMN on both dialects keeps the append-only triggers in place.
 
 Revision ID: a15e0c7d3b42
-Revises: 7e4a1c9b2d58
+Revises: b41d6e8a2f07
 Create Date: 2026-12-02 06:10:00.000000
 """
 
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = 'a15e0c7d3b42'
-down_revision: str | None = '7e4a1c9b2d58'
+down_revision: str | None = 'b41d6e8a2f07'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
