@@ -59,6 +59,15 @@ NBT_RATES: dict[str, tuple[tuple[date, Decimal], ...]] = {
         (date(2025, 5, 21), Decimal("0.1277")),
         (date(2025, 9, 29), Decimal("0.1125")),
     ),
+    "EUR": (
+        (date(2024, 1, 9), Decimal("11.9927")),
+        (date(2024, 5, 24), Decimal("11.7392")),
+        (date(2024, 7, 9), Decimal("11.5642")),
+        (date(2025, 2, 3), Decimal("11.3382")),
+        (date(2025, 4, 4), Decimal("12.0466")),
+        (date(2025, 5, 21), Decimal("11.5986")),
+        (date(2025, 9, 29), Decimal("10.9875")),
+    ),
 }
 # Alif's margin around the official rate: it buys foreign currency a little cheaper and
 # sells it a little dearer.
