@@ -115,6 +115,7 @@ class Statement:
             date_from=self.from_,
             date_to=self.to,
             status="BOOKED" if self.booked_only else None,
+            hide_copies=True,
         )
         order = TransactionOrder.BOOKING_DATE_ASC
         return await transaction_connection(

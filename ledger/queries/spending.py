@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import fx
+from ledger.enrich import own_transfers
 from ledger.fx import AppliedRate, convert_minor
 from ledger.models import Account, Transaction, table
 from ledger.money import Money, exponent
@@ -98,8 +99,9 @@ async def spending_summary(
     """Spending of `[date_from, date_to]` (booking dates) grouped and converted to `currency`.
 
     Spending: every debit that counts (booked or pending, not superseded) except currency
-    exchanges and transfers to the customer's own accounts (a counterparty account that is
-    one of theirs). Foreign amounts are converted per group, currency and day with the
+    exchanges, transfers to the customer's own accounts (a counterparty account that is
+    one of theirs, or a paired leg, `ledger.enrich.own_transfers`) and duplicates
+    (`ledger.enrich.duplicates`). Foreign amounts are converted per group, currency and day with the
     latest ExchangeRate on or before that day; spending with no such rate is left out of
     the totals and reported in `excluded` (reason NO_RATE), never silently dropped.
     """
@@ -186,6 +188,9 @@ async def _spending_rows(
             TX.c.booking_date.between(date_from, date_to),
             TX.c.type.not_in(NOT_SPENDING_TYPES),
             ~to_own_account,
+            # A later copy of a payment, or a leg of a move between own accounts.
+            TX.c.duplicate_of_id.is_(None),
+            ~own_transfers.paired_leg(),
         )
         .group_by(*([] if group_by == "MONTH" else [key]), TX.c.currency, TX.c.booking_date)
     )
