@@ -15,6 +15,7 @@ from graph.cli import api as cli_api
 from graph.cli import auth as cli_auth
 from graph.cli import documents as cli_documents
 from graph.cli import keys as cli_keys
+from graph.cli import links as cli_links
 from graph.cli import rates as cli_rates
 from graph.cli import sync as cli_sync
 from graph.cli.database import redacted as _redacted
@@ -40,6 +41,7 @@ cli_auth.register(app)
 cli_documents.register(app)
 cli_keys.register(app)
 cli_rates.register(app)
+cli_links.register(app)
 console = Console()
 
 

@@ -19,7 +19,7 @@ from ledger.models import AuditEvent, Transfer, TransferEvent, table
 from ledger.money import format_minor
 
 from ..ledger.enrich_kit import Kit, _insert
-from .helpers import Api, codes
+from .helpers import Api, codes, counting
 
 PHONE = "+992900000021"
 OTHER = "+992900000022"
@@ -469,3 +469,38 @@ async def test_the_corridor_report_costs_hand_computed_examples(api, sessions):
         "John Smith": 1,
     }
     assert format_minor(1089_91, "TJS") == "1089.91"
+
+
+PAGE = """
+query P($first: Int!) { transactions(first: $first) { edges { node {
+  amountIn(currency: "TJS") { amount } duplicateOf { original { id } }
+  internalTransfer { counterpart { id } } } } } }
+"""
+
+
+async def test_conversions_and_links_cost_the_same_statements_whatever_the_page_size(
+    api, sessions, engine
+):
+    rng = random.Random(21)
+    async with sessions.begin() as s:
+        kit = Kit(s)
+        user = await kit.customer(PHONE)
+        c1, c2 = await kit.connection(user), await kit.connection(user)
+        usd = await kit.account(user, c1, "USD", "20206840500049668601")
+        again = await kit.account(user, c2, "USD", "20206840500049668601")
+        await publish(s, rng, 30)
+        for i in range(30):
+            day = DAY0 + timedelta(days=rng.randrange(25))
+            await kit.row(usd, day, -(i + 1) * 100, merchant_name=f"Shop {i}")
+            await kit.row(again, day, -(i + 1) * 100, merchant_name=f"Shop {i}")
+    async with sessions.begin() as s:
+        assert (await links.relink(s)).duplicates == 30
+    token = await api.token(PHONE)
+    counts = []
+    for first in (3, 50):
+        with counting(engine) as statements:
+            body = await api.query(PAGE, {"first": first}, token=token)
+        assert "errors" not in body, body
+        assert len(body["data"]["transactions"]["edges"]) == first
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
