@@ -23,6 +23,7 @@ is no signal.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -113,10 +114,10 @@ def pairs(
     rate book into each credit currency."""
     usable = [r for r in rows if r.duplicate_of_id is None and r.internal_transfer_leg_id is None]
     debits = [r for r in usable if r.amount_minor < 0]
-    credits = [r for r in usable if r.amount_minor > 0]
+    credits = _CreditIndex([r for r in usable if r.amount_minor > 0])
     found: list[tuple[int, int, Decimal, int, int, str]] = []
     for debit in debits:
-        for credit in credits:
+        for credit in credits.related(debit):
             if debit.account_id == credit.account_id:
                 continue
             if focus is not None and debit.id not in focus and credit.id not in focus:
@@ -145,6 +146,50 @@ def pairs(
         taken.update((debit_id, credit_id))
         result.append(Pair(debit_id, credit_id, signal))
     return result
+
+
+class _CreditIndex:
+    """The credits a debit could pair with, found without looking at every credit: those
+    sharing an id or a transfer id with it, those on an account it names or naming its
+    account, and (for an exchange) the exchanges. `signal_of` then decides."""
+
+    def __init__(self, credits: Sequence[Candidate]) -> None:
+        self.by_reference: dict[str, list[Candidate]] = defaultdict(list)
+        self.by_account: dict[int, list[Candidate]] = defaultdict(list)
+        self.by_named: dict[str, list[Candidate]] = defaultdict(list)
+        self.exchanges: list[Candidate] = []
+        self.accounts: dict[str, set[int]] = defaultdict(set)
+        for credit in credits:
+            self.by_reference["x" + credit.external_id].append(credit)
+            if credit.transfer_external_id is not None:
+                self.by_reference["t" + credit.transfer_external_id].append(credit)
+            self.by_account[credit.account_id].append(credit)
+            if credit.counterparty_account:
+                self.by_named[credit.counterparty_account].append(credit)
+            if credit.type == "CURRENCY_EXCHANGE":
+                self.exchanges.append(credit)
+            for number in (credit.account_number, credit.account_masked):
+                if number:
+                    self.accounts[number].add(credit.account_id)
+
+    def related(self, debit: Candidate) -> list[Candidate]:
+        found: dict[int, Candidate] = {}
+        keys = ["x" + debit.external_id]
+        if debit.transfer_external_id is not None:
+            keys.append("t" + debit.transfer_external_id)
+        groups = [self.by_reference.get(k, []) for k in keys]
+        if debit.counterparty_account:
+            for account_id in self.accounts.get(debit.counterparty_account, ()):
+                groups.append(self.by_account[account_id])
+        for number in (debit.account_number, debit.account_masked):
+            if number:
+                groups.append(self.by_named.get(number, []))
+        if debit.type == "CURRENCY_EXCHANGE":
+            groups.append(self.exchanges)
+        for group in groups:
+            for credit in group:
+                found[credit.id] = credit
+        return [found[k] for k in sorted(found)]
 
 
 async def link(session: AsyncSession, found: Sequence[Pair], *, now: datetime) -> int:
