@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ledger import rates
 from ledger.enrich import duplicates, links, own_transfers
+from ledger.enrich.candidates import Candidate
 from ledger.queries import spending
 
 from .enrich_kit import Kit
@@ -208,3 +209,48 @@ def test_direction_of_a_leg():
     assert own_transfers.direction_of(-5, 9) == "TRANSFER_OUT"
     assert own_transfers.direction_of(5, 9) == "TRANSFER_IN"
     assert own_transfers.direction_of(5, None) is None
+
+
+def _candidate(i: int, rng: random.Random, **values) -> Candidate:
+    base = {
+        "id": i,
+        "account_id": rng.choice([1, 2]),
+        "connection_id": 1,
+        "external_id": f"x{i}",
+        "booking_date": DAY0 + timedelta(days=rng.randrange(6)),
+        "amount_minor": -rng.choice([5_00, 7_00]),
+        "currency": "TJS",
+        "type": "CARD_PAYMENT",
+        "description": None,
+        "counterparty_name": None,
+        "counterparty_account": None,
+        "merchant_name": rng.choice(["Tcell", "TCELL", "Babilon-T"]),
+        "card_external_id": rng.choice([None, "c1"]),
+        "transfer_external_id": rng.choice([None, "t1", "t2"]),
+        "duplicate_of_id": None,
+        "not_duplicate": False,
+        "internal_transfer_leg_id": None,
+        "account_number": "20202972100049668601",
+        "account_masked": "••••8601",
+        "account_currency": "TJS",
+    }
+    return Candidate(**{**base, **values})
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_matching_does_not_depend_on_row_order_and_links_one_to_one(seed: int):
+    rng = random.Random(seed)
+    rows = [_candidate(i, rng) for i in range(1, 30)]
+    found = duplicates.matches(rows)
+    for _ in range(3):
+        shuffled = rows[:]
+        rng.shuffle(shuffled)
+        assert duplicates.matches(shuffled) == found
+    used = [m.original_id for m in found] + [m.duplicate_id for m in found]
+    assert len(used) == len(set(used))
+    by_id = {r.id: r for r in rows}
+    for m in found:
+        a, b = by_id[m.original_id], by_id[m.duplicate_id]
+        assert m.original_id < m.duplicate_id and a.amount_minor == b.amount_minor
+        assert a.payee == b.payee and abs((a.booking_date - b.booking_date).days) <= 3
+        assert duplicates.rule_of(a, b) == m.rule
