@@ -13,7 +13,7 @@ says what is wrong. A short bounded retry covers a transient failure.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -163,6 +163,3 @@ async def sync_rates(
         else:
             report.days.append(DayOutcome(day, False, carried_from=latest))
     return report
-
-
-__all__: Sequence[str] = ("DEFAULT_URL", "NbtClient", "RatesSyncReport", "sync_rates")

@@ -9,7 +9,6 @@ import strawberry
 
 from graph.context import Info
 from graph.core.errors import BadUserInput
-from graph.core.scalars import Money
 from graph.insights.types import ExchangeRate
 from graph.rates.loaders import RateOnDayLoader
 from ledger import fx, money
@@ -47,9 +46,6 @@ class ConvertedMoney:
             rate=None if rate is None else ExchangeRate.of(rate),
             rate_carried=rate is not None and rate.on_date != day,
         )
-
-    def as_money(self) -> Money:
-        return Money(amount=self.amount, currency=self.currency)
 
 
 def check_currency(currency: str) -> str:

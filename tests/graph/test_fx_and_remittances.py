@@ -16,7 +16,6 @@ from graph.relay.ids import to_global_id
 from ledger import rates
 from ledger.enrich import links
 from ledger.models import AuditEvent, Transfer, TransferEvent, table
-from ledger.money import format_minor
 
 from ..ledger.enrich_kit import Kit, _insert
 from .helpers import Api, codes, counting
@@ -203,6 +202,7 @@ async def test_a_usd_statement_has_its_tjs_equivalent_and_counts_a_copy_once(api
     ]
     debits = sum(-a for _, a in rows if a < 0)
     credits = sum(a for _, a in rows if a > 0)
+    assert Decimal(st["totalCredits"]["amount"]) == Decimal(credits) / 100
     assert Decimal(st["totalDebits"]["amount"]) == Decimal(debits) / 100
 
     def tjs(minor: int, day: date) -> Decimal:
@@ -224,7 +224,6 @@ async def test_a_usd_statement_has_its_tjs_equivalent_and_counts_a_copy_once(api
     )
     total_d, total_c = Decimal(eq["totalDebits"]["amount"]), Decimal(eq["totalCredits"]["amount"])
     assert Decimal(eq["revaluation"]["amount"]) == closing - (opening + total_c - total_d)
-    assert credits >= 0
 
 
 DUPLICATE = """
@@ -454,7 +453,6 @@ async def test_the_corridor_report_costs_hand_computed_examples(api, sessions):
     assert report["total"]["totalCostPercent"] == "1.68"
     assert report["total"]["averageCostPercent"] == "1.69"
     assert report["total"]["medianCompletionSeconds"] == 4200  # (1200 + 7200) / 2
-    assert (Decimal("21.09") + Decimal("18.00")) / Decimal("2326.00") * 100 > Decimal("1.675")
     by_month = (await api.query(SUMMARY, {"groupBy": "MONTH"}, token=token))["data"][
         "remittanceSummary"
     ]
@@ -468,7 +466,6 @@ async def test_the_corridor_report_costs_hand_computed_examples(api, sessions):
         "Mother": 3,
         "John Smith": 1,
     }
-    assert format_minor(1089_91, "TJS") == "1089.91"
 
 
 PAGE = """
