@@ -283,8 +283,13 @@ async def test_links_show_and_a_duplicate_match_can_be_undone_once(api, sessions
     refused = await api.query(UNDO, {"id": gid(copy)}, token=readonly)
     assert codes(refused) == ["FORBIDDEN"]
     writer = await api.token(PHONE)
+    before = len(await api.audit_rows())
     missing = await api.query(UNDO, {"id": gid(foreign)}, token=writer)
     assert missing["data"]["transactionMarkNotDuplicate"]["code"] == "NOT_FOUND"
+    denied = (await api.audit_rows())[before:]
+    assert [(r.operation, r.outcome, r.object_ids) for r in denied] == [
+        ("U", "denied", gid(foreign))
+    ]
     done = await api.query(UNDO, {"id": gid(copy)}, token=writer)
     assert done["data"]["transactionMarkNotDuplicate"] == {
         "__typename": "TransactionMarkNotDuplicateSuccess",
