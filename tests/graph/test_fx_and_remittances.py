@@ -458,6 +458,27 @@ async def test_the_corridor_report_costs_hand_computed_examples(api, sessions):
     assert report["total"]["totalCostPercent"] == "1.68"
     assert report["total"]["averageCostPercent"] == "1.69"
     assert report["total"]["medianCompletionSeconds"] == 4200  # (1200 + 7200) / 2
+    # The transfers themselves in USD, at NBT's rate of their (Dushanbe) creation day.
+    listed = await api.query(
+        "{ transfers(first: 10) { edges { node { amount { amount } status "
+        'amountIn(currency: "USD") { amount rateCarried rate { date } } } } } }',
+        token=token,
+    )
+    usd = {
+        (n["amount"]["amount"], n["status"]): n["amountIn"]
+        for n in (e["node"] for e in listed["data"]["transfers"]["edges"])
+    }
+    rate = Decimal("10.8991")
+    assert usd[("1100.00", "COMPLETED")] == {
+        "amount": str((Decimal("1100.00") / rate).quantize(CENT, ROUND_HALF_EVEN)),  # 100.93
+        "rateCarried": False,
+        "rate": {"date": "2025-03-07"},
+    }
+    assert usd[("1208.00", "COMPLETED")] == {  # a Saturday: Friday's rate, and it says so
+        "amount": str((Decimal("1208.00") / rate).quantize(CENT, ROUND_HALF_EVEN)),
+        "rateCarried": True,
+        "rate": {"date": "2025-03-07"},
+    }
     by_month = (await api.query(SUMMARY, {"groupBy": "MONTH"}, token=token))["data"][
         "remittanceSummary"
     ]
