@@ -76,10 +76,10 @@ BANK_SELLS = Decimal("1.005")
 
 MONEY_TRANSFER_SYSTEMS = ("Золотая Корона", "Unistream", "Contact", "Western Union")
 # The rate each corridor pays out at, as a share of NBT's official rate of the day: the
-# exchange-rate margin is what a remittance costs beyond its fee (docs/sandbox.md). RU->TJ
-# money-transfer systems pay somoni at 1-2.5 % under the official rate (the World Bank's
-# RPW lists Russia->Tajikistan among the cheapest corridors, ~1.5-2 % all in); Visa Direct
-# to the USA sells dollars 1 % over it, on top of its 1 % fee.
+# exchange-rate margin is what a remittance costs beyond its fee (docs/sandbox.md). Our
+# own choice of plausible values, not published tariffs: RU->TJ money-transfer systems pay
+# somoni at 1-2.5 % under the official rate, one system dearer than another; Visa Direct to
+# the USA sells dollars 1 % over it, on top of its 1 % fee.
 REMITTANCE_PAYOUT_RATES: dict[str, Decimal] = {
     "Золотая Корона": Decimal("0.988"),
     "Unistream": Decimal("0.984"),
