@@ -44,6 +44,7 @@ from connectors.errors import (
 from connectors.window_read import TICK, WindowRead, WindowReader
 from ledger import connections, reconciliation, revisions
 from ledger import sync_store as store
+from ledger.enrich import links
 from ledger.models import Account, Card, Connection, ServicePayment, Transfer, table
 from ledger.types import utcnow
 from ledger.writes import UpsertResult, upsert
@@ -736,6 +737,16 @@ class SyncEngine:
             async with self.sessions.begin() as s:
                 await self._store_each(s, ctx, account_id, tx_rows, payment_rows, issues)
         self.write_seconds += time.perf_counter() - started
+        await self._detect_links(account_id, tx_rows)
+
+    async def _detect_links(self, account_id: int, tx_rows: list[dict[str, Any]]) -> None:
+        """Duplicates and own-account transfers around the page just committed
+        (`ledger.enrich.links`), in a transaction of their own: the page stays stored
+        whatever they find."""
+        days = [row["booking_date"] for row in tx_rows]
+        if days:
+            async with self.sessions.begin() as s:
+                await links.detect_links(s, account_id, min(days), max(days), now=self.clock())
 
     def _rows(
         self, ctx: _Context, account_id: int, records: list[TransactionPageRecord]

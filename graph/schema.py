@@ -36,10 +36,13 @@ from graph.insights.queries import InsightQueries
 from graph.limits.cost import Admit, QueryCost
 from graph.limits.validation import directive_limit, public_messages
 from graph.payments.queries import PaymentQueries
+from graph.rates.queries import RateQueries
 from graph.relay.node import node_classes
 from graph.relay.queries import NodeQueries
+from graph.remittances.queries import RemittanceQueries
 from graph.settings import Settings
 from graph.statements.queries import StatementQueries
+from graph.transactions.mutations import TransactionMutations
 from graph.transactions.queries import TransactionQueries
 from graph.transfers.queries import TransferQueries
 from graph.viewer.mutations import ConsentMutations
@@ -59,12 +62,14 @@ class Query(
     StatementExportQueries,
     InsightQueries,
     ConnectionQueries,
+    RateQueries,
+    RemittanceQueries,
 ):
     pass
 
 
 @strawberry.type(description="What a customer may change through a token.")
-class Mutation(ConsentMutations, ConnectionMutations):
+class Mutation(ConsentMutations, ConnectionMutations, TransactionMutations):
     pass
 
 

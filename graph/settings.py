@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     # linking.
     bank_base_url: str | None = None
     bank_id: str = "alif.tj"
+    # The National Bank of Tajikistan's daily rates export (`alif-graph rates sync`,
+    # docs/fx-and-remittances.md); the sandbox serves the same format at
+    # <sandbox>/nbt/kurs/export_xml.php.
+    nbt_rates_url: str = "https://nbt.tj/ru/kurs/export_xml.php"
     bank_consumer_key: SecretStr | None = None
     # The bank as the customer's browser reaches it (its approval pages), when that differs
     # from the API address bank_base_url (default: bank_base_url).
@@ -169,6 +173,14 @@ class Settings(BaseSettings):
                     f"not an IP address or network (CIDR): {proxy!r}; list the proxies, not '*'"
                 ) from None
         return proxies
+
+    @field_validator("nbt_rates_url")
+    @classmethod
+    def _rates_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError(f"not an http(s) URL without a query: {url!r}")
+        return url
 
     @field_validator("bank_base_url", "bank_public_url", "public_url")
     @classmethod

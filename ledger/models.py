@@ -383,9 +383,22 @@ class Transaction(SQLModel, table=True):
     # Set on a booked row the bank no longer lists (`ledger.revisions`): it no longer counts,
     # and stays readable with its revision history.
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The same real payment stored twice (`ledger.enrich.duplicates`): this row is the later
+    # copy of `duplicate_of_id`, found by `duplicate_rule` with `duplicate_score` (0..1, an
+    # exact decimal string). Never deleted; left out of statements and insights.
     duplicate_of_id: int | None = Field(
         default=None, sa_type=BigId, foreign_key="ledger_transaction.id"
     )
+    duplicate_score: str | None = Field(default=None, max_length=8)
+    duplicate_rule: str | None = Field(default=None, max_length=32)
+    # The customer said this row is no duplicate: detection never links it again.
+    not_duplicate_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The other leg of a move between the customer's own accounts
+    # (`ledger.enrich.own_transfers`), set on both legs; `internal_transfer_rule` says why.
+    internal_transfer_leg_id: int | None = Field(
+        default=None, sa_type=BigId, foreign_key="ledger_transaction.id"
+    )
+    internal_transfer_rule: str | None = Field(default=None, max_length=32)
     payload_hash: str = Field(max_length=64)
     created_at: datetime = _now_field()
     updated_at: datetime = _now_field()

@@ -33,6 +33,7 @@ from connectors.sandbox.consent_request_routes import consent_request_routes
 from connectors.sandbox.errors import ObpError
 from connectors.sandbox.faults import FaultInjector, FaultMiddleware
 from connectors.sandbox.models import Account
+from connectors.sandbox.nbt_feed import nbt_routes
 from connectors.sandbox.obp_json import ObpJSONResponse
 from connectors.sandbox.paging import as_served, read_page_query, select
 from connectors.sandbox.web import bank_of, faults_of, json_object
@@ -416,6 +417,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         *_routes(),
         *consent_request_routes(),
         *approval_routes(),
+        *nbt_routes(),
         *(admin_routes() if config.admin_enabled else []),
     ]
     app = Starlette(

@@ -24,12 +24,14 @@ from connectors.sandbox.catalog import (
     MOBILE_OPERATORS,
     MONEY_TRANSFER_SYSTEMS,
     PROVIDERS,
+    REMITTANCE_PAYOUT_RATES,
+    VISA_DIRECT_SELLS,
     FeeRule,
     Kind,
 )
 from connectors.sandbox.ids import digest
 from connectors.sandbox.models import Account, Party
-from connectors.sandbox.money import alif_rate, convert, format_minor
+from connectors.sandbox.money import alif_rate, convert, corridor_rate, format_minor
 from connectors.sandbox.population import Holding
 
 _MONTHS = (
@@ -260,7 +262,7 @@ def _remittance_in(h: Holding, kind: Kind, rng: Random, when: datetime) -> Draft
     sender = rng.choice(CONTACTS[kind.pool])
     system = rng.choice(MONEY_TRANSFER_SYSTEMS)
     rubles = _draw(rng, kind)
-    rate = alif_rate("RUB", when.date(), bank_buys=True)
+    rate = corridor_rate("RUB", when.date(), REMITTANCE_PAYOUT_RATES[system])
     amount = convert(rubles, "RUB", rate, h.account.currency)
     party = Party(sender.name, bank=system, country="RU")
     description = (
@@ -292,7 +294,7 @@ def _remittance_in(h: Holding, kind: Kind, rng: Random, when: datetime) -> Draft
 def _visa_direct(h: Holding, kind: Kind, rng: Random, when: datetime) -> Draft:
     recipient = rng.choice(CONTACTS[kind.pool])
     dollars = _draw(rng, kind)
-    rate = alif_rate("USD", when.date(), bank_buys=False)
+    rate = corridor_rate("USD", when.date(), VISA_DIRECT_SELLS)
     amount = convert(dollars, "USD", rate, h.account.currency)
     description = (
         f"Visa Direct: перевод на карту {recipient.account} ({recipient.name}, США), "

@@ -59,6 +59,15 @@ NBT_RATES: dict[str, tuple[tuple[date, Decimal], ...]] = {
         (date(2025, 5, 21), Decimal("0.1277")),
         (date(2025, 9, 29), Decimal("0.1125")),
     ),
+    "EUR": (
+        (date(2024, 1, 9), Decimal("11.9927")),
+        (date(2024, 5, 24), Decimal("11.7392")),
+        (date(2024, 7, 9), Decimal("11.5642")),
+        (date(2025, 2, 3), Decimal("11.3382")),
+        (date(2025, 4, 4), Decimal("12.0466")),
+        (date(2025, 5, 21), Decimal("11.5986")),
+        (date(2025, 9, 29), Decimal("10.9875")),
+    ),
 }
 # Alif's margin around the official rate: it buys foreign currency a little cheaper and
 # sells it a little dearer.
@@ -66,6 +75,18 @@ BANK_BUYS = Decimal("0.995")
 BANK_SELLS = Decimal("1.005")
 
 MONEY_TRANSFER_SYSTEMS = ("Золотая Корона", "Unistream", "Contact", "Western Union")
+# The rate each corridor pays out at, as a share of NBT's official rate of the day: the
+# exchange-rate margin is what a remittance costs beyond its fee (docs/sandbox.md). Our
+# own choice of plausible values, not published tariffs: RU->TJ money-transfer systems pay
+# somoni at 1-2.5 % under the official rate, one system dearer than another; Visa Direct to
+# the USA sells dollars 1 % over it, on top of its 1 % fee.
+REMITTANCE_PAYOUT_RATES: dict[str, Decimal] = {
+    "Золотая Корона": Decimal("0.988"),
+    "Unistream": Decimal("0.984"),
+    "Contact": Decimal("0.990"),
+    "Western Union": Decimal("0.975"),
+}
+VISA_DIRECT_SELLS = Decimal("1.010")
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,3 +46,8 @@ def alif_rate(currency: str, day: date, *, bank_buys: bool) -> Decimal:
     """Alif's TJS price of one unit on `day`: its buy rate, or its sell rate."""
     margin = BANK_BUYS if bank_buys else BANK_SELLS
     return (nbt_rate(currency, day) * margin).quantize(_RATE_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def corridor_rate(currency: str, day: date, share: Decimal) -> Decimal:
+    """A remittance corridor's TJS price of one unit: `share` of the official rate."""
+    return (nbt_rate(currency, day) * share).quantize(_RATE_PLACES, rounding=ROUND_HALF_EVEN)

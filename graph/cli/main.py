@@ -16,6 +16,8 @@ from graph.cli import auth as cli_auth
 from graph.cli import documents as cli_documents
 from graph.cli import export as cli_export
 from graph.cli import keys as cli_keys
+from graph.cli import links as cli_links
+from graph.cli import rates as cli_rates
 from graph.cli import sync as cli_sync
 from graph.cli.database import redacted as _redacted
 from graph.cli.errors import BoundaryGroup, global_options
@@ -40,6 +42,8 @@ cli_auth.register(app)
 cli_documents.register(app)
 cli_keys.register(app)
 cli_export.register(app)
+cli_rates.register(app)
+cli_links.register(app)
 console = Console()
 
 

@@ -13,14 +13,42 @@ from graph.context import Info
 from graph.core.pagination import Connection
 from graph.core.permissions import scoped
 from graph.core.scalars import Money
+from graph.insights.types import ExchangeRate
+from graph.rates.types import CURRENCY_ARGUMENT, check_currency
 from graph.transactions.filters import TransactionOrder
 from graph.transactions.queries import transaction_connection
 from graph.transactions.types import Transaction
+from ledger.queries import equivalents
 from ledger.queries.pages import TransactionCriteria
 from ledger.queries.statements import StatementFigures
 
 if TYPE_CHECKING:
     from graph.accounts.types import Account
+
+
+@strawberry.type(description="A statement's figures in another currency.")
+class StatementEquivalent:
+    currency: str
+    opening_balance: Money
+    closing_balance: Money
+    total_debits: Money
+    total_credits: Money
+    revaluation: Money = strawberry.field(
+        description="closing - (opening + credits - debits): the exchange difference."
+    )
+    rates: list[ExchangeRate] = strawberry.field(description="The rates used, oldest first.")
+
+    @classmethod
+    def of(cls, found: equivalents.StatementEquivalent, currency: str) -> StatementEquivalent:
+        return cls(
+            currency=currency,
+            opening_balance=Money.of(found.opening),
+            closing_balance=Money.of(found.closing),
+            total_debits=Money.of(found.debits),
+            total_credits=Money.of(found.credits),
+            revaluation=Money.of(found.revaluation),
+            rates=[ExchangeRate.of(r) for r in found.rates],
+        )
 
 
 @strawberry.type(
@@ -60,6 +88,7 @@ class Statement:
         "last booked transaction and the end of `to` (Dushanbe time)."
     )
     account_pk: strawberry.Private[int]
+    figures: strawberry.Private[StatementFigures]
 
     @classmethod
     def of(
@@ -89,6 +118,7 @@ class Statement:
             reconciled=reconciled,
             bank_reported_balance=Money.maybe(figures.bank_reported),
             account_pk=account_pk,
+            figures=figures,
         )
 
     @scoped("The account.", ACCOUNTS_READ)
@@ -100,6 +130,29 @@ class Statement:
         return Account.maybe(
             await info.context.loaders.get(AccountByIdLoader).load(self.account_pk)
         )
+
+    @strawberry.field(
+        description="The statement in `currency` (default TJS) at NBT's official rates: "
+        "opening balance at the rate of the day before `from`, closing at the rate of `to`, "
+        "debits and credits at each day's rate; `revaluation` is the exchange difference. "
+        "For a TJS account in TJS, the statement itself. Null when a rate is missing."
+    )
+    async def equivalent_in(
+        self, info: Info, currency: Annotated[str, CURRENCY_ARGUMENT] = "TJS"
+    ) -> StatementEquivalent | None:
+        check_currency(currency)
+        async with info.context.db.session() as session:
+            found = await equivalents.statement_equivalent(
+                session,
+                self.account_pk,
+                self.figures,
+                self.from_,
+                self.to,
+                currency,
+                booked_only=self.booked_only,
+                as_of=self.as_of,
+            )
+        return None if found is None else StatementEquivalent.of(found, currency)
 
     @strawberry.field(description="The period's transactions, oldest first.")
     async def transactions(
@@ -115,6 +168,7 @@ class Statement:
             date_from=self.from_,
             date_to=self.to,
             status="BOOKED" if self.booked_only else None,
+            hide_copies=True,
         )
         order = TransactionOrder.BOOKING_DATE_ASC
         return await transaction_connection(

@@ -23,11 +23,14 @@ from graph.core.locales import Locale
 from graph.core.permissions import scoped
 from graph.core.scalars import Money
 from graph.payments.loaders import ServicePaymentByIdLoader
+from graph.rates.types import CURRENCY_ARGUMENT, ConvertedMoney, converted
 from graph.relay.ids import to_global_id
 from graph.relay.node import Node, node
 from graph.transactions.categories import category_label
 from graph.transactions.loaders import RevisionsByTransactionLoader, TransactionByIdLoader
 from graph.transfers.loaders import TransferByIdLoader
+from ledger import money
+from ledger.enrich import own_transfers
 from ledger.queries.results import RevisionRow, TransactionRow
 
 if TYPE_CHECKING:
@@ -161,6 +164,58 @@ class TransactionRevision:
         )
 
 
+@strawberry.enum(description="Why two rows are one payment stored twice.")
+class DuplicateRule(Enum):
+    SAME_REFERENCE = "SAME_REFERENCE"
+    SAME_ACCOUNT_TWICE = "SAME_ACCOUNT_TWICE"
+    CARD_AND_ACCOUNT_FEED = "CARD_AND_ACCOUNT_FEED"
+
+
+@strawberry.enum(description="Why two rows are the legs of one move between own accounts.")
+class InternalTransferRule(Enum):
+    SHARED_REFERENCE = "SHARED_REFERENCE"
+    COUNTERPARTY_ACCOUNT = "COUNTERPARTY_ACCOUNT"
+    EXCHANGE_LEGS = "EXCHANGE_LEGS"
+
+
+@strawberry.enum
+class InternalTransferDirection(Enum):
+    TRANSFER_IN = "TRANSFER_IN"
+    TRANSFER_OUT = "TRANSFER_OUT"
+
+
+@strawberry.type(
+    description="This row is a later copy of `original`, the same real payment stored "
+    "twice; left out of statements and insights. `transactionMarkNotDuplicate` undoes it."
+)
+class DuplicateLink:
+    score: Decimal = strawberry.field(description="0 to 1, two decimals.")
+    rule: DuplicateRule
+    original_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The row this one copies; null outside the consent.")
+    async def original(self, info: Info) -> Transaction | None:
+        row = await info.context.loaders.get(TransactionByIdLoader).load(self.original_pk)
+        return Transaction.maybe(row, info)
+
+
+@strawberry.type(
+    description="This row is one leg of a move between the customer's own accounts; both "
+    "legs leave spending insights."
+)
+class InternalTransfer:
+    direction: InternalTransferDirection = strawberry.field(
+        description="TRANSFER_OUT on the debit leg, TRANSFER_IN on the credit leg."
+    )
+    rule: InternalTransferRule
+    leg_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The other leg; null outside the consent.")
+    async def counterpart(self, info: Info) -> Transaction | None:
+        row = await info.context.loaders.get(TransactionByIdLoader).load(self.leg_pk)
+        return Transaction.maybe(row, info)
+
+
 @node(scope=TRANSACTIONS_READ)
 @strawberry.type(description="A booked or pending movement of money on an account.")
 class Transaction(Node):
@@ -189,7 +244,14 @@ class Transaction(Node):
         description="When a sync found the bank no longer lists this booked transaction: it "
         "no longer counts in lists and sums, and stays readable by id with its revisions."
     )
+    duplicate_of: DuplicateLink | None = strawberry.field(
+        description="Set when this row is a later copy of another (the same payment seen twice)."
+    )
+    internal_transfer: InternalTransfer | None = strawberry.field(
+        description="Set when this row is a leg of a move between the customer's own accounts."
+    )
     pk: strawberry.Private[int]
+    ledger_amount: strawberry.Private[money.Money]
     account_pk: strawberry.Private[int]
     card_pk: strawberry.Private[int | None]
     transfer_pk: strawberry.Private[int | None]
@@ -220,7 +282,24 @@ class Transaction(Node):
             exchange_rate=Decimal(row.fx_rate) if row.fx_rate else None,
             updated_at=row.updated_at,
             removed_at=row.removed_at,
+            duplicate_of=None
+            if row.duplicate_of_id is None
+            else DuplicateLink(
+                score=Decimal(row.duplicate_score or "0"),
+                rule=DuplicateRule(row.duplicate_rule),
+                original_pk=row.duplicate_of_id,
+            ),
+            internal_transfer=None
+            if row.internal_transfer_leg_id is None
+            else InternalTransfer(
+                direction=InternalTransferDirection(
+                    own_transfers.direction_of(row.amount.minor, row.internal_transfer_leg_id)
+                ),
+                rule=InternalTransferRule(row.internal_transfer_rule),
+                leg_pk=row.internal_transfer_leg_id,
+            ),
             pk=row.id,
+            ledger_amount=row.amount,
             account_pk=row.account_id,
             card_pk=row.card_id,
             transfer_pk=row.transfer_id,
@@ -279,6 +358,18 @@ class Transaction(Node):
     async def revisions(self, info: Info) -> list[TransactionRevision]:
         found = await info.context.loaders.get(RevisionsByTransactionLoader).load(self.pk)
         return [TransactionRevision.from_row(row) for row in found]
+
+    @strawberry.field(
+        description="The amount in `currency` at NBT's official rate of the booking date "
+        "(the latest publication on or before it), rounded half-even to the currency's "
+        "minor unit; the rate and its date come with it. Null when no rate is stored."
+    )
+    async def amount_in(
+        self,
+        info: Info,
+        currency: Annotated[str, CURRENCY_ARGUMENT] = "TJS",
+    ) -> ConvertedMoney | None:
+        return await converted(info, self.ledger_amount, currency, self.booking_date)
 
     @strawberry.field(description="The pending transaction this booked one replaced.")
     async def replaces_pending(self, info: Info) -> Transaction | None:

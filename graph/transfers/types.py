@@ -14,10 +14,13 @@ from graph.auth.scopes import ACCOUNTS_READ, TRANSFERS_READ
 from graph.context import Info
 from graph.core.permissions import scoped
 from graph.core.scalars import Money
+from graph.rates.types import CURRENCY_ARGUMENT, ConvertedMoney, converted
 from graph.relay.ids import to_global_id
 from graph.relay.node import Node, node
 from graph.transactions.types import Counterparty
 from graph.transfers.loaders import TransferByIdLoader, TransferEventsByTransferLoader
+from ledger import money
+from ledger.queries import BANK_TIMEZONE
 from ledger.queries.results import TransferRow
 
 if TYPE_CHECKING:
@@ -91,6 +94,7 @@ class Transfer(Node):
     completed_at: datetime | None
     pk: strawberry.Private[int]
     account_pk: strawberry.Private[int]
+    ledger_amount: strawberry.Private[money.Money]
 
     @classmethod
     async def resolve_node(cls, info: Info, pk: int) -> Transfer | None:
@@ -120,11 +124,22 @@ class Transfer(Node):
             completed_at=row.completed_at,
             pk=row.id,
             account_pk=row.account_id,
+            ledger_amount=row.amount,
         )
 
     @classmethod
     def maybe(cls, row: TransferRow | None) -> Transfer | None:
         return None if row is None else cls.from_row(row)
+
+    @strawberry.field(
+        description="`amount` in `currency` at NBT's official rate of the day the transfer "
+        "was created (Dushanbe time), rounded half-even; null when no rate is stored."
+    )
+    async def amount_in(
+        self, info: Info, currency: Annotated[str, CURRENCY_ARGUMENT] = "TJS"
+    ) -> ConvertedMoney | None:
+        day = self.created_at.astimezone(BANK_TIMEZONE).date()
+        return await converted(info, self.ledger_amount, currency, day)
 
     @strawberry.field(description="Every status the transfer went through, oldest first.")
     async def history(self, info: Info) -> list[TransferEvent]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.models import Account, Card, ServicePayment, Transaction, Transfer, table
@@ -114,6 +114,8 @@ class TransactionCriteria:
     max_amount: Decimal | None = None
     search: str | None = None
     updated_since: datetime | None = None
+    # Statements: leave out a duplicate whose original is on the same account.
+    hide_copies: bool = False
 
 
 def _currencies_by_exponent() -> dict[int, list[str]]:
@@ -149,6 +151,14 @@ def _like_pattern(text: str) -> str:
 def transaction_conditions(c: TransactionCriteria) -> list[ColumnElement[bool]]:
     """The filter of a transaction list, the account restriction aside."""
     conditions: list[ColumnElement[bool]] = [live()]
+    if c.hide_copies:
+        original = TX.alias("original")
+        conditions.append(
+            ~exists().where(
+                original.c.id == TX.c.duplicate_of_id,
+                original.c.account_id == TX.c.account_id,
+            )
+        )
     if c.card_ids is not None:
         conditions.append(TX.c.card_id.in_(c.card_ids))
     if c.date_from is not None:

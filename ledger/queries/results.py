@@ -161,6 +161,14 @@ class TransactionRow:
     updated_at: datetime
     # The bank stopped listing this booked row: it no longer counts (see its revisions).
     removed_at: datetime | None
+    # A later copy of the same real payment (`ledger.enrich.duplicates`): its original,
+    # the score (an exact decimal string, 0..1) and the rule that matched.
+    duplicate_of_id: int | None = None
+    duplicate_score: str | None = None
+    duplicate_rule: str | None = None
+    # One leg of a move between the customer's own accounts (`ledger.enrich.own_transfers`).
+    internal_transfer_leg_id: int | None = None
+    internal_transfer_rule: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +303,11 @@ def _transaction(
     replaces_id: int | None,
     updated_at: datetime,
     removed_at: datetime | None,
+    duplicate_of_id: int | None,
+    duplicate_score: str | None,
+    duplicate_rule: str | None,
+    internal_transfer_leg_id: int | None,
+    internal_transfer_rule: str | None,
 ) -> TransactionRow:
     return TransactionRow(
         id,
@@ -323,6 +336,11 @@ def _transaction(
         replaces_id,
         updated_at,
         removed_at,
+        duplicate_of_id,
+        duplicate_score,
+        duplicate_rule,
+        internal_transfer_leg_id,
+        internal_transfer_rule,
     )
 
 

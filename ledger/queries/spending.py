@@ -3,41 +3,29 @@ reporting currency with stated exchange rates, with percentages that add up to 1
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.models import Account, ExchangeRate, Transaction, table
+from ledger import fx
+from ledger.enrich import own_transfers
+from ledger.fx import AppliedRate, convert_minor
+from ledger.models import Account, Transaction, table
 from ledger.money import Money, exponent
 from ledger.queries import effective_category, live, sum_minor
 
 ACCOUNTS = table(Account)
-RATES = table(ExchangeRate)
 TX = table(Transaction)
 
 GROUPINGS = ("CATEGORY", "MERCHANT", "MONTH")
 # Moving money between one's own pockets is not spending.
 NOT_SPENDING_TYPES = ("CURRENCY_EXCHANGE",)
 NO_RATE = "NO_RATE"
-# Rates of the official source win over a bank's own rates of the same day.
-OFFICIAL_SOURCE = "NBT"
-
-
-@dataclass(frozen=True, slots=True)
-class AppliedRate:
-    """A rate used for a conversion: one `base` buys `rate` units of `quote`."""
-
-    base: str
-    quote: str
-    rate: Decimal
-    on_date: date
-    source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,15 +68,6 @@ class _Spent:
     count: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Rate:
-    base: str
-    quote: str
-    rate: str
-    on_date: date
-    source: str
-
-
 def largest_remainder_percents(values: Sequence[int], places: int = 2) -> list[Decimal]:
     """Each value's share in percent with `places` decimals, adding up to exactly 100.
 
@@ -107,50 +86,6 @@ def largest_remainder_percents(values: Sequence[int], places: int = 2) -> list[D
     return [Decimal(s).scaleb(-places) for s in shares]
 
 
-def convert_minor(minor: int, source: str, target: str, rate: Decimal) -> int:
-    """`minor` units of `source` in minor units of `target`, at `rate` target per source,
-    rounded half-even."""
-    converted = (Decimal(minor) * rate).scaleb(exponent(target) - exponent(source))
-    return int(converted.to_integral_value(ROUND_HALF_EVEN))
-
-
-class RateBook:
-    """Rates into one currency; a day is answered by the latest rate on or before it.
-
-    Among rates of one day: the official source first, then a direct quote over an
-    inverted one, then by source name, so the choice never depends on row order.
-    """
-
-    def __init__(self, target: str, rates: Sequence[_Rate]) -> None:
-        best: dict[tuple[str, date], tuple[tuple[int, int, str], AppliedRate]] = {}
-        for row in rates:
-            rate = Decimal(row.rate)
-            if not rate.is_finite() or rate <= 0:
-                continue
-            direct = row.quote == target
-            currency = row.base if direct else row.quote
-            applied = AppliedRate(
-                base=currency,
-                quote=target,
-                rate=rate if direct else Decimal(1) / rate,
-                on_date=row.on_date,
-                source=row.source,
-            )
-            rank = (0 if row.source == OFFICIAL_SOURCE else 1, 0 if direct else 1, row.source)
-            key = (currency, row.on_date)
-            if key not in best or rank < best[key][0]:
-                best[key] = (rank, applied)
-        self._days: dict[str, list[date]] = defaultdict(list)
-        self._rates: dict[str, list[AppliedRate]] = defaultdict(list)
-        for (currency, day), (_, applied) in sorted(best.items()):
-            self._days[currency].append(day)
-            self._rates[currency].append(applied)
-
-    def on(self, currency: str, day: date) -> AppliedRate | None:
-        index = bisect_right(self._days.get(currency, []), day)
-        return self._rates[currency][index - 1] if index else None
-
-
 async def spending_summary(
     session: AsyncSession,
     user_id: int,
@@ -164,8 +99,9 @@ async def spending_summary(
     """Spending of `[date_from, date_to]` (booking dates) grouped and converted to `currency`.
 
     Spending: every debit that counts (booked or pending, not superseded) except currency
-    exchanges and transfers to the customer's own accounts (a counterparty account that is
-    one of theirs). Foreign amounts are converted per group, currency and day with the
+    exchanges, transfers to the customer's own accounts (a counterparty account that is
+    one of theirs, or a paired leg, `ledger.enrich.own_transfers`) and duplicates
+    (`ledger.enrich.duplicates`). Foreign amounts are converted per group, currency and day with the
     latest ExchangeRate on or before that day; spending with no such rate is left out of
     the totals and reported in `excluded` (reason NO_RATE), never silently dropped.
     """
@@ -176,7 +112,7 @@ async def spending_summary(
         return SpendingSummary(Money.zero(currency))
     spent = await _spending_rows(session, user_id, account_ids, date_from, date_to, group_by)
     foreign = sorted({r.currency for r in spent} - {currency})
-    book = RateBook(currency, await _rates_into(session, currency, foreign, date_to))
+    book = await fx.rate_book(session, currency, foreign, date_to)
 
     totals: dict[str, int] = defaultdict(int)
     counts: dict[str, int] = defaultdict(int)
@@ -252,23 +188,10 @@ async def _spending_rows(
             TX.c.booking_date.between(date_from, date_to),
             TX.c.type.not_in(NOT_SPENDING_TYPES),
             ~to_own_account,
+            # A later copy of a payment, or a leg of a move between own accounts.
+            TX.c.duplicate_of_id.is_(None),
+            ~own_transfers.paired_leg(),
         )
         .group_by(*([] if group_by == "MONTH" else [key]), TX.c.currency, TX.c.booking_date)
     )
     return [_Spent(*values) for values in await session.execute(stmt)]
-
-
-async def _rates_into(
-    session: AsyncSession, target: str, currencies: Sequence[str], until: date
-) -> list[_Rate]:
-    if not currencies:
-        return []
-    columns = (RATES.c.base, RATES.c.quote, RATES.c.rate, RATES.c.on_date, RATES.c.source)
-    stmt = select(*columns).where(
-        RATES.c.on_date <= until,
-        or_(
-            and_(RATES.c.base.in_(currencies), RATES.c.quote == target),
-            and_(RATES.c.base == target, RATES.c.quote.in_(currencies)),
-        ),
-    )
-    return [_Rate(*values) for values in await session.execute(stmt)]

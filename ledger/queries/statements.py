@@ -10,7 +10,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Table, and_, case, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.models import Account, BalanceSnapshot, Transaction, TransactionRevision, table
@@ -81,6 +91,17 @@ def _chain(t: Rows, *, descending: bool) -> list[Any]:
     return [t.c.booking_date.asc(), t.c.booked_at.asc().nulls_last(), t.c.id.asc()]
 
 
+def _not_a_copy_here(t: Rows, account_id: int) -> ColumnElement[bool]:
+    """Leaves out a duplicate whose original is on the same account (a card feed and an
+    account feed of it, an overlapping statement file): the account's statement counts
+    the payment once. A copy of another account's row (one bank account linked twice)
+    stays: on its own account's statement it is that account's only row."""
+    original = TX.alias("original")
+    return ~exists().where(
+        original.c.id == t.c.duplicate_of_id, original.c.account_id == account_id
+    )
+
+
 def _as_of(as_of: datetime) -> FromClause:
     """The transactions as the ledger held them at `as_of`: rows first stored later left
     out; a row revised later with the values its earliest later revision kept; a row counts
@@ -109,6 +130,7 @@ def _as_of(as_of: datetime) -> FromClause:
         select(
             TX.c.id,
             TX.c.account_id,  # part of the identity: no revision changes it
+            TX.c.duplicate_of_id,
             *revised,
             case((TX.c.superseded_at > moment, None), else_=TX.c.superseded_at).label(
                 "superseded_at"
@@ -155,7 +177,12 @@ async def statement_figures(
     no history (`ledger.revisions`): one booked later under its own id reads as booked.
     """
     t = TX if as_of is None else _as_of(as_of)
-    booked = and_(t.c.account_id == account_id, t.c.status == "BOOKED", live(t))
+    booked = and_(
+        t.c.account_id == account_id,
+        t.c.status == "BOOKED",
+        live(t),
+        _not_a_copy_here(t, account_id),
+    )
     sums = await _period_sums(session, t, account_id, date_from, date_to)
     currency, opening = await _opening_balance(session, t, account_id, booked, date_from)
     last = await _last_booked(session, t, booked, date_to)
@@ -193,6 +220,7 @@ async def _period_sums(
         .where(
             t.c.account_id == account_id,
             live(t),
+            _not_a_copy_here(t, account_id),
             t.c.booking_date.between(date_from, date_to),
         )
         .group_by(t.c.status)

@@ -14,7 +14,7 @@ from connectors.sandbox.app import create_app as create_sandbox
 from connectors.sandbox.config import SandboxConfig
 from graph.cli.dev.demo import run_demo
 from graph.settings import Settings
-from ledger.models import Account, AuditEvent, Connection, Consent
+from ledger.models import Account, AuditEvent, Connection, Consent, ExchangeRate
 
 from .helpers import KEYS, SECRET, columns_holding, stored_credentials
 
@@ -37,6 +37,7 @@ async def test_the_demo_links_at_the_banks_pages_and_stores_no_bank_password(
 
     printed = capsys.readouterr().out
     assert "linking at the bank as" in printed and "access token" in printed
+    assert "NBT rates" in printed and "from the sandbox's feed" in printed
     # The same seed: the demo's customer, as the bank knows them.
     customer = create_sandbox(SandboxConfig(seed=42)).state.bank.customers[0]
     async with sessions() as session:
@@ -50,6 +51,9 @@ async def test_the_demo_links_at_the_banks_pages_and_stores_no_bank_password(
         ).scalars()
         assert list(audits) == ["ok"]
     assert accounts and consent.status == "AUTHORISED"
+    async with sessions() as session:
+        days = (await session.execute(select(ExchangeRate.on_date).distinct())).scalars().all()
+    assert len(days) > 200  # a year of weekdays, from the sandbox's NBT feed
     assert connection.upstream_consent_expires_at is not None
     (stored,) = await stored_credentials(sessions, KEYS)
     assert stored.consent_id and stored.consent_jwt

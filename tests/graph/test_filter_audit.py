@@ -41,13 +41,18 @@ FILTERS = {
         "query Probe($ids: [ID!]) { spendingInsights(" + PERIOD + ", accountIds: $ids) "
         "{ total { amount currency } } }",
     ),
+    "Query.remittanceSummary(accountIds)": (
+        "Account",
+        "query Probe($ids: [ID!]) { remittanceSummary(" + PERIOD + ", accountIds: $ids) "
+        "{ total { count } } }",
+    ),
     "AccountFilter.institutionIds": (
         "Institution",
         "query Probe($ids: [ID!]) { accounts(filter: {institutionIds: $ids}) { totalCount } }",
     ),
 }
 # Audited by their own fields' tests (test_bola_audit.py, test_consent_revoke.py,
-# test_connection_refresh.py).
+# test_connection_refresh.py, test_fx_and_remittances.py).
 ELSEWHERE = {
     "Query.node(id)",
     "Query.nodes(ids)",
@@ -55,6 +60,7 @@ ELSEWHERE = {
     "Query.statementExport(accountId)",  # tests/graph/test_exports_delivery.py
     "Mutation.consentRevoke(id)",
     "Mutation.connectionRefresh(id)",
+    "Mutation.transactionMarkNotDuplicate(id)",
 }
 
 

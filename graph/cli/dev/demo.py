@@ -22,11 +22,13 @@ from rich.console import Console
 from connectors.sandbox.app import create_app as create_sandbox
 from connectors.sandbox.bank import SandboxBank
 from connectors.sandbox.config import SandboxConfig
+from connectors.sandbox.nbt_feed import PATH as NBT_PATH
 from connectors.sandbox.server import banner
 from graph.auth.consent.authorize import MAX_DAYS
 from graph.auth.consent.sms import DevelopmentSender
 from graph.auth.runtime import AuthConfig
 from graph.cli.dev.demo_flow import demo_token
+from graph.cli.rates import run_sync
 from graph.server.app import create_app
 from graph.settings import Settings
 
@@ -95,6 +97,19 @@ async def run_demo(
         )
 
 
+async def sync_demo_rates(settings: Settings, bank: SandboxBank) -> None:
+    """NBT's rates for the sandbox's whole history (and the week before it), from the
+    sandbox's copy of NBT's feed, as `alif-graph rates sync` would store them."""
+    last = bank.as_of.date()
+    first = last - timedelta(days=31 * bank.config.months + 7)
+    url = f"{settings.bank_base_url}{NBT_PATH}"
+    report = await run_sync(settings.database_url, url, first, last)
+    console.print(
+        f"NBT rates {first}..{last} from the sandbox's feed: {report.published} days "
+        f"published, {report.stored} rates stored"
+    )
+
+
 EXAMPLE_QUERY = (
     "{ accounts(first: 5) { edges { node { name currency "
     "balances { type amount { amount currency } } "
@@ -123,6 +138,7 @@ async def _serve_api(
         tokens = await demo_token(
             console, api_url=api_url, settings=settings, sender=sender, bank=bank
         )
+        await sync_demo_rates(settings, bank)
         console.print("\n[bold]Try it[/bold] (or paste the query into GraphiQL, linked below):")
         console.print(_example(api_url, tokens["access_token"]), soft_wrap=True, highlight=False)
         # The token rides in the fragment, which the browser never sends: not in any log.
