@@ -5,7 +5,8 @@ The rows come through a server-side cursor (`AsyncSession.stream` with `yield_pe
 the running balance's order (booking day, booking time, id), so an export of a million rows
 holds one batch at a time. Rows that do not count are left out: `live` (superseded pending
 rows, booked rows the bank no longer lists) and rows marked as duplicates of another
-(`duplicate_of_id`, set by duplicate detection). Booked rows only unless asked.
+with the statement's own rule (`statements.not_a_copy_here`: a duplicate of a row of the
+same account), so every file's totals are the statement's. Booked rows only unless asked.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger.models import Account, Institution, Transaction, table
 from ledger.queries import effective_category, live
 from ledger.queries.history_views import period_reconciled
-from ledger.queries.statements import StatementFigures, statement_figures
+from ledger.queries.statements import StatementFigures, not_a_copy_here, statement_figures
 
 TX = table(Transaction)
 ACCOUNTS = table(Account)
@@ -29,9 +30,9 @@ INSTITUTIONS = table(Institution)
 BATCH = 2000  # rows per fetch from the server-side cursor
 
 
-def exported() -> ColumnElement[bool]:
-    """The rows an export shows: those that count, duplicates left out."""
-    return and_(live(TX), TX.c.duplicate_of_id.is_(None))
+def exported(account_id: int) -> ColumnElement[bool]:
+    """The rows an export shows: those the account's statement counts."""
+    return and_(live(TX), not_a_copy_here(TX, account_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +172,7 @@ def rows_query(
         .where(
             TX.c.account_id == account_id,
             TX.c.booking_date.between(date_from, date_to),
-            exported(),
+            exported(account_id),
         )
         .order_by(TX.c.booking_date, TX.c.booked_at.asc().nulls_last(), TX.c.id)
     )

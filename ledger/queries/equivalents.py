@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger import fx
 from ledger.money import Money
 from ledger.queries import live, sum_minor
-from ledger.queries.statements import TX, StatementFigures, _as_of, _not_a_copy_here
+from ledger.queries.statements import TX, StatementFigures, _as_of, not_a_copy_here
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ async def statement_equivalent(
         .where(
             t.c.account_id == account_id,
             live(t),
-            _not_a_copy_here(t, account_id),
+            not_a_copy_here(t, account_id),
             t.c.booking_date.between(date_from, date_to),
         )
         .group_by(t.c.booking_date)

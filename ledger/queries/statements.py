@@ -91,7 +91,7 @@ def _chain(t: Rows, *, descending: bool) -> list[Any]:
     return [t.c.booking_date.asc(), t.c.booked_at.asc().nulls_last(), t.c.id.asc()]
 
 
-def _not_a_copy_here(t: Rows, account_id: int) -> ColumnElement[bool]:
+def not_a_copy_here(t: Rows, account_id: int) -> ColumnElement[bool]:
     """Leaves out a duplicate whose original is on the same account (a card feed and an
     account feed of it, an overlapping statement file): the account's statement counts
     the payment once. A copy of another account's row (one bank account linked twice)
@@ -181,7 +181,7 @@ async def statement_figures(
         t.c.account_id == account_id,
         t.c.status == "BOOKED",
         live(t),
-        _not_a_copy_here(t, account_id),
+        not_a_copy_here(t, account_id),
     )
     sums = await _period_sums(session, t, account_id, date_from, date_to)
     currency, opening = await _opening_balance(session, t, account_id, booked, date_from)
@@ -220,7 +220,7 @@ async def _period_sums(
         .where(
             t.c.account_id == account_id,
             live(t),
-            _not_a_copy_here(t, account_id),
+            not_a_copy_here(t, account_id),
             t.c.booking_date.between(date_from, date_to),
         )
         .group_by(t.c.status)

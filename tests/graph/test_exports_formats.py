@@ -610,3 +610,32 @@ async def test_an_unknown_account_has_no_export(
             session, 10**9, *PERIODS[0], ExportFormat.CSV, created_at=CREATED
         )
     assert found is None
+
+
+async def test_a_copy_of_another_accounts_row_stays_and_the_totals_are_the_statements(
+    sessions: async_sessionmaker[AsyncSession], ledger: LedgerData
+):
+    """The statement's own rule decides which duplicates leave: a copy of a row of the same
+    account goes, a copy of another account's row (one account linked twice) stays."""
+    first, last = PERIODS[0]
+    period = [t for t in ledger.wallet.counted() if first <= t["booking_date"] <= last]
+    elsewhere = ledger.usd.counted()[0]
+    same, original, kept = period[1], period[0], period[4]
+    async with sessions.begin() as session:
+        await session.execute(
+            update(TX).where(TX.c.id == same["id"]).values(duplicate_of_id=original["id"])
+        )
+        await session.execute(
+            update(TX).where(TX.c.id == kept["id"]).values(duplicate_of_id=elsewhere["id"])
+        )
+        figures = await statement_figures(session, ledger.wallet.id, first, last, booked_only=True)
+
+    body = (await render(sessions, ledger.wallet.id, ExportFormat.CSV, first, last)).decode(
+        "utf-8-sig"
+    )
+    rows = list(csv.DictReader(io.StringIO(body, newline="")))
+    ids = [int(r["transaction_id"]) for r in rows]
+    assert same["id"] not in ids and kept["id"] in ids and original["id"] in ids
+    assert len(ids) == figures.count
+    net = sum(Decimal(r["amount"]) for r in rows)
+    assert net == dec(figures.credits.minor - figures.debits.minor)
