@@ -1,4 +1,4 @@
-"""Consent scopes: what a customer can allow an app to read."""
+"""Consent scopes: what a customer can allow an app to read (and, for categories, write)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ STATEMENTS_READ = "statements:read"
 CARDS_READ = "cards:read"
 TRANSFERS_READ = "transfers:read"
 PAYMENTS_READ = "payments:read"
+# The one write scope: the customer's own categories and rules (graph/categories/).
+CATEGORIES_WRITE = "categories:write"
 
 ALL_SCOPES = (
     ACCOUNTS_READ,
@@ -18,6 +20,7 @@ ALL_SCOPES = (
     CARDS_READ,
     TRANSFERS_READ,
     PAYMENTS_READ,
+    CATEGORIES_WRITE,
 )
 
 

@@ -1,0 +1,1 @@
+"""Enrichment: what the ledger learns about rows after they are stored."""
