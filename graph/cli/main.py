@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from graph.cli import api as cli_api
 from graph.cli import auth as cli_auth
 from graph.cli import documents as cli_documents
+from graph.cli import enrich as cli_enrich
 from graph.cli import keys as cli_keys
 from graph.cli import sync as cli_sync
 from graph.cli.database import redacted as _redacted
@@ -38,6 +39,7 @@ cli_api.register(app)
 cli_auth.register(app)
 cli_documents.register(app)
 cli_keys.register(app)
+cli_enrich.register(app)
 console = Console()
 
 

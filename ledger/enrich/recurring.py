@@ -5,8 +5,9 @@ A stream is a set of counted transactions of one direction and currency to or fr
 payee (merchant name, else counterparty name, else the description's words; normalized, so
 case, script and the numbers inside a description do not split it), whose amounts are
 similar (each within 25 % of the median) and whose intervals are regular: at least 75 % of
-them within the window of one frequency, weekly (6-8 days), biweekly (13-16), monthly
-(27-33), quarterly (84-98) or yearly (350-380), with at least three transactions. Alif's
+them within the window of one frequency, weekly (5-9 days), biweekly (12-17), monthly
+(25-35), quarterly (80-100) or yearly (345-385): a payment a day or two early or late
+(a weekend, a short month) still counts; at least three transactions. Alif's
 autopay service payments are streams by construction: two are enough, and their interval
 need not be regular yet (frequency UNKNOWN).
 
@@ -38,11 +39,11 @@ PAYMENTS = table(ServicePayment)
 # frequency -> (shortest and longest interval in days, the period in months or else in
 # days, the grace in days before a payment counts as late)
 _FREQUENCIES: dict[str, tuple[int, int, int, int, int]] = {
-    "WEEKLY": (6, 8, 0, 7, 2),
-    "BIWEEKLY": (13, 16, 0, 14, 3),
-    "MONTHLY": (27, 33, 1, 0, 5),
-    "QUARTERLY": (84, 98, 3, 0, 10),
-    "YEARLY": (350, 380, 12, 0, 20),
+    "WEEKLY": (5, 9, 0, 7, 2),
+    "BIWEEKLY": (12, 17, 0, 14, 3),
+    "MONTHLY": (25, 35, 1, 0, 5),
+    "QUARTERLY": (80, 100, 3, 0, 10),
+    "YEARLY": (345, 385, 12, 0, 20),
 }
 MIN_OCCURRENCES = 3
 MIN_AUTOPAY = 2

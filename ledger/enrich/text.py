@@ -45,7 +45,7 @@ def normalize(text: str) -> str:
     folded = text.casefold().translate(_TABLE)
     for pattern, replacement in _LATIN:
         folded = pattern.sub(replacement, folded)
-    return " ".join(w for w in _NON_WORD.sub(" ", folded).split() if len(w) > 1)
+    return " ".join(_NON_WORD.sub(" ", folded).split())
 
 
 def like_pattern(text: str) -> str:
