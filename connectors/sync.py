@@ -637,7 +637,7 @@ class SyncEngine:
         await self._issues(s, ctx, [*issues, *told])
         await store.link_replacements(s, account_id, tx_rows, now=now)
         # Enrichment of the page's new and changed rows, committed with them.
-        await enrichment.enrich_page(s, account_id, (row["external_id"] for row in tx_rows))
+        await enrichment.enrich_page(s, account_id, tx_rows)
         ctx.seen_pending.update(row["external_id"] for row in tx_rows if row["status"] == "PENDING")
 
     async def _store_each(

@@ -16,11 +16,14 @@ passes a known direction through `Facts.own_transfer` the same way.)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.enrich import rules as rule_book
@@ -31,6 +34,12 @@ from ledger.writes import lookup
 
 TX = table(Transaction)
 ACCOUNTS = table(Account)
+
+
+def _getter(keys: Sequence[str]) -> Any:
+    return itemgetter(*keys)
+
+
 _WANTED = (
     "id",
     "payload_hash",
@@ -45,6 +54,7 @@ _WANTED = (
     "mcc",
     "category",
 )
+_FACTS = _WANTED[3:]  # what the categorizer and the rules read, in this order
 _BATCH = 2000
 _MATCH_TEXT = 2000
 
@@ -70,84 +80,116 @@ async def _customer_of(session: AsyncSession, account_id: int) -> _Customer:
     return _Customer(user_id, numbers, await rule_book.rules_of(session, user_id))
 
 
-def _enriched(account_id: int, row: Sequence[Any], customer: _Customer) -> dict[str, Any]:
-    values = dict(zip(_WANTED, row, strict=True))
-    amount = int(values["amount_minor"])
-    own = None
-    if values["counterparty_account"] and values["counterparty_account"] in customer.own_numbers:
-        own = "IN" if amount > 0 else "OUT"
-    facts = Facts(
-        amount_minor=amount,
-        type=values["type"],
-        description=values["description"],
-        counterparty_name=values["counterparty_name"],
-        merchant_name=values["merchant_name"],
-        mcc=values["mcc"],
-        bank_category=values["category"],
-        own_transfer=own,
-    )
-    verdict = categorize(facts)
-    text = normalize(
-        " ".join(
-            t
-            for t in (values["description"], values["counterparty_name"], values["merchant_name"])
-            if t
+@lru_cache(maxsize=65536)
+def _verdict(
+    credit: bool,
+    type_: str,
+    description: str | None,
+    counterparty: str | None,
+    merchant: str | None,
+    mcc: str | None,
+    bank: str | None,
+    own: str | None,
+) -> tuple[str | None, str, int, str]:
+    """(code, source, confidence, normalized text) of a row's facts: statements repeat
+    themselves, so one categorization serves every row that says the same."""
+    verdict = categorize(
+        Facts(
+            amount_minor=1 if credit else -1,
+            type=type_,
+            description=description,
+            counterparty_name=counterparty,
+            merchant_name=merchant,
+            mcc=mcc,
+            bank_category=bank,
+            own_transfer=own,
         )
-    )[:_MATCH_TEXT]
-    rule = rule_book.matching(
-        customer.rules,
-        rule_book.RowFacts(
-            account_id, amount, values["currency"], values["type"], values["mcc"], text
-        ),
     )
-    return {
-        "b_id": values["id"],
-        "b_code": verdict.code,
-        "b_source": verdict.source.value,
-        "b_confidence": verdict.confidence,
-        "b_rule_code": rule.category if rule else None,
-        "b_rule_id": rule.id if rule else None,
-        "b_hash": values["payload_hash"],
-        "b_text": text,
-    }
+    text = normalize(" ".join(t for t in (description, counterparty, merchant) if t))
+    return verdict.code, verdict.source.value, verdict.confidence, text[:_MATCH_TEXT]
 
 
-_UPDATE = (
-    update(TX)
-    .where(TX.c.id == bindparam("b_id"))
-    .values(
-        auto_category=bindparam("b_code"),
-        auto_category_source=bindparam("b_source"),
-        category_confidence=bindparam("b_confidence"),
-        rule_category=bindparam("b_rule_code"),
-        category_rule_id=bindparam("b_rule_id"),
-        enriched_hash=bindparam("b_hash"),
-        match_text=bindparam("b_text"),
+def _enriched(
+    row_id: int, payload_hash: str, account_id: int, facts: Sequence[Any], customer: _Customer
+) -> tuple[Any, ...]:
+    """The enrichment columns of one row, in `_SET` order, then its id."""
+    amount, currency, type_, description, counterparty, account, merchant, mcc, bank = facts
+    own = None
+    if account and account in customer.own_numbers:
+        own = "IN" if amount > 0 else "OUT"
+    code, source, confidence, text = _verdict(
+        amount > 0, type_, description, counterparty, merchant, mcc, bank, own
     )
+    rule = None
+    if customer.rules:
+        facts_of_row = rule_book.RowFacts(account_id, amount, currency, type_, mcc, text)
+        rule = rule_book.matching(customer.rules, facts_of_row)
+    return (
+        code,
+        source,
+        confidence,
+        rule.category if rule else None,
+        rule.id if rule else None,
+        payload_hash,
+        text,
+        row_id,
+    )
+
+
+_SET = (
+    "auto_category",
+    "auto_category_source",
+    "category_confidence",
+    "rule_category",
+    "category_rule_id",
+    "enriched_hash",
+    "match_text",
 )
+_UPDATE = (
+    update(TX).where(TX.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in _SET})
+)
+_KEYS = (*(f"b_{c}" for c in _SET), "b_id")
+_COMPILED = _UPDATE.compile(dialect=sqlite.dialect(paramstyle="qmark"))
+assert tuple(_COMPILED.positiontup or ()) == _KEYS, "one parameter order for both"
+_SQLITE_UPDATE = str(_COMPILED)
 
 
-async def _write(session: AsyncSession, values: list[dict[str, Any]]) -> None:
-    if values:
-        connection = await session.connection()
-        await connection.execute(_UPDATE, values)
+async def _write(session: AsyncSession, values: list[tuple[Any, ...]]) -> None:
+    """One executemany: on SQLite straight through the driver (positional, no per-row
+    SQLAlchemy work), elsewhere through SQLAlchemy (one round trip on asyncpg)."""
+    if not values:
+        return
+    connection = await session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.executemany(_SQLITE_UPDATE, values)  # type: ignore[union-attr]
+    else:
+        await connection.execute(_UPDATE, [dict(zip(_KEYS, v, strict=True)) for v in values])
 
 
-async def enrich_page(session: AsyncSession, account_id: int, external_ids: Iterable[str]) -> int:
-    """Enrich the account's rows of one sync page that are new or changed since they were
-    last enriched; how many were. Runs in the caller's transaction."""
-    keys = list(dict.fromkeys(external_ids))
-    if not keys:
+async def enrich_page(
+    session: AsyncSession, account_id: int, rows: Sequence[Mapping[str, Any]]
+) -> int:
+    """Enrich the account's rows of one sync page (the row mappings the page wrote) that
+    are new or changed since they were last enriched; how many were. Runs in the caller's
+    transaction; reads back only the rows' ids and hashes."""
+    if not rows:
         return 0
+    by_key = {row["external_id"]: row for row in rows}
     stored: Mapping[Any, tuple[Any, ...]] = await lookup(
-        session, TX, {"account_id": account_id}, "external_id", keys, _WANTED
+        session, TX, {"account_id": account_id}, "external_id", list(by_key), _WANTED[:3]
     )
-    stale = [row for row in stored.values() if row[2] != row[1]]
+    stale = [(key, found) for key, found in stored.items() if found[2] != found[1]]
     if not stale:
         return 0
     customer = await _customer_of(session, account_id)
-    await _write(session, [_enriched(account_id, row, customer) for row in stale])
-    return len(stale)
+    facts = _getter(_FACTS)
+    values = [
+        _enriched(found[0], found[1], account_id, facts(by_key[key]), customer)
+        for key, found in stale
+    ]
+    await _write(session, values)
+    return len(values)
 
 
 async def enrich_stored(
@@ -171,7 +213,9 @@ async def enrich_stored(
             batch = (await session.execute(stmt)).all()
             if not batch:
                 break
-            await _write(session, [_enriched(account_id, tuple(r), customer) for r in batch])
+            await _write(
+                session, [_enriched(r[0], r[1], account_id, r[3:], customer) for r in batch]
+            )
             done += len(batch)
             last = int(batch[-1][0])
     return done
