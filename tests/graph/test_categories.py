@@ -243,3 +243,33 @@ async def test_a_debit_known_as_an_own_account_transfer_is_not_spending(
     assert dropped == Decimal(-debit["amount_minor"]) / 100
     assert sum(Decimal(g["percent"]) for g in after["groups"]) == Decimal("100.00")
     assert set(g["key"] for g in after["groups"]) <= set(taxonomy.PRIMARY) | {""}
+
+
+async def test_precedence_user_over_rule_over_the_categorizer(
+    api: Api, enriched: LedgerData
+) -> None:
+    """On both databases, through the API: each layer, added, takes over; removed, gives
+    the one below back."""
+    row = next(
+        t
+        for t in enriched.wallet.transactions
+        if t.get("merchant_name") and not t.get("user_category")
+    )
+    tx = to_global_id("Transaction", row["id"])
+
+    def shown(body: dict) -> tuple[str, str]:
+        category = body["data"]["node"]["category"]
+        return category["code"], category["source"]
+
+    machine = shown(await api.query(NODE, {"id": tx}))
+    assert machine[1] in {"BANK", "MCC", "TYPE", "MERCHANT", "TEXT"}
+    rule = await api.query(
+        CREATE, {"input": {"category": "PERSONAL_CARE_OTHER", "text": row["merchant_name"]}}
+    )
+    assert shown(await api.query(NODE, {"id": tx})) == ("PERSONAL_CARE_OTHER", "RULE")
+    await api.query(CATEGORIZE, {"id": tx, "code": "TRAVEL_OTHER"})
+    assert shown(await api.query(NODE, {"id": tx})) == ("TRAVEL_OTHER", "USER")
+    await api.query(CATEGORIZE, {"id": tx, "code": None})
+    assert shown(await api.query(NODE, {"id": tx})) == ("PERSONAL_CARE_OTHER", "RULE")
+    await api.query(DELETE, {"id": rule["data"]["categoryRuleCreate"]["rule"]["id"]})
+    assert shown(await api.query(NODE, {"id": tx})) == machine
