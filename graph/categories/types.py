@@ -92,8 +92,9 @@ class Category:
         if row.auto_category:
             source = CategorySource(row.auto_category_source or CategorySource.TEXT.value)
             return cls.of(row.auto_category, source, locale, row.category_confidence or 0)
-        if row.category and row.auto_category_source is None:
-            return cls.of(row.category, CategorySource.BANK, locale, 95)
+        if row.category:  # not enriched yet, or a key the taxonomy does not know
+            known = taxonomy.primary_of(row.category) is not None
+            return cls.of(row.category, CategorySource.BANK, locale, 95 if known else 0)
         return None
 
 
