@@ -200,6 +200,10 @@ async def test_rules_of_another_customer_or_account_are_missing(
     assert node["data"]["node"] is None
     refused = await api.query(DELETE, {"id": rule_id}, token=other)
     assert refused["data"]["categoryRuleDelete"]["code"] == "NOT_FOUND"
+    assert ((await api.audit_rows())[-1].outcome, (await api.audit_rows())[-1].object_ids) == (
+        "denied",
+        rule_id,
+    )
     assert (await api.query(RULES))["data"]["categoryRules"]["totalCount"] == 1
 
 

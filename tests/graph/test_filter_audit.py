@@ -41,19 +41,26 @@ FILTERS = {
         "query Probe($ids: [ID!]) { spendingInsights(" + PERIOD + ", accountIds: $ids) "
         "{ total { amount currency } } }",
     ),
+    "RecurringFilter.accountIds": (
+        "Account",
+        "query Probe($ids: [ID!]) { recurringPayments(filter: {accountIds: $ids}) { payee } }",
+    ),
     "AccountFilter.institutionIds": (
         "Institution",
         "query Probe($ids: [ID!]) { accounts(filter: {institutionIds: $ids}) { totalCount } }",
     ),
 }
 # Audited by their own fields' tests (test_bola_audit.py, test_consent_revoke.py,
-# test_connection_refresh.py).
+# test_connection_refresh.py, test_categories.py).
 ELSEWHERE = {
     "Query.node(id)",
     "Query.nodes(ids)",
     "Query.statement(accountId)",
     "Mutation.consentRevoke(id)",
     "Mutation.connectionRefresh(id)",
+    "Mutation.transactionCategorize(id)",
+    "Mutation.categoryRuleDelete(id)",
+    "CategoryRuleInput.accountId",
 }
 
 
