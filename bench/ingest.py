@@ -5,6 +5,10 @@ Reports transactions/s end to end, the ledger write stage against a raw sqlite3
 page), and the peak RSS. Each N runs in its own process so peak memory is comparable:
 
     .venv/bin/python -m bench.ingest --ns 10000,100000,1000000
+
+`--compare-enrichment` runs each size with and without the enrichment hook (alternating
+processes; without it the hook is replaced by a no-op in that process only) and reports
+what enrichment adds to the sync's time (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import httpx
 import sqlalchemy
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import connectors.sync
 from connectors.credentials import Credentials
 from connectors.factory import institution_of, open_connector
 from connectors.heap import tune_for_sync
@@ -60,6 +65,7 @@ async def _sync(n: int, page_size: int, workdir: Path) -> dict[str, Any]:
         page_size,
     )
     config = SandboxConfig(seed=1, customers=1, as_of=AS_OF, transactions_per_account=per_account)
+    _ENRICH_SECONDS[0] = 0.0
     sync, connection_id, total, status, elapsed = await _sync_bank(sessions, config, page_size)
     await engine.dispose()
     return {
@@ -69,6 +75,8 @@ async def _sync(n: int, page_size: int, workdir: Path) -> dict[str, Any]:
         "seconds": round(elapsed, 3),
         "transactions_per_second": round(total / elapsed),
         "write_seconds": round(sync.write_seconds, 3),
+        "enrich_seconds": round(_ENRICH_SECONDS[0], 3),
+        "enrich_share": round(_ENRICH_SECONDS[0] / elapsed, 3),
     }
 
 
@@ -174,7 +182,32 @@ def _groups(
         yield stamp, list(group)
 
 
-def run_one(n: int, page_size: int) -> dict[str, Any]:
+async def _no_enrichment(*_: Any, **__: Any) -> int:
+    return 0
+
+
+_ENRICH_SECONDS = [0.0]  # time inside the enrichment hook since the measured sync began
+
+
+def _timed_hook() -> None:
+    """Time the sync's enrichment hook (connectors/sync.py calls it once per page)."""
+    hook = connectors.sync.enrichment.enrich_page
+
+    async def timed(*args: Any, **kwargs: Any) -> int:
+        started = time.perf_counter()
+        try:
+            return await hook(*args, **kwargs)
+        finally:
+            _ENRICH_SECONDS[0] += time.perf_counter() - started
+
+    connectors.sync.enrichment.enrich_page = timed  # type: ignore[assignment]
+
+
+def run_one(n: int, page_size: int, *, enrich: bool = True) -> dict[str, Any]:
+    if enrich:
+        _timed_hook()
+    else:
+        connectors.sync.enrichment.enrich_page = _no_enrichment  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as tmp:
         result = asyncio.run(_sync(n, page_size, Path(tmp)))
         # The sync's peak, before the floor runs (ru_maxrss is in KiB on Linux).
@@ -190,10 +223,18 @@ def main() -> None:
     parser.add_argument("--ns", default="10000,100000", help="comma-separated sizes")
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per size; medians are reported")
+    parser.add_argument(
+        "--compare-enrichment", action="store_true", help="with and without the enrichment hook"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--no-enrich", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.page_size)))
+        print(json.dumps(run_one(args.one, args.page_size, enrich=not args.no_enrich)))
+        return
+    if args.compare_enrichment:
+        for n in (int(x) for x in args.ns.split(",")):
+            print(json.dumps(_compare(n, args.page_size, args.repeat)))
         return
     results = []
     for n in (int(x) for x in args.ns.split(",")):
@@ -214,8 +255,31 @@ def _save(results: list[dict[str, Any]]) -> None:
     path.write_text(json.dumps([by_size[n] for n in sorted(by_size)], indent=2) + "\n")
 
 
-def _run_process(n: int, page_size: int) -> dict[str, Any]:
+def _compare(n: int, page_size: int, repeat: int) -> dict[str, Any]:
+    """Alternating runs with and without enrichment: medians and the difference."""
+    with_runs, without_runs = [], []
+    for _ in range(repeat):
+        without_runs.append(_run_process(n, page_size, enrich=False))
+        with_runs.append(_run_process(n, page_size))
+    on, off = _summary(with_runs), _summary(without_runs)
+    return {
+        "transactions": on["transactions"],
+        "runs": repeat,
+        "seconds_with": on["seconds"],
+        "seconds_without": off["seconds"],
+        "write_seconds_with": on["write_seconds"],
+        "write_seconds_without": off["write_seconds"],
+        "added_percent": round(100 * (on["seconds"] / off["seconds"] - 1), 1),
+        "enrich_share_each": [r["enrich_share"] for r in with_runs],
+        "each_with": [r["seconds"] for r in with_runs],
+        "each_without": [r["seconds"] for r in without_runs],
+    }
+
+
+def _run_process(n: int, page_size: int, *, enrich: bool = True) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.ingest", f"--one={n}", f"--page-size={page_size}"]
+    if not enrich:
+        command.append("--no-enrich")
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
@@ -227,6 +291,7 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     medians = {
         key: statistics.median(run[key] for run in runs)
         for key in ("seconds", "transactions_per_second", "write_seconds", "floor_seconds")
+        if key in runs[0]
     }
     return {
         "transactions": runs[0]["transactions"],

@@ -45,6 +45,7 @@ from connectors.window_read import TICK, WindowRead, WindowReader
 from ledger import connections, reconciliation, revisions
 from ledger import sync_store as store
 from ledger.enrich import links
+from ledger.enrich import pipeline as enrichment
 from ledger.models import Account, Card, Connection, ServicePayment, Transfer, table
 from ledger.types import utcnow
 from ledger.writes import UpsertResult, upsert
@@ -795,6 +796,8 @@ class SyncEngine:
         told = [_revision_issue(r) for r in written.revisions if r not in moved]
         await self._issues(s, ctx, [*issues, *told])
         await store.link_replacements(s, account_id, tx_rows, now=now)
+        # Enrichment of the page's new and changed rows, committed with them.
+        await enrichment.enrich_page(s, account_id, tx_rows)
         ctx.seen_pending.update(row["external_id"] for row in tx_rows if row["status"] == "PENDING")
 
     async def _store_each(

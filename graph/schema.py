@@ -25,6 +25,8 @@ from strawberry.types.graphql import OperationType
 from graph.accounts.queries import AccountQueries
 from graph.audit.trail import RecordTrail
 from graph.cards.queries import CardQueries
+from graph.categories.mutations import CategoryMutations
+from graph.categories.queries import CategoryQueries
 from graph.connections.mutations import ConnectionMutations
 from graph.connections.queries import ConnectionQueries
 from graph.context import Context
@@ -61,6 +63,7 @@ class Query(
     StatementQueries,
     StatementExportQueries,
     InsightQueries,
+    CategoryQueries,
     ConnectionQueries,
     RateQueries,
     RemittanceQueries,
@@ -69,7 +72,7 @@ class Query(
 
 
 @strawberry.type(description="What a customer may change through a token.")
-class Mutation(ConsentMutations, ConnectionMutations, TransactionMutations):
+class Mutation(ConsentMutations, ConnectionMutations, TransactionMutations, CategoryMutations):
     pass
 
 

@@ -357,11 +357,23 @@ class Transaction(SQLModel, table=True):
     counterparty_country: str | None = Field(default=None, max_length=2)
     merchant_name: str | None = Field(default=None, max_length=255)
     mcc: str | None = Field(default=None, max_length=4)
-    # The provider's or a rule's category; sync may overwrite it.
+    # The bank's own category (its key, e.g. Alif's CATEGORY attribute): upstream data.
     category: str | None = Field(default=None, max_length=32)
-    category_source: str | None = Field(default=None, max_length=8)  # PROVIDER RULE
+    category_source: str | None = Field(default=None, max_length=8)  # PROVIDER
     # The customer's own choice lives apart, so no sync can overwrite it.
     user_category: str | None = Field(default=None, max_length=32)
+    # Enrichment (ledger/enrich/): derived, never upstream, so outside the payload hash and
+    # never written by the sync's upserts. The categorizer's verdict (code, source BANK MCC
+    # TYPE MERCHANT TEXT LINK NONE, confidence 0..100), the customer's rule that matched,
+    # the payload hash the enrichment last saw (a row is enriched again only when it
+    # differs) and the row's text normalized for rules (`ledger.enrich.text`).
+    auto_category: str | None = Field(default=None, max_length=32)
+    auto_category_source: str | None = Field(default=None, max_length=8)
+    category_confidence: int | None = None
+    rule_category: str | None = Field(default=None, max_length=32)
+    category_rule_id: int | None = None
+    enriched_hash: str | None = Field(default=None, max_length=64)
+    match_text: str | None = Field(default=None, max_length=2000)
     original_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
     original_currency: str | None = Field(default=None, max_length=3)
     fx_rate: str | None = Field(default=None, max_length=40)
@@ -483,16 +495,27 @@ class ExchangeRate(SQLModel, table=True):
 
 
 class CategoryRule(SQLModel, table=True):
-    """A categorization rule; `user_id` NULL means it applies to everyone."""
+    """A customer's categorization rule (`ledger/enrich/rules.py`): the rows it matches
+    take `category`. Every condition given must hold: `pattern` contained in the row's
+    normalized text (`field` TEXT: description, counterparty and merchant names), the MCC,
+    an amount range on the absolute amount in `currency`'s minor units, the transaction
+    type, the account. The highest `priority` wins, then the newest.
+    `user_id` NULL would apply to everyone (none are made so far)."""
 
     __tablename__ = "category_rule"
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
-    field: str = Field(max_length=16)  # description merchant mcc counterparty
-    pattern: str = Field(max_length=200)
+    field: str = Field(max_length=16)  # TEXT
+    pattern: str = Field(max_length=200)  # normalized; "" matches any text
     category: str = Field(max_length=32)
     priority: int = 100
+    mcc: str | None = Field(default=None, max_length=4)
+    min_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    max_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    currency: str | None = Field(default=None, max_length=3)
+    transaction_type: str | None = Field(default=None, max_length=32)
+    account_id: int | None = Field(default=None, foreign_key="account.id")
     created_at: datetime = _now_field()
 
 

@@ -457,6 +457,7 @@ class SandboxBank:
         amount_minor: int | None = None,
         posted: datetime | None = None,
         counterparty: Party | None = None,
+        description: str | None = None,
     ) -> Transaction:
         """Change a booked row after the fact; later balances follow. KeyError for an
         unknown row, ValueError for a pending one or no change."""
@@ -466,6 +467,7 @@ class SandboxBank:
             amount_minor=amount_minor,
             posted=posted,
             counterparty=counterparty,
+            description=description,
         )
 
     def remove_booked(self, account_id: str, transaction_id: str) -> Transaction:

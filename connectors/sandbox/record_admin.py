@@ -116,6 +116,9 @@ async def change_booked(request: Request) -> Response:
             amount_minor=_optional_int(body, "amount_minor"),
             posted=_posted(body),
             counterparty=_counterparty(body),
+            description=body.get("description")
+            if isinstance(body.get("description"), str)
+            else None,
         )
     except KeyError:
         raise ObpError(errors.TRANSACTION_NOT_FOUND) from None

@@ -276,6 +276,7 @@ class RevisedHistory:
         amount_minor: int | None = None,
         posted: datetime | None = None,
         counterparty: Party | None = None,
+        description: str | None = None,
     ) -> Transaction:
         """Change a booked row; a new date moves it (and the balances between)."""
         before = self._booked(transaction_id)
@@ -286,8 +287,12 @@ class RevisedHistory:
             changes["posted"] = changes["completed"] = posted.replace(microsecond=0)
         if counterparty is not None:
             changes["counterparty"] = counterparty
+        if description is not None:
+            changes["description"] = description
         if not changes:
-            raise ValueError("nothing to change: give amount_minor, posted or counterparty")
+            raise ValueError(
+                "nothing to change: give amount_minor, posted, counterparty or description"
+            )
         after = replace(before, **changes)  # type: ignore[arg-type]
         if after.posted == before.posted and transaction_id not in self._inserted:
             # Kept with the generated balance: serving adds the shift, this change's included.

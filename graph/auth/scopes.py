@@ -11,6 +11,8 @@ TRANSFERS_READ = "transfers:read"
 PAYMENTS_READ = "payments:read"
 # Corrections the customer makes through an app (e.g. `transactionMarkNotDuplicate`).
 TRANSACTIONS_WRITE = "transactions:write"
+# The one write scope: the customer's own categories and rules (graph/categories/).
+CATEGORIES_WRITE = "categories:write"
 
 ALL_SCOPES = (
     ACCOUNTS_READ,
@@ -21,6 +23,7 @@ ALL_SCOPES = (
     TRANSFERS_READ,
     PAYMENTS_READ,
     TRANSACTIONS_WRITE,
+    CATEGORIES_WRITE,
 )
 
 

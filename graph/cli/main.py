@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from graph.cli import api as cli_api
 from graph.cli import auth as cli_auth
 from graph.cli import documents as cli_documents
+from graph.cli import enrich as cli_enrich
 from graph.cli import export as cli_export
 from graph.cli import keys as cli_keys
 from graph.cli import links as cli_links
@@ -44,6 +45,7 @@ cli_keys.register(app)
 cli_export.register(app)
 cli_rates.register(app)
 cli_links.register(app)
+cli_enrich.register(app)
 console = Console()
 
 

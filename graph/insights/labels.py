@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from graph.categories.types import category_label
 from graph.core.locales import Locale
-from graph.transactions.categories import category_label
 
 _L = Locale
 MONTHS: dict[Locale, tuple[str, ...]] = {
@@ -34,7 +34,7 @@ UNKNOWN_MERCHANT: dict[Locale, str] = {
 
 
 def group_label(grouping: str, key: str, locale: Locale) -> str:
-    if grouping == "CATEGORY":
+    if grouping in ("CATEGORY", "PRIMARY_CATEGORY"):
         return category_label(key, locale)
     if grouping == "MERCHANT":
         return key or UNKNOWN_MERCHANT[locale]

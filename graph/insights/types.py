@@ -16,7 +16,8 @@ from ledger.queries.spending import AppliedRate, SpendingSummary
 
 @strawberry.enum
 class InsightGrouping(Enum):
-    CATEGORY = "CATEGORY"
+    CATEGORY = "CATEGORY"  # the detailed category
+    PRIMARY_CATEGORY = "PRIMARY_CATEGORY"  # its primary (FOOD_AND_DRINK, ...)
     MERCHANT = "MERCHANT"
     MONTH = "MONTH"
 
@@ -29,7 +30,8 @@ class ExclusionReason(Enum):
 @strawberry.type
 class InsightGroup:
     key: str = strawberry.field(
-        description='Category code, merchant name or month ("2025-03"); "" when unknown.'
+        description='Category code, primary category, merchant name or month ("2025-03"); '
+        '"" when unknown.'
     )
     label: str
     total: Money = strawberry.field(description="Money spent, positive.")

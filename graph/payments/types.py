@@ -9,6 +9,7 @@ import strawberry
 
 from graph.accounts.loaders import AccountByIdLoader
 from graph.auth.scopes import ACCOUNTS_READ, PAYMENTS_READ, TRANSACTIONS_READ
+from graph.categories.types import Category, CategorySource
 from graph.context import Info
 from graph.core.locales import Locale
 from graph.core.permissions import scoped
@@ -17,7 +18,7 @@ from graph.payments.loaders import ServicePaymentByIdLoader
 from graph.relay.ids import to_global_id
 from graph.relay.node import Node, node
 from graph.transactions.loaders import TransactionByServicePaymentLoader
-from graph.transactions.types import Category, CategorySource, Transaction
+from graph.transactions.types import Transaction
 from ledger.queries.results import ServicePaymentRow
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class ServicePayment(Node):
         return cls(
             id=strawberry.ID(to_global_id("ServicePayment", row.id)),
             provider=row.provider,
-            category=Category.of(row.category, CategorySource.PROVIDER, locale),
+            category=Category.of(row.category, CategorySource.BANK, locale, 95),
             service_account_masked=row.service_account_masked,
             amount=Money.of(row.amount),
             paid_at=row.paid_at,

@@ -18,6 +18,7 @@ from graph.auth.scopes import (
     TRANSFERS_READ,
 )
 from graph.cards.loaders import CardByIdLoader
+from graph.categories.types import Category
 from graph.context import Info
 from graph.core.locales import Locale
 from graph.core.permissions import scoped
@@ -26,7 +27,6 @@ from graph.payments.loaders import ServicePaymentByIdLoader
 from graph.rates.types import CURRENCY_ARGUMENT, ConvertedMoney, converted
 from graph.relay.ids import to_global_id
 from graph.relay.node import Node, node
-from graph.transactions.categories import category_label
 from graph.transactions.loaders import RevisionsByTransactionLoader, TransactionByIdLoader
 from graph.transfers.loaders import TransferByIdLoader
 from ledger import money
@@ -74,13 +74,6 @@ class TransactionType(Enum):
         return cls.OTHER
 
 
-@strawberry.enum
-class CategorySource(Enum):
-    PROVIDER = "PROVIDER"
-    RULE = "RULE"
-    USER = "USER"
-
-
 @strawberry.type
 class Counterparty:
     name: str | None
@@ -101,31 +94,6 @@ class Counterparty:
 class Merchant:
     name: str | None
     mcc: str | None = strawberry.field(description="ISO 18245 merchant category code.")
-
-
-@strawberry.type
-class Category:
-    code: str
-    source: CategorySource
-    default_locale: strawberry.Private[Locale]
-
-    @strawberry.field(description="The label in `locale`, by default the customer's language.")
-    def label(self, locale: Locale | None = None) -> str:
-        return category_label(self.code, locale or self.default_locale)
-
-    @classmethod
-    def of(cls, code: str, source: CategorySource, locale: Locale) -> Category:
-        return cls(code=code, source=source, default_locale=locale)
-
-    @classmethod
-    def from_row(cls, row: TransactionRow, locale: Locale) -> Category | None:
-        """The customer's own category wins over the provider's or a rule's."""
-        if row.user_category:
-            return cls.of(row.user_category, CategorySource.USER, locale)
-        if row.category:
-            source = CategorySource(row.category_source or CategorySource.PROVIDER.value)
-            return cls.of(row.category, source, locale)
-        return None
 
 
 @strawberry.enum

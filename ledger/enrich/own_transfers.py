@@ -33,6 +33,7 @@ from sqlalchemy import ColumnElement, FromClause, Table, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import fx
+from ledger.enrich import pipeline
 from ledger.enrich.candidates import TX, Candidate, candidates, user_of
 from ledger.money import exponent
 from ledger.types import utcnow
@@ -213,6 +214,7 @@ async def link(session: AsyncSession, found: Sequence[Pair], *, now: datetime) -
                     done += result.rowcount  # type: ignore[attr-defined]
                 if done != 2:
                     raise _Raced  # rolls the savepoint back: both legs or neither
+                await pipeline.label_paired_legs(session, [pair.debit_id, pair.credit_id])
         except _Raced:
             continue
         linked += 1

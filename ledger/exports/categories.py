@@ -1,9 +1,9 @@
 """Category codes as Beancount account names: the one mapping (docs/exports.md).
 
-A code is either Plaid's taxonomy (issue 13: a primary such as `FOOD_AND_DRINK`, or a
-detailed `PRIMARY_DETAIL` such as `FOOD_AND_DRINK_GROCERIES`) or one of the legacy codes
-the ledger carries today (`groceries`, `mobile`, ..., graph/transactions/categories.py),
-which are first translated to the Plaid code they mean.
+A code is the taxonomy's (`ledger.enrich.taxonomy`: a primary such as `FOOD_AND_DRINK`, or
+a detailed `PRIMARY_DETAIL` such as `FOOD_AND_DRINK_GROCERIES`); a bank's own key not
+enriched yet (`groceries`, `transfers`, ...) is first read as the taxonomy code it means,
+by the money's direction (`taxonomy.bank_code`, the one table of them).
 
 A Plaid code becomes `Root:Primary[:Detail]`: the longest Plaid primary that prefixes the
 code names the second component, what follows it the third, each word capitalised and
@@ -16,50 +16,12 @@ an unknown one, falls back by the movement's sign: `Income:Uncategorized` for mo
 
 from __future__ import annotations
 
-PLAID_PRIMARY = (
-    "INCOME",
-    "TRANSFER_IN",
-    "TRANSFER_OUT",
-    "LOAN_PAYMENTS",
-    "BANK_FEES",
-    "ENTERTAINMENT",
-    "FOOD_AND_DRINK",
-    "GENERAL_MERCHANDISE",
-    "HOME_IMPROVEMENT",
-    "MEDICAL",
-    "PERSONAL_CARE",
-    "GENERAL_SERVICES",
-    "GOVERNMENT_AND_NON_PROFIT",
-    "TRANSPORTATION",
-    "TRAVEL",
-    "RENT_AND_UTILITIES",
-)
+from ledger.enrich import taxonomy
+
+PLAID_PRIMARY = tuple(taxonomy.PRIMARY)
 _INCOME_ROOTS = frozenset({"INCOME", "TRANSFER_IN"})
 # Longest first, so a primary that prefixes another could never shadow it.
 _BY_LENGTH = sorted(PLAID_PRIMARY, key=len, reverse=True)
-
-# Today's codes, as the Plaid code each means. `transfers` depends on the direction.
-LEGACY: dict[str, str] = {
-    "groceries": "FOOD_AND_DRINK_GROCERIES",
-    "restaurants": "FOOD_AND_DRINK_RESTAURANT",
-    "transport": "TRANSPORTATION",
-    "mobile": "RENT_AND_UTILITIES_TELEPHONE",
-    "internet": "RENT_AND_UTILITIES_INTERNET_AND_CABLE",
-    "utilities": "RENT_AND_UTILITIES",
-    "electricity": "RENT_AND_UTILITIES_GAS_AND_ELECTRICITY",
-    "water": "RENT_AND_UTILITIES_WATER",
-    "cash_withdrawal": "TRANSFER_OUT_WITHDRAWAL",
-    "shopping": "GENERAL_MERCHANDISE",
-    "health": "MEDICAL_PHARMACIES_AND_SUPPLEMENTS",
-    "education": "GENERAL_SERVICES_EDUCATION",
-    "taxes_fines": "GOVERNMENT_AND_NON_PROFIT_TAX_PAYMENT",
-    "gov_services": "GOVERNMENT_AND_NON_PROFIT",
-    "installments": "LOAN_PAYMENTS",
-    "cashback": "INCOME_OTHER_INCOME",
-    "fees": "BANK_FEES",
-    "salary_income": "INCOME_WAGES",
-    "remittance_in": "TRANSFER_IN_OTHER_TRANSFER_IN",
-}
 UNCATEGORIZED_IN = "Income:Uncategorized"
 UNCATEGORIZED_OUT = "Expenses:Uncategorized"
 
@@ -70,10 +32,8 @@ def _component(words: str) -> str:
 
 def beancount_account(code: str | None, amount_minor: int) -> str:
     """The Beancount account a movement's category posts to."""
-    if code == "transfers":
-        code = "TRANSFER_IN" if amount_minor > 0 else "TRANSFER_OUT"
-    elif code is not None:
-        code = LEGACY.get(code, code)
+    if code:
+        code = taxonomy.bank_code(code, credit=amount_minor > 0) or code
     for primary in _BY_LENGTH:
         if code is None or not code.startswith(primary):
             continue

@@ -1,7 +1,7 @@
 # ruff: noqa: RUF001  (Russian, Tajik and Uzbek text is the point of this table)
 """The PDF statement's words in Russian, Tajik (Cyrillic), Uzbek (Latin) and English.
 The Tajik and Uzbek entries are our own translation and still need a native speaker's
-review (as for the category labels, graph/transactions/categories.py)."""
+review (as for the category labels, ledger/enrich/taxonomy.py)."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.enrich.taxonomy import canonical
 from ledger.models import Account, Institution, Transaction, table
 from ledger.queries import effective_category, live
 from ledger.queries.history_views import period_reconciled
@@ -53,7 +54,7 @@ class ExportRow:
     counterparty_account: str | None
     counterparty_bank: str | None
     merchant_name: str | None
-    category: str | None  # the effective one: the customer's own wins
+    category: str | None  # the effective one (the customer's own wins), as a taxonomy code
 
     @property
     def counterparty(self) -> str | None:
@@ -195,5 +196,6 @@ async def stream_rows(session: AsyncSession, head: ExportHead) -> AsyncIterator[
         yield ExportRow(
             int(r[0]), r[1], r[2], r[3], r[4], r[5], int(r[6]),
             None if balance is None else int(balance),
-            r[8], r[9], r[10], r[11], r[12], r[13], r[14],
+            r[8], r[9], r[10], r[11], r[12], r[13],
+            None if r[14] is None else canonical(r[14]),
         )  # fmt: skip

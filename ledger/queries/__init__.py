@@ -54,8 +54,10 @@ def live(t: Table | FromClause = TX) -> ColumnElement[bool]:
 
 
 def effective_category(t: Table = TX) -> ColumnElement[str | None]:
-    """The customer's own category wins over the provider's or a rule's."""
-    return func.coalesce(t.c.user_category, t.c.category)
+    """A transaction's category, highest first: the customer's override, the customer's
+    rule, the categorizer's verdict (ledger/enrich/), and for a row not enriched yet the
+    bank's own key (`ledger.enrich.taxonomy.canonical` names its code)."""
+    return func.coalesce(t.c.user_category, t.c.rule_category, t.c.auto_category, t.c.category)
 
 
 async def visible_account_ids(

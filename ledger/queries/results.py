@@ -149,9 +149,14 @@ class TransactionRow:
     counterparty_country: str | None
     merchant_name: str | None
     mcc: str | None
-    category: str | None
+    category: str | None  # the bank's own key
     category_source: str | None
-    user_category: str | None
+    user_category: str | None  # the customer's override
+    # Enrichment (ledger/enrich/): the customer's rule's code, the categorizer's verdict.
+    rule_category: str | None
+    auto_category: str | None
+    auto_category_source: str | None
+    category_confidence: int | None
     original_amount: Money | None
     fx_rate: str | None
     card_id: int | None
@@ -294,6 +299,10 @@ def _transaction(
     category: str | None,
     category_source: str | None,
     user_category: str | None,
+    rule_category: str | None,
+    auto_category: str | None,
+    auto_category_source: str | None,
+    category_confidence: int | None,
     original_amount_minor: int | None,
     original_currency: str | None,
     fx_rate: str | None,
@@ -328,6 +337,10 @@ def _transaction(
         category,
         category_source,
         user_category,
+        rule_category,
+        auto_category,
+        auto_category_source,
+        category_confidence,
         _money(original_amount_minor, original_currency),
         fx_rate,
         card_id,

@@ -13,16 +13,17 @@ from sqlalchemy import ColumnElement, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import fx
-from ledger.enrich import own_transfers
+from ledger.enrich import own_transfers, taxonomy
 from ledger.fx import AppliedRate, convert_minor
-from ledger.models import Account, Transaction, table
+from ledger.models import Account, Transaction, Transfer, table
 from ledger.money import Money, exponent
 from ledger.queries import effective_category, live, sum_minor
 
 ACCOUNTS = table(Account)
+TRANSFERS = table(Transfer)
 TX = table(Transaction)
 
-GROUPINGS = ("CATEGORY", "MERCHANT", "MONTH")
+GROUPINGS = ("CATEGORY", "PRIMARY_CATEGORY", "MERCHANT", "MONTH")
 # Moving money between one's own pockets is not spending.
 NOT_SPENDING_TYPES = ("CURRENCY_EXCHANGE",)
 NO_RATE = "NO_RATE"
@@ -30,7 +31,7 @@ NO_RATE = "NO_RATE"
 
 @dataclass(frozen=True, slots=True)
 class SpendingGroup:
-    key: str  # category code, merchant name or "YYYY-MM"; "" when unknown
+    key: str  # category code, primary category, merchant name or "YYYY-MM"; "" when unknown
     total: Money  # money spent (positive), in the reporting currency
     count: int
     percent: Decimal  # two decimals; the groups' percents add up to exactly 100
@@ -99,11 +100,15 @@ async def spending_summary(
     """Spending of `[date_from, date_to]` (booking dates) grouped and converted to `currency`.
 
     Spending: every debit that counts (booked or pending, not superseded) except currency
-    exchanges, transfers to the customer's own accounts (a counterparty account that is
-    one of theirs, or a paired leg, `ledger.enrich.own_transfers`) and duplicates
-    (`ledger.enrich.duplicates`). Foreign amounts are converted per group, currency and day with the
-    latest ExchangeRate on or before that day; spending with no such rate is left out of
-    the totals and reported in `excluded` (reason NO_RATE), never silently dropped.
+    exchanges, transfers between the customer's own accounts as far as the ledger knows
+    them (a counterparty account that is one of theirs, a Transfer record whose counterparty
+    account is one of theirs, a leg paired by `ledger.enrich.own_transfers`, or a category
+    of an own-account transfer such as TRANSFER_OUT_OWN_ACCOUNT, which the customer may
+    set) and duplicates (`ledger.enrich.duplicates`). CATEGORY groups by detailed code (a
+    bank's own key under its taxonomy code), PRIMARY_CATEGORY by its primary. Foreign
+    amounts are converted per group, currency and day with the latest ExchangeRate on or
+    before that day; spending with no such rate is left out of the totals and reported in
+    `excluded` (reason NO_RATE), never silently dropped.
     """
     if group_by not in GROUPINGS:
         raise ValueError(f"unknown grouping {group_by!r}")
@@ -119,7 +124,7 @@ async def spending_summary(
     used: set[AppliedRate] = set()
     excluded: dict[str, tuple[int, int]] = defaultdict(lambda: (0, 0))
     for row in spent:
-        key = f"{row.booking_date:%Y-%m}" if group_by == "MONTH" else row.key
+        key = _key(group_by, row)
         amount, n = -int(row.spent), int(row.count)
         if row.currency != currency:
             rate = book.on(row.currency, row.booking_date)
@@ -148,6 +153,16 @@ async def spending_summary(
     )
 
 
+def _key(group_by: str, row: _Spent) -> str:
+    if group_by == "MONTH":
+        return f"{row.booking_date:%Y-%m}"
+    if group_by == "CATEGORY":
+        return taxonomy.canonical(row.key) if row.key else ""
+    if group_by == "PRIMARY_CATEGORY":
+        return (taxonomy.primary_of(row.key) or "") if row.key else ""
+    return row.key
+
+
 async def _spending_rows(
     session: AsyncSession,
     user_id: int,
@@ -160,8 +175,10 @@ async def _spending_rows(
     unknown: ColumnElement[str] = literal_column(
         "''"
     )  # inline, so SELECT and GROUP BY match on PostgreSQL
+    category: ColumnElement[str] = func.coalesce(effective_category(), unknown)
     keys: dict[str, ColumnElement[str]] = {
-        "CATEGORY": func.coalesce(effective_category(), unknown),
+        "CATEGORY": category,
+        "PRIMARY_CATEGORY": category,
         "MERCHANT": func.coalesce(TX.c.merchant_name, TX.c.counterparty_name, unknown),
         "MONTH": unknown,
     }
@@ -172,6 +189,16 @@ async def _spending_rows(
             ACCOUNTS.c.number_masked == TX.c.counterparty_account,
             ACCOUNTS.c.number == TX.c.counterparty_account,
         ),
+    )
+    own = or_(
+        ACCOUNTS.c.number_masked == TRANSFERS.c.counterparty_account,
+        ACCOUNTS.c.number == TRANSFERS.c.counterparty_account,
+    )
+    transfer_to_own_account = exists().where(
+        TRANSFERS.c.id == TX.c.transfer_id, ACCOUNTS.c.user_id == user_id, own
+    )
+    own_transfer_category = func.coalesce(effective_category(), unknown).in_(
+        taxonomy.OWN_TRANSFER_CODES
     )
     stmt = (
         select(
@@ -188,6 +215,8 @@ async def _spending_rows(
             TX.c.booking_date.between(date_from, date_to),
             TX.c.type.not_in(NOT_SPENDING_TYPES),
             ~to_own_account,
+            ~transfer_to_own_account,
+            ~own_transfer_category,
             # A later copy of a payment, or a leg of a move between own accounts.
             TX.c.duplicate_of_id.is_(None),
             ~own_transfers.paired_leg(),

@@ -1,4 +1,4 @@
-"""`alif-graph schema`, `token` and `sync`: answers, and one-line refusals."""
+"""`alif-graph schema`, `token`, `sync` and `enrich run`: answers, and one-line refusals."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import threading
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
@@ -16,7 +16,7 @@ from graph.cli.sync import REFUSED
 from graph.schema import build_schema
 from graph.settings import Settings, get_settings
 from ledger import connections
-from ledger.models import Connection, Consent, table
+from ledger.models import Connection, Consent, Transaction, table
 
 from .helpers import SECRET, claims_of
 from .ledger_data import PHONE_A, LedgerData
@@ -177,3 +177,27 @@ async def test_revoke_pending_with_nothing_pending(env: None):
 
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "no bank revocation pending"
+
+
+async def test_enrich_run_fills_what_sync_did_not_write_and_then_has_nothing_to_do(
+    env: None, ledger: LedgerData, sessions: async_sessionmaker[AsyncSession]
+):
+    tx = table(Transaction)
+    async with sessions() as session:
+        stored = (
+            await session.execute(
+                select(tx.c.id).where(tx.c.connection_id == ledger.wallet.connection_id)
+            )
+        ).all()
+
+    first = await invoke("enrich", "run", "--connection", str(ledger.wallet.connection_id))
+    again = await invoke("enrich", "run", "--connection", str(ledger.wallet.connection_id))
+    full = await invoke("enrich", "run", "--full")
+
+    assert (first.exit_code, first.output.strip()) == (0, f"enriched {len(stored)} transactions")
+    assert (again.exit_code, again.output.strip()) == (0, "enriched 0 transactions")
+    async with sessions() as session:
+        every = (await session.execute(select(func.count()).select_from(tx))).scalar_one()
+    assert full.output.strip() == f"enriched {every} transactions"
+    missing = await invoke("enrich", "run", "--connection", "987654")
+    assert (missing.exit_code, missing.output.strip()) == (1, "error: no connection 987654")

@@ -46,13 +46,17 @@ FILTERS = {
         "query Probe($ids: [ID!]) { remittanceSummary(" + PERIOD + ", accountIds: $ids) "
         "{ total { count } } }",
     ),
+    "RecurringFilter.accountIds": (
+        "Account",
+        "query Probe($ids: [ID!]) { recurringPayments(filter: {accountIds: $ids}) { payee } }",
+    ),
     "AccountFilter.institutionIds": (
         "Institution",
         "query Probe($ids: [ID!]) { accounts(filter: {institutionIds: $ids}) { totalCount } }",
     ),
 }
 # Audited by their own fields' tests (test_bola_audit.py, test_consent_revoke.py,
-# test_connection_refresh.py, test_fx_and_remittances.py).
+# test_connection_refresh.py, test_fx_and_remittances.py, test_categories.py).
 ELSEWHERE = {
     "Query.node(id)",
     "Query.nodes(ids)",
@@ -61,6 +65,9 @@ ELSEWHERE = {
     "Mutation.consentRevoke(id)",
     "Mutation.connectionRefresh(id)",
     "Mutation.transactionMarkNotDuplicate(id)",
+    "Mutation.transactionCategorize(id)",
+    "Mutation.categoryRuleDelete(id)",
+    "CategoryRuleInput.accountId",
 }
 
 

@@ -11,6 +11,7 @@ import pytest
 import strawberry
 from aiodataloader import DataLoader
 from graphql import GraphQLInterfaceType
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from graph.context import Info
 from graph.core.loaders import RequestLoaders
@@ -18,6 +19,9 @@ from graph.relay.ids import to_global_id
 from graph.relay.node import NODE_TYPES, Node, node
 from graph.schema import build_schema
 from graph.settings import Settings
+from ledger.enrich import rules
+from ledger.enrich.rules import RuleSpec
+from ledger.types import utcnow
 
 from .helpers import Api, codes, consent_of
 from .ledger_data import LedgerData
@@ -42,6 +46,7 @@ def test_a_registered_type_keeps_its_scope():
         "Account": "accounts:read",
         "BankConnection": "accounts:read",
         "Card": "cards:read",
+        "CategoryRule": "transactions:read",
         "Consent": None,
         "Customer": None,
         "Institution": None,
@@ -51,12 +56,18 @@ def test_a_registered_type_keeps_its_scope():
     }
 
 
-async def test_every_registered_type_round_trips_through_node(api: Api, ledger: LedgerData):
+async def test_every_registered_type_round_trips_through_node(
+    api: Api, ledger: LedgerData, sessions: async_sessionmaker[AsyncSession]
+):
     token = await api.token()
+    async with sessions.begin() as s:
+        spec = RuleSpec(category="FOOD_AND_DRINK_COFFEE", text="coffee")
+        rule_id = await rules.create(s, ledger.user_a, spec, now=utcnow())
     pks = {
         "Account": ledger.wallet.id,
         "BankConnection": ledger.wallet.connection_id,
         "Card": ledger.card_ids[0],
+        "CategoryRule": rule_id,
         "Consent": consent_of(token),
         "Customer": ledger.user_a,
         "Institution": ledger.institution_id,

@@ -7,9 +7,8 @@ import re
 
 import pytest
 
-from graph.transactions.categories import LABELS
+from ledger.enrich.taxonomy import BANK_CODES
 from ledger.exports.categories import (
-    LEGACY,
     PLAID_PRIMARY,
     UNCATEGORIZED_IN,
     UNCATEGORIZED_OUT,
@@ -43,10 +42,9 @@ def test_the_longest_primary_wins_and_a_longer_word_is_not_a_primary():
     assert beancount_account("INCOMES_WAGES", 5) == UNCATEGORIZED_IN
 
 
-def test_every_legacy_code_has_a_valid_account_through_its_plaid_code():
-    assert set(LABELS) - {"transfers"} == set(LEGACY)
-    for code, plaid in LEGACY.items():
-        for amount in (-100, 100):
+def test_every_bank_key_has_a_valid_account_through_its_taxonomy_code():
+    for code, plaid in BANK_CODES.items():
+        for amount in (-100,) if code == "transfers" else (-100, 100):
             name = beancount_account(code, amount)
             assert name == beancount_account(plaid, amount)
             assert ACCOUNT.match(name), name
@@ -54,8 +52,8 @@ def test_every_legacy_code_has_a_valid_account_through_its_plaid_code():
 
 
 def test_transfers_follow_the_direction_and_unknown_codes_the_sign():
-    assert beancount_account("transfers", 1) == "Income:Transfer-In"
-    assert beancount_account("transfers", -1) == "Expenses:Transfer-Out"
+    assert beancount_account("transfers", 1) == "Income:Transfer-In:From-Person"
+    assert beancount_account("transfers", -1) == "Expenses:Transfer-Out:To-Person"
     for code in (None, "", "teleport", "food_and_drink"):
         assert beancount_account(code, 1) == UNCATEGORIZED_IN
         assert beancount_account(code, -1) == UNCATEGORIZED_OUT
