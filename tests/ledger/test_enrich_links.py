@@ -9,14 +9,18 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ledger import rates
 from ledger.enrich import duplicates, links, own_transfers
 from ledger.enrich.candidates import Candidate
+from ledger.models import Transaction, table
 from ledger.queries import spending
 
 from .enrich_kit import Kit
+
+TX = table(Transaction)
 
 DAY0 = date(2025, 3, 3)
 PAYEES = ["Auchan Dushanbe Mall", "Бозори Корвон", "Rohat Teahouse", "Dushanbe Taxi", "Tcell"]
@@ -203,6 +207,19 @@ async def test_own_moves_pair_near_nbt_and_nothing_else(sessions, seed: int):
     assert paired == expected
     # Paired legs are not spending (nor are debits naming an own account); the rest is.
     assert summary.total.minor == spent
+    # Each paired leg carries the own-account category of its direction, from the pairing.
+    async with sessions.begin() as s:
+        found = (
+            await s.execute(
+                select(TX.c.id, TX.c.amount_minor, TX.c.auto_category, TX.c.auto_category_source)
+            )
+        ).all()
+    for row_id, amount, category, source in found:
+        if row_id in expected:
+            own = "TRANSFER_OUT_OWN_ACCOUNT" if amount < 0 else "TRANSFER_IN_OWN_ACCOUNT"
+            assert (category, source) == (own, "LINK")
+        else:
+            assert source != "LINK"
 
 
 def test_direction_of_a_leg():
