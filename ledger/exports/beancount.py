@@ -12,9 +12,11 @@ a difference in the last digit), so `bean-check` proves the movements add up to 
 statement. The accounts are opened the day before the period, listed after the movements
 (Beancount orders by date, not by place in the file), so the file streams.
 
-Prices: an account in another currency than the operating one (TJS) should carry `price`
-directives at NBT rates; their place is `_head`, after the opening balance, once the rates
-issue (14) has landed. Until then there are none (no rate is guessed).
+Prices: an account in another currency than the operating one (TJS) carries `price`
+directives at the National Bank of Tajikistan's official rates (`ExportHead.prices`: the
+rate in force on the period's first day, dated the day it was published, and every later
+publication in the period), so Fava and `bean-query` value it in TJS as the ledger does
+(`ledger.fx`). Where no rate is stored there are none: no rate is guessed.
 """
 
 from __future__ import annotations
@@ -68,6 +70,9 @@ def _head(head: ExportHead, asset: str) -> str:
             f"  {asset}  {amount(f.opening.minor, ccy)} {ccy}",
             f"  {OPENING_ACCOUNT}",
         ]
+    lines += [
+        f"{day.isoformat()} price {ccy} {rate:f} {OPERATING_CURRENCY}" for day, rate in head.prices
+    ]
     exact = amount(0, ccy)  # no tolerance: the assertion holds to the minor unit
     opening = amount(f.opening.minor, ccy)
     lines += [f"{head.date_from.isoformat()} balance {asset}  {opening} ~ {exact} {ccy}"]

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger import rates
 from ledger.enrich.taxonomy import canonical
 from ledger.models import Account, Institution, Transaction, table
 from ledger.queries import effective_category, live
@@ -83,6 +85,9 @@ class ExportHead:
     reconciled: bool | None  # the sync's check against the bank (history_views)
     created_at: datetime  # the one value that differs between two exports of a period
     locale: str  # ru tg uz en
+    # NBT's official TJS per unit of a foreign currency: the rate in force on `date_from`
+    # and every later publication up to `date_to` (empty for a TJS account or no rates).
+    prices: tuple[tuple[date, Decimal], ...] = ()
 
     @property
     def account_ref(self) -> str:
@@ -126,6 +131,7 @@ async def load_head(
         session, account_id, date_from, date_to, booked_only=booked_only
     )
     reconciled = await period_reconciled(session, account_id, date_to, as_of=None)
+    prices = await _official_prices(session, currency, date_from, date_to)
     return ExportHead(
         account_id=account_id,
         user_id=user_id,
@@ -145,7 +151,21 @@ async def load_head(
         reconciled=reconciled,
         created_at=created_at,
         locale=locale,
+        prices=prices,
     )
+
+
+async def _official_prices(
+    session: AsyncSession, currency: str, date_from: date, date_to: date
+) -> tuple[tuple[date, Decimal], ...]:
+    if currency == rates.HOME:
+        return ()
+    first = await rates.rate_on(session, currency, date_from)
+    later = await rates.series(
+        session, currency, rates.HOME, date_from + timedelta(1), date_to, source=rates.NBT
+    )
+    found = ([(first.on_date, first.rate)] if first else []) + [(r.on_date, r.rate) for r in later]
+    return tuple(found)
 
 
 def rows_query(

@@ -21,14 +21,14 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from ofxtools.Parser import OFXTree
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ledger import exports
 from ledger.exports import ExportFormat
 from ledger.exports.camt053 import NAMESPACE, SCHEMA
 from ledger.exports.csv_file import BOM
-from ledger.models import AccountReconciliation, SyncRun, Transaction, table
+from ledger.models import AccountReconciliation, ExchangeRate, SyncRun, Transaction, table
 from ledger.money import format_minor
 from ledger.queries import BANK_TIMEZONE
 from ledger.queries.statements import statement_figures
@@ -38,6 +38,7 @@ from .ledger_data import OPENING_WALLET, AccountData, LedgerData
 XSD = etree.XMLSchema(etree.parse(str(SCHEMA)))
 NS = {"c": NAMESPACE}
 TX = table(Transaction)
+RATES = table(ExchangeRate)
 CREATED = datetime(2026, 12, 2, 6, 30, 15, tzinfo=UTC)
 LATER = datetime(2027, 1, 9, 23, 1, 44, tzinfo=UTC)
 # Periods: a month, a quarter across months, one day, before the ledger, the whole ledger.
@@ -253,6 +254,40 @@ async def test_beancount_passes_bean_check_with_balance_assertions(
     assert f"2025-06-01 balance {asset_of(text)}  {closing} ~ {zero} {data.currency}\n" in text
     assert text.count('\n  id: "') == want.count
     assert "Expenses:Food-And-Drink:Groceries" in text or account != "wallet"
+
+
+@pytest.mark.parametrize(
+    ("first", "last"), [(date(2025, 2, 1), date(2025, 5, 31)), (date(2025, 3, 4), date(2025, 3, 6))]
+)
+async def test_beancount_prices_a_foreign_account_at_the_stored_nbt_rates(
+    sessions: async_sessionmaker[AsyncSession],
+    ledger: LedgerData,
+    tmp_path: Path,
+    first: date,
+    last: date,
+):
+    """The rate in force on the first day (dated its publication) and every later NBT
+    publication of the period, exactly as stored; the bank's own rate never; none for TJS."""
+    async with sessions() as session:
+        stored = (
+            await session.execute(
+                select(RATES.c.on_date, RATES.c.rate).where(
+                    RATES.c.base == "USD", RATES.c.quote == "TJS", RATES.c.source == "NBT"
+                )
+            )
+        ).all()
+    in_force = max(d for d, _ in stored if d <= first)
+    want = sorted((d, r) for d, r in stored if d == in_force or first < d <= last)
+
+    body = await render(sessions, ledger.usd.id, ExportFormat.BEANCOUNT, first, last)
+    checked = await bean_check(body, tmp_path)
+    assert checked.returncode == 0, (checked.stdout + checked.stderr).decode()
+    found = re.findall(r"^(\d{4}-\d{2}-\d{2}) price USD (\S+) TJS$", body.decode(), re.M)
+    assert [(date.fromisoformat(d), Decimal(r)) for d, r in found] == [
+        (d, Decimal(r)) for d, r in want
+    ]
+    wallet = await render(sessions, ledger.wallet.id, ExportFormat.BEANCOUNT, first, last)
+    assert b" price " not in wallet
 
 
 async def test_bean_check_rejects_a_balance_that_does_not_hold(
