@@ -1,9 +1,10 @@
 """Recurring payment streams, computed on read from the ledger's rows (nothing is stored:
 a stream follows from the rows, so it can never disagree with them).
 
-A stream is a set of counted transactions of one direction and currency to or from one
-payee (merchant name, else counterparty name, else the description's words; normalized, so
-case, script and the numbers inside a description do not split it), whose amounts are
+A stream is a set of counted transactions (copies marked as duplicates left out) of one
+direction and currency to or from one payee (merchant name, else counterparty name, else the
+description's words; normalized, so case, script and the numbers inside a description do not
+split it; shown as the bank last wrote it), whose amounts are
 similar (each within 25 % of the median) and whose intervals are regular: at least 75 % of
 them within the window of one frequency, weekly (5-9 days), biweekly (12-17), monthly
 (25-35), quarterly (80-100) or yearly (345-385): a payment a day or two early or late
@@ -59,10 +60,11 @@ class Occurrence:
     booking_date: date
     amount_minor: int
     currency: str
-    payee: str
+    payee: str  # the grouping key (normalized)
     category: str | None
     category_source: str | None
     autopay: bool
+    name: str = ""  # the payee as the bank wrote it, for display
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,7 @@ def detect(occurrences: Sequence[Occurrence], as_of: date) -> list[Stream]:
         next_date = _advance(last.booking_date, frequency) if frequency else None
         streams.append(
             Stream(
-                payee=payee,
+                payee=last.name or payee,
                 direction="INFLOW" if inflow else "OUTFLOW",
                 category=last.category,
                 category_source=last.category_source or "BANK",
@@ -158,6 +160,15 @@ def detect(occurrences: Sequence[Occurrence], as_of: date) -> list[Stream]:
             )
         )
     return sorted(streams, key=lambda s: (-abs(s.average.minor), s.payee, s.direction))
+
+
+def payee_name(merchant: str | None, counterparty: str | None, description: str | None) -> str:
+    """The payee as the bank wrote it: what `payee_key` groups by, before normalizing."""
+    for name in (merchant, counterparty):
+        if name and normalize(name):
+            return name.strip()
+    words = [w for w in (description or "").split() if normalize(w)]
+    return " ".join(words[:_PAYEE_WORDS])
 
 
 def payee_key(merchant: str | None, counterparty: str | None, description: str | None) -> str:
@@ -197,6 +208,8 @@ async def streams_of(
             live(),
             TX.c.booking_date <= as_of,
             TX.c.booking_date >= as_of - timedelta(days=HISTORY_DAYS),
+            # A second copy of one payment (a card feed and an account feed) is no occurrence.
+            TX.c.duplicate_of_id.is_(None),
         )
     )
     found = []
@@ -221,6 +234,7 @@ async def streams_of(
                 category=category,
                 category_source=source,
                 autopay=bool(autopay),
+                name=payee_name(merchant, counterparty, description),
             )
         )
     return detect(found, as_of)

@@ -7,10 +7,11 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ledger.enrich.recurring import Occurrence, _add_months, detect, streams_of
+from ledger.enrich.text import normalize
 from ledger.models import ServicePayment, Transaction, table
 
 from .factories import connected_account
@@ -103,8 +104,9 @@ def test_two_payments_and_amounts_that_differ_make_no_stream_unless_autopay() ->
 
 async def test_streams_from_stored_rows(sessions: async_sessionmaker[AsyncSession]) -> None:
     """The same on both databases, from ledger rows: names in two spellings and with
-    numbers are one payee; an inflow stream (salary) is told from outflows; a removed row
-    does not count; two autopay service payments are a stream."""
+    numbers are one payee, shown as the bank last wrote it; an inflow stream (salary) is told
+    from outflows; a removed row and a copy marked as a duplicate do not count; two autopay
+    service payments are a stream."""
     rng = random.Random(5)
     async with sessions.begin() as s:
         conn, account = await connected_account(s)
@@ -138,9 +140,18 @@ async def test_streams_from_stored_rows(sessions: async_sessionmaker[AsyncSessio
                         counterparty="Babilon-T"), "service_payment_id": payment}
             )  # fmt: skip
         await s.execute(insert(TX), [{"service_payment_id": None, **r} for r in rows])
+        first = (await s.execute(select(TX.c.id).where(TX.c.external_id == "m0"))).scalar_one()
+        copy = {**rows[0], "external_id": "m0-copy", "duplicate_of_id": first}
+        await s.execute(insert(TX), [{"service_payment_id": None, **copy}])
     as_of = date(2025, 9, 10)
     async with sessions() as s:
-        streams = {(x.payee, x.direction): x for x in await streams_of(s, [account], as_of)}
+        found = await streams_of(s, [account], as_of)
+        streams = {(normalize(x.payee), x.direction): x for x in found}
+    last_tcell = max(
+        (r for r in rows if r["external_id"].startswith("m")), key=lambda r: r["booking_date"]
+    )
+    assert streams["tcell", "OUTFLOW"].payee == last_tcell["counterparty_name"]
+    assert streams["zarplata", "INFLOW"].payee == "Зарплата"
 
     assert set(streams) == {
         ("tcell", "OUTFLOW"),
