@@ -34,6 +34,10 @@ _TIMESTAMPS = ("created_at", "updated_at")
 # PostgreSQL and SQLite both cap bound parameters near 32k per statement.
 _MAX_PARAMS = 30_000
 _LOOKUP_CHUNK = 16 * 4**5  # 16384, one of the padded sizes, under the parameter cap
+# On PostgreSQL, batches of at least this many rows go through COPY and one merge
+# (`ledger.bulk_pg`); smaller ones take the multi-row statement, which is cheaper for them
+# (docs/performance.md has the measurement).
+BULK_MIN_ROWS = 50
 
 
 @dataclass(slots=True)
@@ -149,7 +153,12 @@ async def upsert(
             prepared["payload_hash"] = _digest(row, skipped)
         unique[ident(prepared)] = prepared
     batch = list(unique.values())
-    if watch is not None:
+    if hashed and "created_at" in table.c and len(batch) >= BULK_MIN_ROWS:
+        # PostgreSQL (SQLite returned above): COPY into a staging table, one merge.
+        from ledger import bulk_pg  # imports this module
+
+        result = await bulk_pg.upsert_copy(session, table, batch, identity, links, now, watch)
+    elif watch is not None:
         result = await _upsert_watched(session, table, batch, identity, links, now, watch)
     else:
         result = await _upsert_returning(session, table, batch, identity, links, now)
