@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Dialect, MetaData, String, Table, and_, delete, select, text
+from sqlalchemy import Column, Dialect, MetaData, String, Table, and_, delete, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,8 +59,8 @@ class _Plan:
     create: Any  # CREATE TEMP TABLE IF NOT EXISTS ... (no rows, the table's types)
     values: Callable[[dict[str, Any]], tuple[Any, ...]]  # a row's values in column order
     binds: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor)
-    insert: Any  # new rows only, consuming the stage; RETURNING 1 per row inserted
-    insert_keep: Any  # new rows only, the stage kept for the merge
+    insert: Any  # new rows only, taken out of the stage; SELECT how many
+    clear: Any  # DELETE FROM the stage
     merge: Any  # the ON CONFLICT DO UPDATE statement, consuming the stage
     stored: Any | None  # the stored rows the stage meets (watched writes only)
 
@@ -83,39 +83,37 @@ async def upsert_copy(
     if watch is None:
         touched, fresh = await _merged(session, plan, now)
         return UpsertResult(fresh, touched - fresh, len(batch) - touched)
-    ident = _getter(identity)
+    # New rows go in first, and leave the staging table: what stays is what was stored.
+    inserted = int((await session.execute(plan.insert)).scalar_one())
+    if inserted == len(batch):  # a first sync: nothing is read back
+        return UpsertResult(inserted=inserted)
     assert plan.stored is not None
     found = {
         tuple(row[: len(identity)]): tuple(row[len(identity) :])
         for row in await session.execute(plan.stored)
     }
-    if not found:  # a first sync: every row is new
-        inserted = len((await session.execute(plan.insert)).all())
-        return UpsertResult(inserted=inserted, unchanged=len(batch) - inserted)
+    ident = _getter(identity)
     linked = _getter(links) if links else (lambda row: ())
     start = 1 + len(links)
     seen, moved = [], 0
     for row in batch:
         stored = found.get(ident(row))
-        if stored is None:
+        if stored is None:  # inserted just now
             continue
         if watch.shows(stored[0], row["payload_hash"], stored[start:]):
             seen.append(Seen(row, stored[start:], tuple(row.get(c) for c in watch.columns)))
         if _differs(stored[:start], (row["payload_hash"], *linked(row))):
             moved += 1
-    new = len(batch) - len(found)
-    inserting = plan.insert_keep if moved else plan.insert
-    # Without rows to merge, the insert consumes the stage, new rows or not.
-    inserted = len((await session.execute(inserting)).all()) if new or not moved else 0
-    # A row neither stored before nor inserted now was inserted meanwhile by another writer.
-    result = UpsertResult(inserted=inserted, unchanged=len(found) - moved + new - inserted)
+    result = UpsertResult(inserted=inserted, unchanged=len(batch) - inserted - moved)
     if seen:
         await watch.before_update(session, seen)
-    if moved:  # the merge touches exactly the rows that differ; new ones now match
+    if moved:  # the merge touches exactly the staged rows that differ
         touched, fresh = await _merged(session, plan, now)
         result.inserted += fresh
         result.changed += touched - fresh
         result.unchanged += moved - touched
+    else:
+        await session.execute(plan.clear)
     return result
 
 
@@ -193,16 +191,15 @@ def _plan(
             binds.append((index, process))
     consumed = delete(stage).returning(*stage.c).cte("staged")
     from_consumed = select(*consumed.c)
-    from_stage = select(*stage.c)
-
-    def new_rows(rows: Any) -> Any:
-        return (
-            postgresql.insert(table)
-            .from_select(list(columns), rows)
-            .on_conflict_do_nothing(index_elements=list(identity))
-            .returning(table.c[identity[0]])
-        )
-
+    new_rows = (
+        postgresql.insert(table)
+        .from_select(list(columns), select(*stage.c))
+        .on_conflict_do_nothing(index_elements=list(identity))
+        .returning(*(table.c[c] for c in identity))
+        .cte("inserted")
+    )
+    taken = delete(stage).where(*(stage.c[c] == new_rows.c[c] for c in identity)).cte("taken")
+    insert = select(func.count()).select_from(new_rows).add_cte(taken)
     merge = _statement(
         lambda t: postgresql.insert(t).from_select(list(columns), from_consumed),
         table,
@@ -224,8 +221,8 @@ def _plan(
         create=create,
         values=_getter(columns),
         binds=tuple(binds),
-        insert=new_rows(from_consumed).add_cte(consumed),
-        insert_keep=new_rows(from_stage),
+        insert=insert,
+        clear=delete(stage),
         merge=merge.add_cte(consumed),
         stored=stored,
     )

@@ -187,7 +187,7 @@ async def test_a_big_page_of_new_rows_is_one_copy(
     assert (first.inserted, first.changed, first.unchanged) == (5000, 0, 0)
     assert (again.inserted, again.changed, again.unchanged) == (0, 0, 5000)
     async with sessions() as s:
-        stored = dict((await s.execute(select(TX.c.external_id, TX.c.description))).tuples().all())
+        stored = dict((await s.execute(select(TX.c.external_id, TX.c.description))).all())
     assert stored == {r["external_id"]: r["description"] for r in rows}
 
 
