@@ -35,7 +35,7 @@ from typing import Any
 import asyncpg
 import httpx
 import sqlalchemy
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -45,9 +45,10 @@ from connectors.heap import tune_for_sync
 from connectors.sandbox.app import create_app
 from connectors.sandbox.config import SandboxConfig
 from connectors.sync import SyncEngine
-from ledger import connections
+from ledger import connections, revisions, sync_store, writes
 from ledger.db import SQLITE_PRAGMAS, create_engine, session_factory
 from ledger.models import ServicePayment, Transaction, metadata, table
+from ledger.types import utcnow
 
 RESULTS = Path(__file__).parent / "results"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
@@ -259,6 +260,53 @@ def run_one(n: int, page_size: int, url: str | None = None) -> dict[str, Any]:
     return result
 
 
+async def _page_sizes(url: str, sizes: list[int], repeat: int) -> list[dict[str, Any]]:
+    """Where the bulk path starts to pay: one transaction page of `size` new rows, then the
+    same page again (all unchanged), through each path in turn, into a ledger a small sync
+    filled (its stored rows, with new ids, are the pages). Medians of `repeat`, in ms."""
+    await _fresh_schema(url, SYNC_SCHEMA)
+    engine = create_engine(_schema_url(url, SYNC_SCHEMA))
+    sessions = session_factory(engine)
+    config = SandboxConfig(seed=2, customers=1, as_of=AS_OF, transactions_per_account=400)
+    await _sync_bank(sessions, config, 200)
+    tx = table(Transaction)
+    async with sessions() as s:
+        stored = (await s.execute(select(tx).order_by(tx.c.id).limit(1000))).mappings().all()
+    dropped = {"id", "payload_hash", "created_at", "updated_at"}
+    templates = [{k: v for k, v in row.items() if k not in dropped} for row in stored]
+    serial = 0
+    results = []
+    for size in sizes:
+        times: dict[str, list[float]] = {}
+        for _ in range(repeat):
+            for path, least in (("multi_row", 10**9), ("bulk", 1)):
+                writes.BULK_MIN_ROWS = least
+                serial += 1
+                page = [
+                    dict(templates[i % len(templates)], external_id=f"bench-{serial}-{i}")
+                    for i in range(size)
+                ]
+                for kind in ("new", "unchanged"):
+                    started = time.perf_counter()
+                    async with sessions.begin() as s:
+                        await revisions.write_transactions(
+                            s, page, run_id=None, links=sync_store.LINKS, now=utcnow()
+                        )
+                    times.setdefault(f"{path}_{kind}_ms", []).append(
+                        (time.perf_counter() - started) * 1000
+                    )
+        result: dict[str, Any] = {"rows": size}
+        result.update((k, round(statistics.median(v), 2)) for k, v in times.items())
+        results.append(result)
+        print(json.dumps(result))
+    await engine.dispose()
+    admin = create_engine(url)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{SYNC_SCHEMA}" CASCADE'))
+    await admin.dispose()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ns", default="10000,100000", help="comma-separated sizes")
@@ -267,8 +315,27 @@ def main() -> None:
     parser.add_argument(
         "--url", help="a PostgreSQL database: run it too, beside SQLite, in every repeat"
     )
+    parser.add_argument(
+        "--page-sizes",
+        help="with --url: time single pages of these sizes through both PostgreSQL paths",
+    )
+    parser.add_argument(
+        "--multi-row",
+        action="store_true",
+        help="PostgreSQL through the multi-row INSERT only, as before the COPY path",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.page_sizes:
+        if args.url is None:
+            parser.error("--page-sizes needs --url")
+        sizes = [int(x) for x in args.page_sizes.split(",")]
+        found = asyncio.run(_page_sizes(args.url, sizes, args.repeat))
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "ingest_page_sizes.json").write_text(json.dumps(found, indent=2) + "\n")
+        return
+    if args.multi_row:
+        writes.BULK_MIN_ROWS = 10**9
     if args.one:
         print(json.dumps(run_one(args.one, args.page_size, args.url)))
         return
@@ -279,13 +346,17 @@ def main() -> None:
             result = _summary(runs)
         else:
             pairs = [
-                (_run_process(n, args.page_size), _run_process(n, args.page_size, args.url))
+                (
+                    _run_process(n, args.page_size),
+                    _run_process(n, args.page_size, args.url, args.multi_row),
+                )
                 for _ in range(args.repeat)
             ]
             result = _compared(pairs)
         results.append(result)
         print(json.dumps(result))
-    _save(results, "ingest.json" if args.url is None else "ingest_both.json")
+    name = "ingest_both_multi_row.json" if args.multi_row else "ingest_both.json"
+    _save(results, "ingest.json" if args.url is None else name)
 
 
 def _compared(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
@@ -310,10 +381,14 @@ def _save(results: list[dict[str, Any]], name: str) -> None:
     path.write_text(json.dumps([by_size[n] for n in sorted(by_size)], indent=2) + "\n")
 
 
-def _run_process(n: int, page_size: int, url: str | None = None) -> dict[str, Any]:
+def _run_process(
+    n: int, page_size: int, url: str | None = None, multi_row: bool = False
+) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.ingest", f"--one={n}", f"--page-size={page_size}"]
     if url is not None:
         command.append(f"--url={url}")
+    if multi_row:
+        command.append("--multi-row")
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result

@@ -37,7 +37,7 @@ _LOOKUP_CHUNK = 16 * 4**5  # 16384, one of the padded sizes, under the parameter
 # On PostgreSQL, batches of at least this many rows go through COPY and one merge
 # (`ledger.bulk_pg`); smaller ones take the multi-row statement, which is cheaper for them
 # (docs/performance.md has the measurement).
-BULK_MIN_ROWS = 50
+BULK_MIN_ROWS = 100
 
 
 @dataclass(slots=True)
