@@ -1,7 +1,7 @@
 """PostgreSQL's bulk path of `ledger.writes.upsert`: COPY a page, merge it in one statement.
 
 A multi-row `INSERT ... VALUES` of a 1000-row page binds ~30,000 parameters, each through
-SQLAlchemy and the driver, and PostgreSQL parses and plans that statement afresh every time.
+SQLAlchemy's processing and the driver's encoding, into one huge statement to parse.
 Instead the page's rows (already deduplicated, hashed and stamped by `upsert`) go through
 the driver's binary `COPY` into a temporary staging table, and one statement moves them into
 the ledger table:
@@ -22,10 +22,12 @@ columns are unbounded `text`, so a value too long for its column is refused by t
 statement, through SQLAlchemy, exactly as the multi-row path refuses it (the sync's
 per-row fallback relies on a `DBAPIError`).
 
-A watched write (`Watch`, transactions' revisions) reads the stored rows it meets by one
-join of the staging table with the ledger table, before anything is written, then inserts
-the new rows, shows the stored ones to the watch, and merges the ones that differ: the same
-steps, order and `Seen` values as `writes._upsert_watched`.
+A watched write (`Watch`, transactions' revisions) takes the multi-row path's steps in its
+order: the new rows are inserted (`ON CONFLICT DO NOTHING`) and taken out of the staging
+table in one statement, so a page of new rows (a first sync) reads nothing back; what stays
+staged was stored before, and one join of it with the ledger table reads the stored hash,
+links and watched columns (the same `Seen` values as `writes._upsert_watched` shows); the
+watch runs; the merge updates exactly the staged rows that differ.
 """
 
 from __future__ import annotations
@@ -232,8 +234,3 @@ def _is_text(kind: Any, dialect: Dialect) -> bool:
     return isinstance(kind.dialect_impl(dialect), String) or isinstance(
         getattr(kind, "impl", None), String
     )
-
-
-def compiled(statements: Sequence[Any]) -> list[str]:
-    """The statements as PostgreSQL SQL (for tests and the docs)."""
-    return [str(s.compile(dialect=postgresql.dialect())) for s in statements]
