@@ -183,12 +183,18 @@ async def test_a_big_page_of_new_rows_is_one_copy(
         first = await write_transactions(s, rows, run_id=None, links=LINKS, now=T0)
         # The same table again in the same transaction: the staging table starts empty.
         again = await write_transactions(s, rows, run_id=None, links=LINKS, now=T0)
+    async with sessions.begin() as s:  # below the threshold: the multi-row statement
+        small = _rows(conn, account, writes.BULK_MIN_ROWS - 1)
+        for row in small:
+            row["external_id"] = f"small-{row['external_id']}"
+        below = await write_transactions(s, small, run_id=None, links=LINKS, now=T0)
     assert calls == [5000, 5000]
+    assert (below.inserted, below.changed, below.unchanged) == (len(small), 0, 0)
     assert (first.inserted, first.changed, first.unchanged) == (5000, 0, 0)
     assert (again.inserted, again.changed, again.unchanged) == (0, 0, 5000)
     async with sessions() as s:
         stored = dict((await s.execute(select(TX.c.external_id, TX.c.description))).all())
-    assert stored == {r["external_id"]: r["description"] for r in rows}
+    assert stored == {r["external_id"]: r["description"] for r in rows + small}
 
 
 async def test_unwatched_tables_merge_in_one_statement(
