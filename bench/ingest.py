@@ -1,10 +1,16 @@
 """Ingest benchmark: sync N sandbox transactions through the real connector path.
 
-Reports transactions/s end to end, the ledger write stage against a raw sqlite3
-`executemany` floor measured in the same run (same columns, same page size, one commit per
-page), and the peak RSS. Each N runs in its own process so peak memory is comparable:
+Reports transactions/s end to end, the ledger write stage against a raw floor measured in
+the same run (same rows, same page grouping, one commit per page: sqlite3 `executemany` on
+SQLite, asyncpg `COPY` on PostgreSQL), and the peak RSS. Each N runs in its own process so
+peak memory is comparable:
 
     .venv/bin/python -m bench.ingest --ns 10000,100000,1000000
+    .venv/bin/python -m bench.ingest --url postgresql+asyncpg://postgres@127.0.0.1:5432/bench
+
+With `--url` every repeat runs SQLite and then PostgreSQL (in schemas `bench_sync` and
+`bench_floor` of that database, dropped afterwards), and reports both against their floors
+and PostgreSQL's whole sync against SQLite's of the same repeat.
 
 `--compare-enrichment` runs each size with and without the enrichment hook (alternating
 processes; without it the hook is replaced by a no-op in that process only) and reports
@@ -30,8 +36,11 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import sqlalchemy
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import connectors.sync
@@ -41,20 +50,45 @@ from connectors.heap import tune_for_sync
 from connectors.sandbox.app import create_app
 from connectors.sandbox.config import SandboxConfig
 from connectors.sync import SyncEngine
-from ledger import connections
+from ledger import connections, revisions, sync_store, writes
 from ledger.db import SQLITE_PRAGMAS, create_engine, session_factory
 from ledger.models import ServicePayment, Transaction, metadata, table
+from ledger.types import utcnow
 
 RESULTS = Path(__file__).parent / "results"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-async def _sync(n: int, page_size: int, workdir: Path) -> dict[str, Any]:
-    probe = create_app(SandboxConfig(seed=1, customers=1, as_of=AS_OF)).state.bank
-    per_account = max(1, n // len(probe.accounts_of(probe.customers[0].username)))
-    engine = create_engine(f"sqlite+aiosqlite:///{workdir / 'ledger.db'}")
+SYNC_SCHEMA, FLOOR_SCHEMA = "bench_sync", "bench_floor"
+
+
+def _schema_url(url: str, schema: str) -> str:
+    return make_url(url).update_query_dict({"search_path": schema}).render_as_string(False)
+
+
+async def _fresh_schema(url: str, schema: str) -> None:
+    """An empty schema of that name holding the ledger's tables (indexes, constraints)."""
+    admin = create_engine(url)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    await admin.dispose()
+    engine = create_engine(_schema_url(url, schema))
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
+    await engine.dispose()
+
+
+async def _sync(n: int, page_size: int, workdir: Path, url: str | None) -> dict[str, Any]:
+    probe = create_app(SandboxConfig(seed=1, customers=1, as_of=AS_OF)).state.bank
+    per_account = max(1, n // len(probe.accounts_of(probe.customers[0].username)))
+    if url is None:
+        engine = create_engine(f"sqlite+aiosqlite:///{workdir / 'ledger.db'}")
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+    else:
+        await _fresh_schema(url, SYNC_SCHEMA)
+        engine = create_engine(_schema_url(url, SYNC_SCHEMA))
     sessions = session_factory(engine)
     tune_for_sync()  # as `alif-graph sync` does before it starts
     # Warm up as a worker that has synced before: statements compiled, caches filled. Its
@@ -142,7 +176,8 @@ def _floor(workdir: Path, connection_id: int) -> float:
             db.execute(f'INSERT INTO main."{other.name}" SELECT * FROM src."{other.name}"')
     db.commit()
     elapsed = 0.0
-    for pages in _pages_by_commit(db, paged, connection_id):
+    streams = {name: _groups(db, name, connection_id) for name in paged}
+    for pages in _pages_by_commit(streams):
         started = time.perf_counter()
         for name, rows in pages:
             marks = ", ".join("?" for _ in rows[0])
@@ -154,12 +189,12 @@ def _floor(workdir: Path, connection_id: int) -> float:
 
 
 def _pages_by_commit(
-    db: sqlite3.Connection, names: list[str], connection_id: int
-) -> Iterator[list[tuple[str, list[tuple[Any, ...]]]]]:
-    """The stored rows of `names`, grouped by the sync page that wrote them: a page stamps
-    all its rows with one created_at, and ids grow page after page. Streams: one page of
-    each table in memory at a time."""
-    streams = {name: _groups(db, name, connection_id) for name in names}
+    streams: dict[str, Iterator[tuple[Any, list[Any]]]],
+) -> Iterator[list[tuple[str, list[Any]]]]:
+    """The stored rows of each table (`streams`: name -> its rows grouped by created_at, in
+    id order), grouped by the sync page that wrote them: a page stamps all its rows with one
+    created_at, and ids grow page after page. Streams: one page of each table at a time."""
+    names = list(streams)
     heads = {name: next(stream, None) for name, stream in streams.items()}
     while any(heads.values()):
         stamp = min(head[0] for head in heads.values() if head)
@@ -180,6 +215,41 @@ def _groups(
     stamp_at = [d[0] for d in rows.description].index("created_at")
     for stamp, group in groupby(rows, key=itemgetter(stamp_at)):
         yield stamp, list(group)
+
+
+async def _floor_pg(url: str, connection_id: int) -> float:
+    """Raw asyncpg `COPY` of the very rows the sync stored (transactions and their service
+    payments) into a fresh copy of the schema (same columns, indexes, constraints, foreign
+    keys; the referenced rows copied first), one database transaction per sync page, as on
+    SQLite."""
+    await _fresh_schema(url, FLOOR_SCHEMA)
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    db = await asyncpg.connect(dsn)
+    paged = [table(ServicePayment).name, table(Transaction).name]  # the sync's write order
+    for other in metadata.sorted_tables:  # referenced tables come first
+        if other.name not in paged:
+            await db.execute(
+                f'INSERT INTO {FLOOR_SCHEMA}."{other.name}" '
+                f'SELECT * FROM {SYNC_SCHEMA}."{other.name}"'
+            )
+    streams = {}
+    for name in paged:
+        query = f'SELECT * FROM {SYNC_SCHEMA}."{name}" WHERE connection_id = $1 ORDER BY id'
+        rows = [tuple(r) for r in await db.fetch(query, connection_id)]
+        columns = [c.name for c in metadata.tables[name].columns]
+        stamp_at = columns.index("created_at")
+        streams[name] = ((k, list(g)) for k, g in groupby(rows, key=itemgetter(stamp_at)))
+    elapsed = 0.0
+    for pages in _pages_by_commit(streams):
+        started = time.perf_counter()
+        async with db.transaction():
+            for name, records in pages:
+                await db.copy_records_to_table(name, records=records, schema_name=FLOOR_SCHEMA)
+        elapsed += time.perf_counter() - started
+    for schema in (SYNC_SCHEMA, FLOOR_SCHEMA):
+        await db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    await db.close()
+    return elapsed
 
 
 async def _no_enrichment(*_: Any, **__: Any) -> int:
@@ -203,19 +273,73 @@ def _timed_hook() -> None:
     connectors.sync.enrichment.enrich_page = timed  # type: ignore[assignment]
 
 
-def run_one(n: int, page_size: int, *, enrich: bool = True) -> dict[str, Any]:
+def run_one(
+    n: int, page_size: int, url: str | None = None, *, enrich: bool = True
+) -> dict[str, Any]:
     if enrich:
         _timed_hook()
     else:
         connectors.sync.enrichment.enrich_page = _no_enrichment  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as tmp:
-        result = asyncio.run(_sync(n, page_size, Path(tmp)))
+        result = asyncio.run(_sync(n, page_size, Path(tmp), url))
         # The sync's peak, before the floor runs (ru_maxrss is in KiB on Linux).
         result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        floor = _floor(Path(tmp), result.pop("connection_id"))
+        connection_id = result.pop("connection_id")
+        if url is None:
+            floor = _floor(Path(tmp), connection_id)
+        else:
+            floor = asyncio.run(_floor_pg(url, connection_id))
+    result["database"] = "sqlite" if url is None else "postgresql"
     result["floor_seconds"] = round(floor, 3)
     result["write_vs_floor"] = round(result["write_seconds"] / floor, 2)
     return result
+
+
+async def _page_sizes(url: str, sizes: list[int], repeat: int) -> list[dict[str, Any]]:
+    """Where the bulk path starts to pay: one transaction page of `size` new rows, then the
+    same page again (all unchanged), through each path in turn, into a ledger a small sync
+    filled (its stored rows, with new ids, are the pages). Medians of `repeat`, in ms."""
+    await _fresh_schema(url, SYNC_SCHEMA)
+    engine = create_engine(_schema_url(url, SYNC_SCHEMA))
+    sessions = session_factory(engine)
+    config = SandboxConfig(seed=2, customers=1, as_of=AS_OF, transactions_per_account=400)
+    await _sync_bank(sessions, config, 200)
+    tx = table(Transaction)
+    async with sessions() as s:
+        stored = (await s.execute(select(tx).order_by(tx.c.id).limit(1000))).mappings().all()
+    dropped = {"id", "payload_hash", "created_at", "updated_at"}
+    templates = [{k: v for k, v in row.items() if k not in dropped} for row in stored]
+    serial = 0
+    results = []
+    for size in sizes:
+        times: dict[str, list[float]] = {}
+        for _ in range(repeat):
+            for path, least in (("multi_row", 10**9), ("bulk", 1)):
+                writes.BULK_MIN_ROWS = least
+                serial += 1
+                page = [
+                    dict(templates[i % len(templates)], external_id=f"bench-{serial}-{i}")
+                    for i in range(size)
+                ]
+                for kind in ("new", "unchanged"):
+                    started = time.perf_counter()
+                    async with sessions.begin() as s:
+                        await revisions.write_transactions(
+                            s, page, run_id=None, links=sync_store.LINKS, now=utcnow()
+                        )
+                    times.setdefault(f"{path}_{kind}_ms", []).append(
+                        (time.perf_counter() - started) * 1000
+                    )
+        result: dict[str, Any] = {"rows": size}
+        result.update((k, round(statistics.median(v), 2)) for k, v in times.items())
+        results.append(result)
+        print(json.dumps(result))
+    await engine.dispose()
+    admin = create_engine(url)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{SYNC_SCHEMA}" CASCADE'))
+    await admin.dispose()
+    return results
 
 
 def main() -> None:
@@ -224,13 +348,35 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per size; medians are reported")
     parser.add_argument(
+        "--url", help="a PostgreSQL database: run it too, beside SQLite, in every repeat"
+    )
+    parser.add_argument(
+        "--page-sizes",
+        help="with --url: time single pages of these sizes through both PostgreSQL paths",
+    )
+    parser.add_argument(
+        "--multi-row",
+        action="store_true",
+        help="PostgreSQL through the multi-row INSERT only, as before the COPY path",
+    )
+    parser.add_argument(
         "--compare-enrichment", action="store_true", help="with and without the enrichment hook"
     )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-enrich", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.page_sizes:
+        if args.url is None:
+            parser.error("--page-sizes needs --url")
+        sizes = [int(x) for x in args.page_sizes.split(",")]
+        found = asyncio.run(_page_sizes(args.url, sizes, args.repeat))
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "ingest_page_sizes.json").write_text(json.dumps(found, indent=2) + "\n")
+        return
+    if args.multi_row:
+        writes.BULK_MIN_ROWS = 10**9
     if args.one:
-        print(json.dumps(run_one(args.one, args.page_size, enrich=not args.no_enrich)))
+        print(json.dumps(run_one(args.one, args.page_size, args.url, enrich=not args.no_enrich)))
         return
     if args.compare_enrichment:
         for n in (int(x) for x in args.ns.split(",")):
@@ -238,19 +384,42 @@ def main() -> None:
         return
     results = []
     for n in (int(x) for x in args.ns.split(",")):
-        runs = [_run_process(n, args.page_size) for _ in range(args.repeat)]
-        result = _summary(runs)
+        if args.url is None:
+            runs = [_run_process(n, args.page_size) for _ in range(args.repeat)]
+            result = _summary(runs)
+        else:
+            pairs = [
+                (
+                    _run_process(n, args.page_size),
+                    _run_process(n, args.page_size, args.url, args.multi_row),
+                )
+                for _ in range(args.repeat)
+            ]
+            result = _compared(pairs)
         results.append(result)
         print(json.dumps(result))
-    _save(results)
+    name = "ingest_both_multi_row.json" if args.multi_row else "ingest_both.json"
+    _save(results, "ingest.json" if args.url is None else name)
 
 
-def _save(results: list[dict[str, Any]]) -> None:
+def _compared(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+    """Both databases' summaries and PostgreSQL's whole sync over SQLite's, run by run."""
+    each = [round(pg["seconds"] / lite["seconds"], 2) for lite, pg in pairs]
+    return {
+        "transactions": pairs[0][0]["transactions"],
+        "sqlite": _summary([lite for lite, _ in pairs]),
+        "postgresql": _summary([pg for _, pg in pairs]),
+        "postgresql_vs_sqlite": statistics.median(each),
+        "postgresql_vs_sqlite_each": each,
+    }
+
+
+def _save(results: list[dict[str, Any]], name: str) -> None:
     """Merge into the results file by size, so sizes can be run (and repeated) apart."""
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "ingest.json"
+    path = RESULTS / name
     saved = json.loads(path.read_text()) if path.exists() else []
-    by_size = {r["transactions"]: r for r in saved if "runs" in r}
+    by_size = {r["transactions"]: r for r in saved if "runs" in r or "sqlite" in r}
     by_size.update((r["transactions"], r) for r in results)
     path.write_text(json.dumps([by_size[n] for n in sorted(by_size)], indent=2) + "\n")
 
@@ -276,10 +445,21 @@ def _compare(n: int, page_size: int, repeat: int) -> dict[str, Any]:
     }
 
 
-def _run_process(n: int, page_size: int, *, enrich: bool = True) -> dict[str, Any]:
+def _run_process(
+    n: int,
+    page_size: int,
+    url: str | None = None,
+    multi_row: bool = False,
+    *,
+    enrich: bool = True,
+) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.ingest", f"--one={n}", f"--page-size={page_size}"]
     if not enrich:
         command.append("--no-enrich")
+    if url is not None:
+        command.append(f"--url={url}")
+    if multi_row:
+        command.append("--multi-row")
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result

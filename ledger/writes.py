@@ -34,6 +34,10 @@ _TIMESTAMPS = ("created_at", "updated_at")
 # PostgreSQL and SQLite both cap bound parameters near 32k per statement.
 _MAX_PARAMS = 30_000
 _LOOKUP_CHUNK = 16 * 4**5  # 16384, one of the padded sizes, under the parameter cap
+# On PostgreSQL, batches of at least this many rows go through COPY and one merge
+# (`ledger.bulk_pg`); smaller ones take the multi-row statement, which is cheaper for them
+# (docs/performance.md has the measurement).
+BULK_MIN_ROWS = 100
 
 
 @dataclass(slots=True)
@@ -149,7 +153,12 @@ async def upsert(
             prepared["payload_hash"] = _digest(row, skipped)
         unique[ident(prepared)] = prepared
     batch = list(unique.values())
-    if watch is not None:
+    if hashed and "created_at" in table.c and len(batch) >= BULK_MIN_ROWS:
+        # PostgreSQL (SQLite returned above): COPY into a staging table, one merge.
+        from ledger import bulk_pg  # imports this module
+
+        result = await bulk_pg.upsert_copy(session, table, batch, identity, links, now, watch)
+    elif watch is not None:
         result = await _upsert_watched(session, table, batch, identity, links, now, watch)
     else:
         result = await _upsert_returning(session, table, batch, identity, links, now)
@@ -361,11 +370,19 @@ async def lookup(
     """`key -> wanted columns` of the rows matching `equal` whose `key` is among `keys`.
 
     Shaped for a unique index such as (connection_id, external_id): `connection_id = ?
-    AND external_id IN (...)`. On SQLite the statement goes straight to the driver (compiled
-    once per length): SQLAlchemy's expanding IN and row objects cost more than the lookup.
+    AND external_id IN (...)` (on PostgreSQL a join with the keys as one array). On SQLite
+    the statement goes straight to the driver (compiled once per length): SQLAlchemy's
+    expanding IN and row objects cost more than the lookup.
     """
     found: dict[Any, tuple[Any, ...]] = {}
     names = tuple(equal)
+    if _dialect(session) == "postgresql":
+        # The keys as one array joined to the table: one index probe per key, whatever
+        # the table's size. (A generic plan of `IN (...)` scanned all the connection's rows
+        # against the list: ~160 ms a page at 100k rows.)
+        query = _lookup_unnest(table, names, key, wanted)
+        rows = (await session.execute(query, {**equal, "keys": list(keys)})).all()
+        return {row[0]: tuple(row[1:]) for row in rows}
     sqlite_driver = await _driver(session) if _dialect(session) == "sqlite" else None
     for start in range(0, len(keys), _LOOKUP_CHUNK):
         part = list(keys[start : start + _LOOKUP_CHUNK])
@@ -393,6 +410,16 @@ def _lookup_query(
     return select(table.c[key], *(table.c[c] for c in wanted)).where(
         *(table.c[c] == bindparam(c) for c in equal),
         table.c[key].in_([bindparam(f"{key}_{i}") for i in range(count)]),
+    )
+
+
+@lru_cache(maxsize=128)
+def _lookup_unnest(table: Table, equal: tuple[str, ...], key: str, wanted: tuple[str, ...]) -> Any:
+    keys = func.unnest(bindparam("keys", type_=postgresql.ARRAY(table.c[key].type)))
+    wanted_keys = keys.table_valued("value").render_derived(name="wanted_keys")
+    joined = and_(table.c[key] == wanted_keys.c.value, *(table.c[c] == bindparam(c) for c in equal))
+    return select(table.c[key], *(table.c[c] for c in wanted)).select_from(
+        wanted_keys.join(table, joined)
     )
 
 
