@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import os
 import sys
 from datetime import timedelta
+from typing import Literal
 
 import typer
 import uvicorn
@@ -34,11 +37,17 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="TCP port."),
-    workers: int = typer.Option(1, min=1, help="Worker processes."),
+    workers: int | None = typer.Option(
+        None,
+        min=1,
+        help="Worker processes (default: one per core in production with Redis, else 1).",
+    ),
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql in development) and the REST endpoints."""
     settings = get_settings()
-    if workers > 1 and not settings.redis_url:
+    if workers is None:
+        workers = default_workers(settings)
+    elif workers > 1 and not settings.redis_url:
         raise CliError(
             f"--workers {workers} needs ALIF_GRAPH_REDIS_URL: without Redis each worker keeps "
             "its own consent flows and rate limits, so a customer's next step lands on a "
@@ -48,16 +57,46 @@ def serve(
     server_keys(settings)  # production without a secret: one line now, not in each worker
     ensure_schema(settings)
     refuse_unsafe_role(settings)
+    loop, http = event_loop_options()
     uvicorn.run(
         "graph.server.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        loop=loop,
+        http=http,
         # The app takes forwarded headers from settings.trusted_proxies only
         # (graph.server.app.trusted_proxies); uvicorn's default would trust 127.0.0.1.
         proxy_headers=False,
         log_config=log_config(),
+    )
+
+
+def default_workers(settings: Settings) -> int:
+    """One worker per core in production, one in development. Without Redis, production
+    also runs one (each worker would keep its own consent flows and rate limits, the rule
+    `--workers` above 1 follows), and says so on stderr."""
+    if not settings.is_production:
+        return 1
+    cores = os.cpu_count() or 1
+    if cores > 1 and not settings.redis_url:
+        typer.echo(
+            f"serving with 1 worker, not {cores} (one per core): set ALIF_GRAPH_REDIS_URL "
+            "for several",
+            err=True,
+        )
+        return 1
+    return cores
+
+
+def event_loop_options() -> tuple[Literal["uvloop", "asyncio"], Literal["httptools", "h11"]]:
+    """uvloop and httptools (installed by uvicorn[standard]) named explicitly, so a missing
+    one is a choice seen here rather than uvicorn's silent "auto"; asyncio and h11 else."""
+    installed = importlib.util.find_spec
+    return (
+        "uvloop" if installed("uvloop") else "asyncio",
+        "httptools" if installed("httptools") else "h11",
     )
 
 
