@@ -25,7 +25,7 @@ import random
 import secrets
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from graph.schema import build_schema
 from graph.settings import Settings
 from ledger import consents
 from ledger.db import create_engine, is_sqlite, session_factory
+from ledger.enrich.taxonomy import canonical
 from ledger.models import Account, Connection, Institution, Transaction, User, metadata, table
 from ledger.money import format_minor
 
@@ -131,11 +132,16 @@ _COLUMNS = (
     "category", "category_source", "merchant_name", "mcc", "payload_hash", "created_at",
     "updated_at",
 )  # fmt: skip
-_KINDS = (
-    ("CARD_PAYMENT", "groceries", "Auchan Dushanbe Mall", "5411", "Оплата Auchan"),
-    ("CARD_PAYMENT", "restaurants", "Rohat Teahouse", "5812", "Оплата Rohat"),
-    ("SERVICE_PAYMENT", "mobile", None, None, "Tcell, пополнение"),
-    ("TRANSFER_IN", "remittance_in", None, None, "Перевод из России"),
+# Categories stored as the taxonomy codes the sync writes (the API would map a bank's key
+# with taxonomy.canonical, which the floor does not do).
+_KINDS = tuple(
+    (type_, canonical(key), merchant, mcc, description)
+    for type_, key, merchant, mcc, description in (
+        ("CARD_PAYMENT", "groceries", "Auchan Dushanbe Mall", "5411", "Оплата Auchan"),
+        ("CARD_PAYMENT", "restaurants", "Rohat Teahouse", "5812", "Оплата Rohat"),
+        ("SERVICE_PAYMENT", "mobile", None, None, "Tcell, пополнение"),
+        ("TRANSFER_IN", "remittance_in", None, None, "Перевод из России"),
+    )
 )
 
 
@@ -218,24 +224,72 @@ def _b64(textual: str, *, url: bool = False) -> str:
     return encode(textual.encode()).decode()
 
 
-def floor_page(
-    engine: AsyncEngine, account_ids: list[int]
-) -> Callable[[int, str | None], Awaitable[bytes]]:
-    """Hand-written keyset SQL (the same per-account merge), dicts, orjson."""
-    columns = (
-        "id, status, booking_date, type, description, amount_minor, currency, "
-        "balance_after_minor, category, user_category"
-    )
+FLOOR_COLUMNS = (
+    "id, status, booking_date, type, description, amount_minor, currency, "
+    "balance_after_minor, category, user_category"
+)
+
+
+def floor_sql(account_ids: list[int]) -> tuple[str, str]:
+    """The floor's keyset SQL (the same per-account merge the API runs), first page and
+    after a cursor; named parameters :limit, :day, :id, which SQLAlchemy's text() and
+    sqlite3 both take."""
     parts = [
-        f"SELECT * FROM (SELECT {columns} FROM ledger_transaction WHERE account_id = {a} "
+        f"SELECT * FROM (SELECT {FLOOR_COLUMNS} FROM ledger_transaction WHERE account_id = {a} "
         f"AND superseded_at IS NULL AND removed_at IS NULL {{bound}} "
         "ORDER BY booking_date DESC, id DESC LIMIT :limit) "
         f"AS a{a}"
         for a in account_ids
     ]
     template = " UNION ALL ".join(parts) + " ORDER BY booking_date DESC, id DESC LIMIT :limit"
-    first_sql = text(template.replace("{bound}", ""))
-    after_sql = text(template.replace("{bound}", "AND (booking_date, id) < (:day, :id)"))
+    return (
+        template.replace("{bound}", ""),
+        template.replace("{bound}", "AND (booking_date, id) < (:day, :id)"),
+    )
+
+
+def floor_json(rows: Sequence[Sequence[Any]], size: int, extensions: Any = None) -> bytes:
+    """The API's JSON for a page, from rows in FLOOR_COLUMNS order (size + 1 fetched), dicts
+    and orjson; `extensions` (the API's over HTTP) after the data when given."""
+    edges = []
+    for row_id, status, booking_date, type_, description, amount, currency, balance, *codes in rows[
+        :size
+    ]:
+        day = booking_date if isinstance(booking_date, str) else booking_date.isoformat()
+        code = codes[1] or codes[0]
+        edges.append(
+            {
+                "cursor": _b64(f"tx|{day}|{row_id}", url=True),
+                "node": {
+                    "id": _b64(f"Transaction:{row_id}"),
+                    "status": status,
+                    "bookingDate": day,
+                    "type": type_,
+                    "description": description,
+                    "amount": {"amount": format_minor(amount, currency), "currency": currency},
+                    "balanceAfter": None
+                    if balance is None
+                    else {"amount": format_minor(balance, currency), "currency": currency},
+                    "category": None if code is None else {"code": code},
+                },
+            }
+        )
+    page_info = {
+        "hasNextPage": len(rows) > size,
+        "endCursor": edges[-1]["cursor"] if edges else None,
+    }
+    response: dict[str, Any] = {"data": {"transactions": {"edges": edges, "pageInfo": page_info}}}
+    if extensions is not None:
+        response["extensions"] = extensions
+    return orjson.dumps(response)
+
+
+def floor_page(
+    engine: AsyncEngine, account_ids: list[int]
+) -> Callable[[int, str | None], Awaitable[bytes]]:
+    """Hand-written keyset SQL (the same per-account merge), dicts, orjson."""
+    first, after_ = floor_sql(account_ids)
+    first_sql, after_sql = text(first), text(after_)
     sqlite = is_sqlite(str(engine.url))
 
     async def page(size: int, after: str | None) -> bytes:
@@ -247,41 +301,7 @@ def floor_page(
             sql = after_sql
         async with engine.connect() as conn:
             rows = (await conn.execute(sql, params)).all()
-        edges = []
-        for row in rows[:size]:
-            day = (
-                row.booking_date
-                if isinstance(row.booking_date, str)
-                else row.booking_date.isoformat()
-            )
-            money = format_minor(row.amount_minor, row.currency)
-            balance = row.balance_after_minor
-            code = row.user_category or row.category
-            edges.append(
-                {
-                    "cursor": _b64(f"tx|{day}|{row.id}", url=True),
-                    "node": {
-                        "id": _b64(f"Transaction:{row.id}"),
-                        "status": row.status,
-                        "bookingDate": day,
-                        "type": row.type,
-                        "description": row.description,
-                        "amount": {"amount": money, "currency": row.currency},
-                        "balanceAfter": None
-                        if balance is None
-                        else {
-                            "amount": format_minor(balance, row.currency),
-                            "currency": row.currency,
-                        },
-                        "category": None if code is None else {"code": code},
-                    },
-                }
-            )
-        page_info = {
-            "hasNextPage": len(rows) > size,
-            "endCursor": edges[-1]["cursor"] if edges else None,
-        }
-        return orjson.dumps({"data": {"transactions": {"edges": edges, "pageInfo": page_info}}})
+        return floor_json(rows, size)
 
     return page
 
