@@ -45,9 +45,7 @@ def serve(
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql in development) and the REST endpoints."""
     settings = get_settings()
-    if workers is None:
-        workers = default_workers(settings)
-    elif workers > 1 and not settings.redis_url:
+    if workers is not None and workers > 1 and not settings.redis_url:
         raise CliError(
             f"--workers {workers} needs ALIF_GRAPH_REDIS_URL: without Redis each worker keeps "
             "its own consent flows and rate limits, so a customer's next step lands on a "
@@ -57,6 +55,8 @@ def serve(
     server_keys(settings)  # production without a secret: one line now, not in each worker
     ensure_schema(settings)
     refuse_unsafe_role(settings)
+    if workers is None:  # after the refusals, so a refusal stays the only line
+        workers = default_workers(settings)
     loop, http = event_loop_options()
     uvicorn.run(
         "graph.server.app:create_app",

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from typing import Any
 
 import pytest
+import typer
 
 from graph.cli.api import serve
 from graph.cli.errors import CliError
@@ -151,3 +153,23 @@ def test_a_missing_uvloop_or_httptools_falls_back(
 
     assert (started[-1]["loop"], started[-1]["http"]) == expected
     assert started[-1]["workers"] == 2
+
+
+def test_a_refusal_before_serving_is_the_only_line(
+    monkeypatch: pytest.MonkeyPatch,
+    started: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+):
+    # tests/ledger/test_roles.py refuses the owner's role for real (PostgreSQL only).
+    configure(monkeypatch, env="production", redis=False, cores=4)
+
+    def refuse(settings: object) -> None:
+        print("error: refused", file=sys.stderr)
+        raise typer.Exit(1)
+
+    monkeypatch.setattr("graph.cli.api.refuse_unsafe_role", refuse)
+
+    with pytest.raises(typer.Exit):
+        run_serve()
+    assert capsys.readouterr().err.splitlines() == ["error: refused"]
+    assert started == []
