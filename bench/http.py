@@ -12,7 +12,7 @@ HTTP parser as `alif-graph serve` (graph.cli.api.event_loop_options):
 wrk (Debian's `wrk`: `apt-get install -y wrk`), a load generator outside Python, then
 sends the same POST at fixed concurrency and duration, alternating raw and API several
 times in one run. Results (req/s, p99, the ratios, the load average before each run) go to
-bench/results/http.json.
+bench/results/http.json, one entry per API worker count (and `--tag`).
 
     .venv/bin/python -m bench.http                  # N = 100,000, c=8, 5 x 10 s each
     .venv/bin/python -m bench.http --rounds 3 --duration 15 --api-workers 2
@@ -357,13 +357,15 @@ def main() -> None:
         "--api-workers", type=int, default=0,
         help="serve the API with N uvicorn workers (default: `alif-graph serve`, 1 worker)",
     )  # fmt: skip
+    parser.add_argument("--tag", default="", help="kept beside earlier runs under this suffix")
     args = parser.parse_args()
     result = run(args)
     ratio = result["rps_ratio_api_over_raw"]
     print(f"API/raw req/s: median {ratio['median']:.3f} (min {ratio['min']}, max {ratio['max']})")
     path = RESULTS / "http.json"
     recorded = json.loads(path.read_text()) if path.exists() else {}
-    recorded[f"api_workers_{args.api_workers or 1}"] = result
+    key = f"api_workers_{args.api_workers or 1}" + (f"_{args.tag}" if args.tag else "")
+    recorded[key] = result
     path.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n")
 
 
