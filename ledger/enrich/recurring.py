@@ -163,20 +163,12 @@ def detect(occurrences: Sequence[Occurrence], as_of: date) -> list[Stream]:
 
 
 def payee_name(merchant: str | None, counterparty: str | None, description: str | None) -> str:
-    """The payee as the bank wrote it: what `payee_key` groups by, before normalizing."""
+    """The payee as the bank wrote it (merchant, else counterparty, else the description's
+    first words); a stream groups by it normalized, so case, script and numbers do not split it."""
     for name in (merchant, counterparty):
         if name and normalize(name):
             return name.strip()
     words = [w for w in (description or "").split() if normalize(w)]
-    return " ".join(words[:_PAYEE_WORDS])
-
-
-def payee_key(merchant: str | None, counterparty: str | None, description: str | None) -> str:
-    """The name a stream is grouped by: normalized, without the numbers in it."""
-    for name in (merchant, counterparty):
-        if name and normalize(name):
-            return normalize(name)
-    words = normalize(description or "").split()
     return " ".join(words[:_PAYEE_WORDS])
 
 
@@ -215,6 +207,7 @@ async def streams_of(
     found = []
     for row in await session.execute(stmt):
         (id_, day, amount, currency, merchant, counterparty, description) = row[:7]
+        name = payee_name(merchant, counterparty, description)
         user, rule, auto, auto_source, bank, autopay = row[7:]
         if user:
             category, source = user, "USER"
@@ -230,11 +223,11 @@ async def streams_of(
                 booking_date=day,
                 amount_minor=int(amount),
                 currency=currency,
-                payee=payee_key(merchant, counterparty, description),
+                payee=normalize(name),
                 category=category,
                 category_source=source,
                 autopay=bool(autopay),
-                name=payee_name(merchant, counterparty, description),
+                name=name,
             )
         )
     return detect(found, as_of)
