@@ -20,6 +20,9 @@ from datetime import date, datetime, timedelta
 from connectors.keys import Keyring
 from ledger.exports import ExportFormat
 
+# Where a link is downloaded: the token is the last path segment (graph/server/app.py), so
+# the access log redacts what follows this prefix (graph/server/logs.py).
+DOWNLOAD_PATH = "/api/v1/exports/"
 LINK_TTL = timedelta(minutes=5)
 MAX_TOKEN = 2048
 

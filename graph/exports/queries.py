@@ -28,7 +28,6 @@ from ledger import exports
 from ledger.exports import ExportFormat, ExportTooLarge
 from ledger.types import utcnow
 
-DOWNLOAD_PATH = "/api/v1/exports/"
 E = StatementExportErrorCode
 
 
@@ -93,7 +92,7 @@ class StatementExportQueries:
             sha256=written.sha256,
         )
         return StatementExport(
-            url=context.base_url + DOWNLOAD_PATH + links.sign(context.keys, link),
+            url=context.base_url + links.DOWNLOAD_PATH + links.sign(context.keys, link),
             expires_at=expires,
             filename=export.filename,
             content_type=export.info.media_type,

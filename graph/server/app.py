@@ -26,6 +26,7 @@ from connectors.bank_access import BankAccess
 from graph.auth.routes import auth_routes
 from graph.auth.runtime import AuthConfig
 from graph.bank_tls import bank_tls
+from graph.exports.links import DOWNLOAD_PATH
 from graph.limits.requests import RequestLimits
 from graph.schema import build_schema
 from graph.server.body_limit import BodyLimit
@@ -181,7 +182,7 @@ def create_app(
             "/api/v1/alif/accounts/{account_id}/statement.{extension}",
             endpoint(services, statement_file),
         ),
-        Route("/api/v1/exports/{token}", download(services)),
+        Route(DOWNLOAD_PATH + "{token}", download(services)),
         *auth_routes(services, auth),
         *graphql.ide_routes(),
     ]

@@ -5,7 +5,9 @@ but uvicorn's access log would still write it down, valid, where operators and l
 pipelines read it. `ScrubSecrets` rewrites every record that reaches a configured handler
 (uvicorn's access and error lines, and the application's, which propagate to the root):
 the value of every `name=value` pair whose name looks like a credential becomes
-`[redacted]`, and so does a bearer token.
+`[redacted]`, and so do a bearer token and a statement download link's token (the last
+segment of its path, `graph.exports.links.DOWNLOAD_PATH`: valid for minutes, it fetches a
+customer's statement without any other credential).
 
 `state` is kept: it is the client's CSRF nonce, worthless without the browser session it
 is bound to, and the one value that ties the lines of an authorization flow together.
@@ -21,6 +23,8 @@ from urllib.parse import unquote
 
 from uvicorn.config import LOGGING_CONFIG
 
+from graph.exports.links import DOWNLOAD_PATH
+
 REDACTED = "[redacted]"
 # Parts of a parameter name that make its value a credential: access_token, refresh_token,
 # code, code_verifier, client_secret, password, api_key, consumer_key, otp, pin, ...
@@ -28,6 +32,7 @@ _SECRET_PARTS = ("token", "secret", "passw", "code", "key", "signature", "assert
 _SECRET_WORDS = frozenset({"otp", "pin", "jwt", "sig"})
 _PAIR = re.compile(r"(?P<name>[A-Za-z0-9_.%\-\[\]]+)=(?P<value>[^&\s#\"'<>;,]*)")
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]+")
+_DOWNLOAD = re.compile(re.escape(DOWNLOAD_PATH) + r"[^/?#\s\"']+")
 
 
 def secret_name(name: str) -> bool:
@@ -37,14 +42,15 @@ def secret_name(name: str) -> bool:
 
 
 def scrub(text: str) -> str:
-    """`text` with the values of credential-like `name=value` pairs and bearer tokens
-    replaced by [redacted]."""
+    """`text` with the values of credential-like `name=value` pairs, bearer tokens and
+    download-link tokens replaced by [redacted]."""
 
     def pair(match: re.Match[str]) -> str:
         if not match["value"] or not secret_name(match["name"]):
             return match[0]
         return f"{match['name']}={REDACTED}"
 
+    text = _DOWNLOAD.sub(DOWNLOAD_PATH + REDACTED, text)
     return _BEARER.sub(rf"\1 {REDACTED}", _PAIR.sub(pair, text))
 
 

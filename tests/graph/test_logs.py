@@ -35,6 +35,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+DOWNLOAD_TOKEN = "eyJhY2NvdW50X2lkIjo5LCJ1c2VyX2lkIjo3fQ.c2lnbmF0dXJlLW9mLXRoZS1saW5r"
+
+
 def test_the_access_log_of_serve_has_no_secrets(tmp_path: Path):
     env = {
         **os.environ,
@@ -70,6 +73,8 @@ def test_the_access_log_of_serve_has_no_secrets(tmp_path: Path):
         httpx.post(
             f"{base}/graphql?access_token={SECRETS['access_token']}", json={"query": "{ x }"}
         )
+        # A statement download link is a credential in the path itself.
+        httpx.get(f"{base}/api/v1/exports/{DOWNLOAD_TOKEN}")
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=20)
@@ -82,6 +87,8 @@ def test_the_access_log_of_serve_has_no_secrets(tmp_path: Path):
         assert all(f"{name}={REDACTED}" in line for line in access[:4]), access
     for name, value in KEPT.items():
         assert all(f"{name}={value}" in line for line in access[:4]), access
+    assert DOWNLOAD_TOKEN not in output
+    assert f"GET /api/v1/exports/{REDACTED} HTTP/1.1" in output, output
 
 
 @pytest.mark.parametrize(
@@ -99,6 +106,9 @@ def test_the_access_log_of_serve_has_no_secrets(tmp_path: Path):
             "https://bank.example/x?ClientSecret=Z#f",
             f"https://bank.example/x?ClientSecret={REDACTED}#f",
         ),
+        ("GET /api/v1/exports/eyJh.x-_Y HTTP/1.1", f"GET /api/v1/exports/{REDACTED} HTTP/1.1"),
+        ("/api/v1/exports/a.b?x=1", f"/api/v1/exports/{REDACTED}?x=1"),
+        ("/api/v1/exports/", "/api/v1/exports/"),
         ("nothing to see", "nothing to see"),
     ],
 )
