@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import sqlite3
 import statistics
@@ -38,6 +39,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import orjson
 import sqlalchemy
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
@@ -115,10 +117,13 @@ async def _sync(n: int, page_size: int, workdir: Path, url: str | None) -> dict[
 
 
 async def _sync_bank(
-    sessions: async_sessionmaker[AsyncSession], config: SandboxConfig, page_size: int
+    sessions: async_sessionmaker[AsyncSession],
+    config: SandboxConfig,
+    page_size: int,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> tuple[SyncEngine, int, int, str, float]:
-    """Link the sandbox's customer and sync them: (engine, connection id, transactions,
-    status, seconds)."""
+    """Link the sandbox's customer and sync them (over `transport`, else straight to the
+    sandbox app): (engine, connection id, transactions, status, seconds)."""
     app = create_app(config)
     bank = app.state.bank
     customer = bank.customers[0]
@@ -141,7 +146,7 @@ async def _sync_bank(
         "http://sandbox",
         bank.bank_id,
         creds,
-        transport=httpx.ASGITransport(app=app),
+        transport=transport or httpx.ASGITransport(app=app),
         page_size=page_size,
     )
     sync = SyncEngine(sessions)
@@ -342,6 +347,108 @@ async def _page_sizes(url: str, sizes: list[int], repeat: int) -> list[dict[str,
     return results
 
 
+# --- `--cpu`: the sync's own CPU per transaction, without the bank's ---------------------
+
+
+class _Recorder(httpx.AsyncBaseTransport):
+    """Passes requests to the sandbox and keeps each response (status, headers, bytes) in
+    the order asked, per (method, URL)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.responses: dict[tuple[str, str], list[tuple[int, list[Any], bytes]]] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        key = (request.method, str(request.url))
+        self.responses.setdefault(key, []).append(
+            (response.status_code, response.headers.multi_items(), body)
+        )
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+
+class _Replay(httpx.AsyncBaseTransport):
+    """Answers each request with the recorded bytes of the same request: the client, the
+    mapping and the ledger run as against the bank, the bank costs nothing."""
+
+    def __init__(self, recorded: _Recorder) -> None:
+        self.left = {key: list(answers) for key, answers in recorded.responses.items()}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        answers = self.left[(request.method, str(request.url))]  # KeyError: not replayable
+        status, headers, body = answers.pop(0) if len(answers) > 1 else answers[0]
+        return httpx.Response(status, headers=headers, content=body)
+
+
+async def _cpu_sync(n: int, page_size: int, workdir: Path) -> dict[str, Any]:
+    """Sync N sandbox transactions once over a recording transport (into a ledger of its
+    own: also the warm-up), then again, timed, over a replay of those bytes into a fresh
+    ledger. The floor is timed by the caller against that fresh ledger's rows."""
+    probe = create_app(SandboxConfig(seed=1, customers=1, as_of=AS_OF)).state.bank
+    per_account = max(1, n // len(probe.accounts_of(probe.customers[0].username)))
+    config = SandboxConfig(seed=1, customers=1, as_of=AS_OF, transactions_per_account=per_account)
+    tune_for_sync()
+    recorder = _Recorder(httpx.ASGITransport(app=create_app(config)))
+    results = []
+    for name, transport in (("record.db", recorder), ("ledger.db", None)):
+        engine = create_engine(f"sqlite+aiosqlite:///{workdir / name}")
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        sessions = session_factory(engine)
+        results.append(
+            await _sync_bank(sessions, config, page_size, transport or _Replay(recorder))
+        )
+        await engine.dispose()
+    sync, connection_id, total, status, elapsed = results[-1]
+    bodies = [body for answers in recorder.responses.values() for *_, body in answers]
+    started = time.perf_counter()
+    for body in bodies:
+        orjson.loads(body)
+    decode = time.perf_counter() - started
+    return {
+        "connection_id": connection_id,
+        "transactions": total,
+        "status": status,
+        "seconds": round(elapsed, 3),
+        "write_seconds": round(sync.write_seconds, 3),
+        "decode_seconds": round(decode, 3),
+        "response_mib": round(sum(map(len, bodies)) / 2**20, 1),
+    }
+
+
+def run_cpu(n: int, page_size: int) -> dict[str, Any]:
+    _timed_hook()
+    with tempfile.TemporaryDirectory() as tmp:
+        result = asyncio.run(_cpu_sync(n, page_size, Path(tmp)))
+        insert = _floor(Path(tmp), result.pop("connection_id"))
+    floor = result["decode_seconds"] + insert
+    per_tx = 1e6 / result["transactions"]
+    result.update(
+        database="sqlite",
+        insert_seconds=round(insert, 3),
+        floor_seconds=round(floor, 3),
+        us_per_transaction=round(result["seconds"] * per_tx, 1),
+        floor_us_per_transaction=round(floor * per_tx, 1),
+        enrich_seconds=round(_ENRICH_SECONDS[0], 3),
+        sync_vs_floor=round(result["seconds"] / floor, 2),
+    )
+    return result
+
+
+def _cpu_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ("seconds", "write_seconds", "enrich_seconds", "decode_seconds", "insert_seconds")
+    keys += ("floor_seconds", "us_per_transaction", "floor_us_per_transaction", "sync_vs_floor")
+    return {
+        "transactions": runs[0]["transactions"],
+        "runs": len(runs),
+        **{key: statistics.median(run[key] for run in runs) for key in keys},
+        "sync_vs_floor_each": [run["sync_vs_floor"] for run in runs],
+        "status": sorted({run["status"] for run in runs}),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ns", default="10000,100000", help="comma-separated sizes")
@@ -362,6 +469,11 @@ def main() -> None:
     parser.add_argument(
         "--compare-enrichment", action="store_true", help="with and without the enrichment hook"
     )
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="the sync's own CPU: replayed bank bytes against decode + raw insert (SQLite)",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-enrich", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -375,6 +487,17 @@ def main() -> None:
         return
     if args.multi_row:
         writes.BULK_MIN_ROWS = 10**9
+    if args.one and args.cpu:
+        print(json.dumps(run_cpu(args.one, args.page_size)))
+        return
+    if args.cpu:
+        found = []
+        for n in (int(x) for x in args.ns.split(",")):
+            runs = [_run_process(n, args.page_size, cpu=True) for _ in range(args.repeat)]
+            found.append(_cpu_summary(runs))
+            print(json.dumps(found[-1]))
+        _save(found, "ingest_cpu.json")
+        return
     if args.one:
         print(json.dumps(run_one(args.one, args.page_size, args.url, enrich=not args.no_enrich)))
         return
@@ -452,8 +575,11 @@ def _run_process(
     multi_row: bool = False,
     *,
     enrich: bool = True,
+    cpu: bool = False,
 ) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.ingest", f"--one={n}", f"--page-size={page_size}"]
+    if cpu:
+        command.append("--cpu")
     if not enrich:
         command.append("--no-enrich")
     if url is not None:
