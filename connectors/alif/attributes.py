@@ -90,8 +90,9 @@ def _collect(raw: list[Any]) -> dict[str, str]:
     """Known names -> string values as sent; "" counts as absent; the last one wins."""
     values: dict[str, str] = {}
     for index, entry in enumerate(raw):
-        item = obj(entry, f"transaction_attributes[{index}]")
-        name, value = item.get("name"), item.get("value")
+        if not isinstance(entry, dict):  # obj()'s check, without building its label per entry
+            obj(entry, f"transaction_attributes[{index}]")
+        name, value = entry.get("name"), entry.get("value")
         if name not in ATTRIBUTE_NAMES or value is None:
             continue
         if not isinstance(value, str):

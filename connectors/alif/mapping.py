@@ -55,17 +55,16 @@ class AlifMapper(ObpMapper):
     def transaction(
         self, raw: dict[str, Any], account_external_id: str
     ) -> list[TransactionPageRecord]:
-        base = self.base_transaction(raw, account_external_id)
+        fields = self.transaction_fields(raw, account_external_id)
         attrs = read_attributes(opt_list(raw, "transaction_attributes"))
         provider = find_provider(attrs.service_provider) if attrs.service_provider else None
         category = attrs.category or (provider.category if provider else None)
         payment_id = None
         if attrs.service_provider:
-            payment_id = attrs.service_payment_id or service_payment_id(base.external_id)
-        tx = replace(
-            base,
-            status=attrs.status or base.status,
-            type=attrs.type or ("SERVICE_PAYMENT" if attrs.service_provider else base.type),
+            payment_id = attrs.service_payment_id or service_payment_id(fields["external_id"])
+        fields.update(
+            status=attrs.status or fields["status"],
+            type=attrs.type or ("SERVICE_PAYMENT" if attrs.service_provider else fields["type"]),
             mcc=attrs.mcc,
             merchant_name=attrs.merchant_name,
             category=category,
@@ -77,6 +76,7 @@ class AlifMapper(ObpMapper):
             counterparty_country=attrs.counterparty_country,
             replaces_external_id=attrs.pending_transaction_id,
         )
+        tx = TransactionRecord(**fields)
         if payment_id is None or attrs.service_provider is None:
             return [tx]
         provider_name = provider.name if provider else attrs.service_provider

@@ -237,6 +237,12 @@ class ObpMapper:
         return [self.base_transaction(raw, account_external_id)]
 
     def base_transaction(self, raw: dict[str, Any], account_external_id: str) -> TransactionRecord:
+        return TransactionRecord(**self.transaction_fields(raw, account_external_id))
+
+    def transaction_fields(self, raw: dict[str, Any], account_external_id: str) -> dict[str, Any]:
+        """A plain OBP transaction's `TransactionRecord` fields, as keywords: a subclass
+        adds its own and builds the record once (`dataclasses.replace` of a built record
+        costs ~4 µs a row, a fifth of the mapping)."""
         tx_id = req_str(raw, "id")
         details = obj(raw.get("details"), "details")
         amount = money_obj(details, "value", "details.value")
@@ -251,7 +257,7 @@ class ObpMapper:
         holder = opt_obj(other, "holder", "other_account.holder") or {}
         bank = opt_obj(other, "bank_routing", "other_account.bank_routing") or {}
         counterparty_account = first_routing_address(other, "other_account")
-        return TransactionRecord(
+        return dict(
             external_id=tx_id,
             account_external_id=account_external_id,
             # OBP sets `completed` when the transaction is final; until then it is pending.
