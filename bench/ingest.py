@@ -24,13 +24,15 @@ import asyncio
 import json
 import os
 import resource
+import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import groupby
 from operator import itemgetter
@@ -49,6 +51,7 @@ import connectors.sync
 from connectors.credentials import Credentials
 from connectors.factory import institution_of, open_connector
 from connectors.heap import tune_for_sync
+from connectors.sandbox.__main__ import parse_args as sandbox_args
 from connectors.sandbox.app import create_app
 from connectors.sandbox.config import SandboxConfig
 from connectors.sync import SyncEngine
@@ -101,7 +104,6 @@ async def _sync(n: int, page_size: int, workdir: Path, url: str | None) -> dict[
         page_size,
     )
     config = SandboxConfig(seed=1, customers=1, as_of=AS_OF, transactions_per_account=per_account)
-    _ENRICH_SECONDS[0] = 0.0
     sync, connection_id, total, status, elapsed = await _sync_bank(sessions, config, page_size)
     await engine.dispose()
     return {
@@ -111,8 +113,8 @@ async def _sync(n: int, page_size: int, workdir: Path, url: str | None) -> dict[
         "seconds": round(elapsed, 3),
         "transactions_per_second": round(total / elapsed),
         "write_seconds": round(sync.write_seconds, 3),
-        "enrich_seconds": round(_ENRICH_SECONDS[0], 3),
-        "enrich_share": round(_ENRICH_SECONDS[0] / elapsed, 3),
+        "enrich_seconds": round(_HOOK_SECONDS["enrich"], 3),
+        "enrich_share": round(_HOOK_SECONDS["enrich"] / elapsed, 3),
     }
 
 
@@ -121,6 +123,7 @@ async def _sync_bank(
     config: SandboxConfig,
     page_size: int,
     transport: httpx.AsyncBaseTransport | None = None,
+    base_url: str = "http://sandbox",
 ) -> tuple[SyncEngine, int, int, str, float]:
     """Link the sandbox's customer and sync them (over `transport`, else straight to the
     sandbox app): (engine, connection id, transactions, status, seconds)."""
@@ -134,7 +137,7 @@ async def _sync_bank(
             phone=customer.phone,
             institution=institution_of("alif", bank.bank_id),
             provider="alif",
-            base_url="http://sandbox",
+            base_url=base_url,
             bank_id=bank.bank_id,
             credentials_encrypted=b"-",
         )
@@ -143,13 +146,14 @@ async def _sync_bank(
     )
     connector = open_connector(
         "alif",
-        "http://sandbox",
+        base_url,
         bank.bank_id,
         creds,
         transport=transport or httpx.ASGITransport(app=app),
         page_size=page_size,
     )
     sync = SyncEngine(sessions)
+    _HOOK_SECONDS.update(enrich=0.0, links=0.0)
     started = time.perf_counter()
     report = await sync.sync(connection_id, connector)
     elapsed = time.perf_counter() - started
@@ -261,21 +265,29 @@ async def _no_enrichment(*_: Any, **__: Any) -> int:
     return 0
 
 
-_ENRICH_SECONDS = [0.0]  # time inside the enrichment hook since the measured sync began
+# Seconds inside the sync's per-page hooks during the latest `_sync_bank`.
+_HOOK_SECONDS = {"enrich": 0.0, "links": 0.0}
 
 
 def _timed_hook() -> None:
-    """Time the sync's enrichment hook (connectors/sync.py calls it once per page)."""
-    hook = connectors.sync.enrichment.enrich_page
+    """Time the sync's per-page hooks (connectors/sync.py calls each once per page): the
+    enrichment and the duplicate/own-transfer detection, both of which the floors skip."""
+    for key, module, name in (
+        ("enrich", connectors.sync.enrichment, "enrich_page"),
+        ("links", connectors.sync.links, "detect_links"),
+    ):
+        setattr(module, name, _timed(getattr(module, name), key))
 
-    async def timed(*args: Any, **kwargs: Any) -> int:
+
+def _timed(hook: Callable[..., Awaitable[Any]], key: str) -> Callable[..., Awaitable[Any]]:
+    async def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
             return await hook(*args, **kwargs)
         finally:
-            _ENRICH_SECONDS[0] += time.perf_counter() - started
+            _HOOK_SECONDS[key] += time.perf_counter() - started
 
-    connectors.sync.enrichment.enrich_page = timed  # type: ignore[assignment]
+    return timed
 
 
 def run_one(
@@ -350,21 +362,29 @@ async def _page_sizes(url: str, sizes: list[int], repeat: int) -> list[dict[str,
 # --- `--cpu`: the sync's own CPU per transaction, without the bank's ---------------------
 
 
+# A request as sent (method, URL, headers, body) and the bytes it was answered with.
+_Asked = tuple[str, str, list[tuple[str, str]], bytes, bytes]
+
+
 class _Recorder(httpx.AsyncBaseTransport):
-    """Passes requests to the sandbox and keeps each response (status, headers, bytes) in
-    the order asked, per (method, URL)."""
+    """Passes requests to the bank and keeps each response (status, headers, bytes) in
+    the order asked, per (method, URL), and the requests in the order sent."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.responses: dict[tuple[str, str], list[tuple[int, list[Any], bytes]]] = {}
+        self.asked: list[_Asked] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
         body = await response.aread()
+        await response.aclose()
         key = (request.method, str(request.url))
         self.responses.setdefault(key, []).append(
             (response.status_code, response.headers.multi_items(), body)
         )
+        sent = (request.method, str(request.url), request.headers.multi_items())
+        self.asked.append((*sent, request.content, body))
         return httpx.Response(response.status_code, headers=response.headers, content=body)
 
 
@@ -430,15 +450,18 @@ def run_cpu(n: int, page_size: int) -> dict[str, Any]:
         floor_seconds=round(floor, 3),
         us_per_transaction=round(result["seconds"] * per_tx, 1),
         floor_us_per_transaction=round(floor * per_tx, 1),
-        enrich_seconds=round(_ENRICH_SECONDS[0], 3),
+        enrich_seconds=round(_HOOK_SECONDS["enrich"], 3),
+        links_seconds=round(_HOOK_SECONDS["links"], 3),
         sync_vs_floor=round(result["seconds"] / floor, 2),
+        # What the floor does not do either: categorizing, duplicate/own-transfer detection.
+        without_hooks_vs_floor=round((result["seconds"] - sum(_HOOK_SECONDS.values())) / floor, 2),
     )
     return result
 
 
-def _cpu_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = ("seconds", "write_seconds", "enrich_seconds", "decode_seconds", "insert_seconds")
-    keys += ("floor_seconds", "us_per_transaction", "floor_us_per_transaction", "sync_vs_floor")
+def _replay_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians of `--cpu` or `--http` runs, each run's own ratio, the load average."""
+    keys = [k for k, v in runs[0].items() if isinstance(v, int | float) and k != "transactions"]
     return {
         "transactions": runs[0]["transactions"],
         "runs": len(runs),
@@ -447,6 +470,115 @@ def _cpu_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "status": sorted({run["status"] for run in runs}),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+# --- `--http`: a whole sync against the sandbox in its own process, over real HTTP --------
+
+
+@contextmanager
+def _sandbox_process(argv: list[str]) -> Iterator[str]:
+    """A fresh sandbox bank served by its own process (`python -m connectors.sandbox`);
+    yields its base URL once it answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "connectors.sandbox", "--port", str(port), *argv]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(base_url + "/", timeout=1.0)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base_url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def _plain_walk(base_url: str, asked: list[_Asked]) -> tuple[float, float]:
+    """The floor's fetch: the very requests the sync sent (same order, same URLs and
+    headers; the login's token swapped for the fresh bank's) through a plain httpx client,
+    each body decoded with orjson. (seconds, of which decoding)."""
+    tokens: dict[str, str] = {}
+    decode = 0.0
+    async with httpx.AsyncClient(base_url=base_url, timeout=60.0) as client:
+        started = time.perf_counter()
+        for method, url, headers, content, answer in asked:
+            for old, new in tokens.items():
+                headers = [(k, v.replace(old, new)) for k, v in headers]
+            path = httpx.URL(url).raw_path.decode()
+            response = await client.request(method, path, headers=headers, content=content)
+            body = response.content
+            begun = time.perf_counter()
+            parsed = orjson.loads(body)
+            decode += time.perf_counter() - begun
+            if isinstance(parsed, dict) and "token" in parsed:
+                tokens[orjson.loads(answer)["token"]] = parsed["token"]
+        return time.perf_counter() - started, decode
+
+
+def run_http(n: int, page_size: int) -> dict[str, Any]:
+    """Sync N transactions from a sandbox process over HTTP, then walk the same requests
+    with a plain client against a fresh sandbox process, then the raw insert."""
+    _timed_hook()
+    probe = create_app(SandboxConfig(seed=1, customers=1, as_of=AS_OF)).state.bank
+    per_account = max(1, n // len(probe.accounts_of(probe.customers[0].username)))
+    argv = ["--seed=1", "--customers=1", f"--transactions-per-account={per_account}"]
+    argv += [f"--as-of={AS_OF.date().isoformat()}", "--no-admin"]
+    config = sandbox_args(argv)[0]
+    tune_for_sync()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        recorder = _Recorder(httpx.AsyncHTTPTransport())
+        with _sandbox_process(argv) as base_url:
+            sync, connection_id, total, status, elapsed = asyncio.run(
+                _http_sync(workdir, config, page_size, recorder, base_url)
+            )
+        with _sandbox_process(argv) as base_url:
+            fetch, decode = asyncio.run(_plain_walk(base_url, recorder.asked))
+        insert = _floor(workdir, connection_id)
+    floor = fetch + insert
+    return {
+        "database": "sqlite",
+        "transactions": total,
+        "status": status,
+        "requests": len(recorder.asked),
+        "seconds": round(elapsed, 3),
+        "transactions_per_second": round(total / elapsed),
+        "write_seconds": round(sync.write_seconds, 3),
+        "enrich_seconds": round(_HOOK_SECONDS["enrich"], 3),
+        "links_seconds": round(_HOOK_SECONDS["links"], 3),
+        "fetch_seconds": round(fetch, 3),
+        "decode_seconds": round(decode, 3),
+        "insert_seconds": round(insert, 3),
+        "floor_seconds": round(floor, 3),
+        "sync_vs_floor": round(elapsed / floor, 2),
+    }
+
+
+async def _http_sync(
+    workdir: Path,
+    config: SandboxConfig,
+    page_size: int,
+    recorder: _Recorder,
+    base_url: str,
+) -> tuple[SyncEngine, int, int, str, float]:
+    # Warm up in process (another bank, its own file), as a worker that has synced before.
+    warm = create_engine(f"sqlite+aiosqlite:///{workdir / 'warm.db'}")
+    async with warm.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    small = SandboxConfig(seed=2, customers=1, as_of=AS_OF, transactions_per_account=2 * page_size)
+    await _sync_bank(session_factory(warm), small, page_size)
+    await warm.dispose()
+    engine = create_engine(f"sqlite+aiosqlite:///{workdir / 'ledger.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    result = await _sync_bank(session_factory(engine), config, page_size, recorder, base_url)
+    await engine.dispose()
+    return result
 
 
 def main() -> None:
@@ -474,6 +606,11 @@ def main() -> None:
         action="store_true",
         help="the sync's own CPU: replayed bank bytes against decode + raw insert (SQLite)",
     )
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="a whole sync from a sandbox process over HTTP against a plain client + raw insert",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-enrich", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -487,16 +624,18 @@ def main() -> None:
         return
     if args.multi_row:
         writes.BULK_MIN_ROWS = 10**9
-    if args.one and args.cpu:
-        print(json.dumps(run_cpu(args.one, args.page_size)))
+    if args.one and (args.cpu or args.http):
+        run = run_cpu if args.cpu else run_http
+        print(json.dumps(run(args.one, args.page_size)))
         return
-    if args.cpu:
+    if args.cpu or args.http:
+        mode = "--cpu" if args.cpu else "--http"
         found = []
         for n in (int(x) for x in args.ns.split(",")):
-            runs = [_run_process(n, args.page_size, cpu=True) for _ in range(args.repeat)]
-            found.append(_cpu_summary(runs))
+            runs = [_run_process(n, args.page_size, mode=mode) for _ in range(args.repeat)]
+            found.append(_replay_summary(runs))
             print(json.dumps(found[-1]))
-        _save(found, "ingest_cpu.json")
+        _save(found, f"ingest_{mode[2:]}.json")
         return
     if args.one:
         print(json.dumps(run_one(args.one, args.page_size, args.url, enrich=not args.no_enrich)))
@@ -575,11 +714,11 @@ def _run_process(
     multi_row: bool = False,
     *,
     enrich: bool = True,
-    cpu: bool = False,
+    mode: str | None = None,
 ) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.ingest", f"--one={n}", f"--page-size={page_size}"]
-    if cpu:
-        command.append("--cpu")
+    if mode is not None:
+        command.append(mode)
     if not enrich:
         command.append("--no-enrich")
     if url is not None:
