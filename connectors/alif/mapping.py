@@ -9,7 +9,7 @@ from typing import Any
 from connectors.alif.attributes import AlifAttributes, read_attributes
 from connectors.alif.catalogue import find_provider
 from connectors.alif.constants import PRODUCT_ACCOUNT_TYPES
-from connectors.alif.transfers import apply_alif_details
+from connectors.alif.transfers import add_alif_details
 from connectors.base import (
     AccountRecord,
     ServicePaymentRecord,
@@ -102,5 +102,6 @@ class AlifMapper(ObpMapper):
         )
 
     def transfer(self, raw: dict[str, Any], account_external_id: str) -> TransferRecord:
-        base = super().transfer(raw, account_external_id)
-        return apply_alif_details(base, obj(raw.get("details"), "details"))
+        fields = self.transfer_fields(raw, account_external_id)
+        add_alif_details(fields, obj(raw.get("details"), "details"))
+        return TransferRecord(**fields)

@@ -10,10 +10,9 @@ TransactionRequestStatus cannot express.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
-from connectors.base import TransferEventRecord, TransferRecord
+from connectors.base import TransferEventRecord
 from connectors.masking import mask_account
 from connectors.obp.fields import (
     MappingError,
@@ -76,32 +75,30 @@ def _history(details: dict[str, Any]) -> list[TransferEventRecord]:
     return sorted(events, key=lambda e: e.at)
 
 
-def apply_alif_details(base: TransferRecord, details: dict[str, Any]) -> TransferRecord:
+def add_alif_details(fields: dict[str, Any], details: dict[str, Any]) -> None:
+    """Update a plain OBP transfer's `TransferRecord` fields with what Alif adds."""
     to = opt_obj(details, "to", "details.to") or {}
     fx_text = details.get("fx_rate")
     fx_rate = None if fx_text is None else decimal(fx_text, "details.fx_rate")
     if fx_rate is not None and fx_rate <= 0:
         raise MappingError("details.fx_rate must be positive")
     account = opt_str(to, "account", "details.to.account")
-    record = replace(
-        base,
-        direction=_choice(details, "direction", DIRECTIONS) or base.direction,
-        rail=_choice(details, "rail", RAILS) or base.rail,
+    fields.update(
+        direction=_choice(details, "direction", DIRECTIONS) or fields["direction"],
+        rail=_choice(details, "rail", RAILS) or fields["rail"],
         corridor=_pattern(details, "corridor", "details.corridor", _CORRIDOR_RE),
         destination_amount=opt_money_obj(details, "destination_value", "details.destination_value"),
         source_amount=opt_money_obj(details, "source_value", "details.source_value"),
         fx_rate=fx_rate,
         counterparty_name=opt_str(to, "name", "details.to.name"),
-        counterparty_account=mask_account(account) if account else base.counterparty_account,
+        counterparty_account=mask_account(account) if account else fields["counterparty_account"],
         counterparty_country=_pattern(to, "country", "details.to.country", _COUNTRY_RE),
     )
     history = _history(details)
-    if not history:
-        return record
-    latest = history[-1]
-    return replace(
-        record,
-        status=latest.status,
-        completed_at=latest.at if latest.status == "COMPLETED" else None,
-        events=tuple(history),
-    )
+    if history:
+        latest = history[-1]
+        fields.update(
+            status=latest.status,
+            completed_at=latest.at if latest.status == "COMPLETED" else None,
+            events=tuple(history),
+        )

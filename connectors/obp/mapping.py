@@ -277,6 +277,11 @@ class ObpMapper:
         )
 
     def transfer(self, raw: dict[str, Any], account_external_id: str) -> TransferRecord:
+        return TransferRecord(**self.transfer_fields(raw, account_external_id))
+
+    def transfer_fields(self, raw: dict[str, Any], account_external_id: str) -> dict[str, Any]:
+        """A plain OBP transaction request's `TransferRecord` fields, as keywords (as
+        `transaction_fields`, so a subclass builds the record once)."""
         request_id = req_str(raw, "id")
         details = obj(raw.get("details"), "details")
         charge = opt_obj(raw, "charge") or {}
@@ -288,7 +293,7 @@ class ObpMapper:
             to, "iban", "details.to.iban"
         )
         at = ended if ended and status in FINAL_TRANSFER_STATUSES else created
-        return TransferRecord(
+        return dict(
             external_id=request_id,
             account_external_id=account_external_id,
             direction="OUTBOUND",  # a transaction request is always made by this account
