@@ -465,7 +465,7 @@ def _replay_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "transactions": runs[0]["transactions"],
         "runs": len(runs),
-        **{key: statistics.median(run[key] for run in runs) for key in keys},
+        **{key: round(statistics.median(run[key] for run in runs), 3) for key in keys},
         "sync_vs_floor_each": [run["sync_vs_floor"] for run in runs],
         "status": sorted({run["status"] for run in runs}),
         "load_average": [round(x, 2) for x in os.getloadavg()],
