@@ -79,6 +79,38 @@ def object_function(step: ObjectStep) -> CompleteObject:
     return complete
 
 
+def _object_lines(
+    index: int, field: FieldStep, key: str, sink: str, namespace: dict[str, Any]
+) -> list[str]:
+    """An object field, or a list of objects, without a path: the object's own function
+    called directly."""
+    assert field.object_step is not None
+    namespace[f"o{index}"] = field.object_step.complete
+    namespace["null_item"] = _null_item
+    lines = ["    if v is None:"]
+    lines.append(
+        "        raise Unplanned('null for a non-null field')" if field.non_null else "        pass"
+    )
+    lines.append(
+        "    elif type(v) is not list and type(v) is not tuple:" if field.is_list else "    else:"
+    )
+    if field.is_list:
+        lines += ["        raise Unplanned('not a list')", "    else:"]
+        if field.items_non_null:
+            item = f"o{index}(x, None, run, {sink}) if x is not None else null_item()"
+        else:
+            item = f"None if x is None else o{index}(x, None, run, {sink})"
+        lines.append(f"        v = [{item} for x in v]")
+    else:
+        lines.append(f"        v = o{index}(v, None, run, {sink})")
+    lines.append(f"    out[{key}] = v")
+    return lines
+
+
+def _null_item() -> Any:
+    raise Unplanned("null for a non-null list item")
+
+
 def _enum_names(serialize: Any) -> tuple[type, dict[Any, str]] | None:
     """For a Strawberry enum: its Python class and each member's GraphQL name, as its
     `serialize` finds them (the first value equal to the member's), without the search."""
@@ -124,6 +156,8 @@ def _field_lines(
     else:
         namespace[f"a{index}"] = attribute
         lines.append(f"    v = getattr(source, a{index})")
+    if field.object_step is not None and not field.needs_path:
+        return lines + _object_lines(index, field, key, sink, namespace)
     if field.serialize is None:
         path = f"Path(path, {key}, type_name)" if field.needs_path else "None"
         lines.append(f"    out[{key}] = c{index}(v, {path}, run, {sink})")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from graphql import (
     GraphQLList,
@@ -81,6 +81,16 @@ def compile_plan(executor: Executor) -> ObjectStep:
     return _Compiler(executor).fields(root, collected.grouped_field_set.items())
 
 
+class Completion(NamedTuple):
+    """How a value of one type is completed, and what lies below it."""
+
+    complete: Complete
+    carries_ids: bool  # an `id` below
+    needs_path: bool  # a resolver below
+    scopes: frozenset[str]  # the scopes gating fields below
+    step: ObjectStep | None  # the object's step, for an object or a list of them
+
+
 class _Compiler:
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
@@ -113,46 +123,52 @@ class _Compiler:
             raise Unplanned(f"field {name}")  # introspection, or not a Strawberry field
         if strawberry_field.metadata.get(STANDARD_ONLY):
             raise Unplanned(f"{parent.name}.{name} is resolved by the standard executor")
-        complete, carries_ids, needs_path, scopes = self.completer(definition.type, details)
+        done = self.completer(definition.type, details)
         basic = strawberry_field.is_basic_field and strawberry_field.default_resolver is getattr
         is_id = name == "id"
-        leaf_type = definition.type
-        non_null = isinstance(leaf_type, GraphQLNonNull)
+        inner: Any = definition.type
+        non_null = isinstance(inner, GraphQLNonNull)
         if non_null:
-            leaf_type = leaf_type.of_type
-        serialize = leaf_type.serialize if is_leaf_type(leaf_type) else None
+            inner = inner.of_type
+        items: Any = inner.of_type if isinstance(inner, GraphQLList) else None
+        items_non_null = isinstance(items, GraphQLNonNull)
+        if items_non_null:
+            items = items.of_type
+        of_objects = isinstance(inner, GraphQLObjectType) or isinstance(items, GraphQLObjectType)
         return FieldStep(
             key,
             ATTRIBUTE if basic else RESOLVER,
             strawberry_field.python_name,
-            complete,
+            done.complete,
             definition,
             nodes,
             is_id,
             is_id and _is_relay_node(parent),
-            carries_ids,
-            needs_path or not basic,
-            serialize,
+            done.carries_ids,
+            done.needs_path or not basic,
+            inner.serialize if is_leaf_type(inner) else None,
             non_null,
-            scopes | _gates(strawberry_field),
+            done.scopes | _gates(strawberry_field),
+            done.step if of_objects else None,
+            items is not None,
+            items_non_null,
         )
 
-    def completer(
-        self, type_: GraphQLOutputType, details: list[FieldDetails]
-    ) -> tuple[Complete, bool, bool, frozenset[str]]:
-        """How to complete a value of `type_`; whether ids lie below; whether a path is
-        needed; the scopes that gate fields below."""
+    def completer(self, type_: GraphQLOutputType, details: list[FieldDetails]) -> Completion:
+        """How to complete a value of `type_`."""
         if isinstance(type_, GraphQLNonNull):
-            inner, carries_ids, needs_path, scopes = self.completer(type_.of_type, details)
+            inner = self.completer(type_.of_type, details)
+            complete_inner = inner.complete
 
             def non_null(value: Any, path: Path | None, run: Run, sink: list[Any] | None) -> Any:
                 if value is None:
                     raise Unplanned("null for a non-null field")
-                return inner(value, path, run, sink)
+                return complete_inner(value, path, run, sink)
 
-            return non_null, carries_ids, needs_path, scopes
+            return inner._replace(complete=non_null)
         if isinstance(type_, GraphQLList):
-            item, carries_ids, needs_path, scopes = self.completer(type_.of_type, details)
+            of_items = self.completer(type_.of_type, details)
+            item = of_items.complete
 
             def items(value: Any, path: Path | None, run: Run, sink: list[Any] | None) -> Any:
                 if value is None:
@@ -163,7 +179,7 @@ class _Compiler:
                     return [item(v, None, run, sink) for v in value]
                 return [item(v, path.add_key(i), run, sink) for i, v in enumerate(value)]
 
-            return items, carries_ids, needs_path, scopes
+            return of_items._replace(complete=items)
         if is_leaf_type(type_):
             serialize = type_.serialize
 
@@ -175,7 +191,7 @@ class _Compiler:
                     raise Unplanned("a value its type cannot serialize")
                 return serialized
 
-            return leaf, False, False, frozenset()
+            return Completion(leaf, False, False, frozenset(), None)
         if isinstance(type_, GraphQLObjectType):
             collected = collect_subfields(
                 self.executor.schema,
@@ -191,9 +207,9 @@ class _Compiler:
             def obj(value: Any, path: Path | None, run: Run, sink: list[Any] | None) -> Any:
                 if value is None:
                     return None
-                return run.object(step, value, path, sink)
+                return step.complete(value, path, run, sink)
 
-            return obj, step.carries_ids, step.needs_path, step.scopes
+            return Completion(obj, step.carries_ids, step.needs_path, step.scopes, step)
         raise Unplanned(f"abstract type {type_}")
 
 

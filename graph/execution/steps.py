@@ -47,6 +47,11 @@ class FieldStep:
     non_null: bool = False
     # The consent scopes that gate this field or fields below it.
     scopes: frozenset[str] = frozenset()
+    # An object field, or a list of objects: the object's step, whether the field is
+    # non-null, and for a list whether its items are (inlined by codegen).
+    object_step: ObjectStep | None = None
+    is_list: bool = False
+    items_non_null: bool = False
 
 
 def _unbuilt(source: Any, path: Path | None, run: Run, sink: IdSink) -> dict[str, Any]:
