@@ -9,55 +9,35 @@ resolvers a plan already called answer again from the request's dataloaders).
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from typing import Any, ClassVar
 
 from graphql import OperationDefinitionNode
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph.audit.trail import Trail
+from graph.core.documents import PerDocument
 from graph.execution.plan import ObjectStep, Run, Unplanned, compile_plan
 
 log = logging.getLogger("graph.execution")
 
-# Plans of this many operations are kept per schema; an operation is one parsed document's
-# (Strawberry's parser cache hands the same document back for the same text).
-PLAN_CACHE_SIZE = 512
 
-
-class PlanCache:
-    def __init__(self, size: int = PLAN_CACHE_SIZE) -> None:
-        self.size = size
-        # id(operation) -> (the operation, kept alive so its id is not reused; its plan or None)
-        self._plans: OrderedDict[int, tuple[OperationDefinitionNode, ObjectStep | None]] = (
-            OrderedDict()
-        )
-
-    def plan(self, executor: PlannedExecutor) -> ObjectStep | None:
-        key = id(executor.operation)
-        found = self._plans.get(key)
-        if found is not None:
-            self._plans.move_to_end(key)
-            return found[1]
-        try:
-            plan: ObjectStep | None = compile_plan(executor)
-        except Unplanned as reason:
-            log.debug("operation not planned: %s", reason)
-            plan = None
-        self._plans[key] = (executor.operation, plan)
-        if len(self._plans) > self.size:
-            self._plans.popitem(last=False)
-        return plan
+def _plan_of(executor: PlannedExecutor) -> ObjectStep | None:
+    try:
+        return compile_plan(executor)
+    except Unplanned as reason:
+        log.debug("operation not planned: %s", reason)
+        return None
 
 
 class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
-    plans: ClassVar[PlanCache]
+    # operation -> its plan (None: not planned); the operation is one parsed document's
+    plans: ClassVar[PerDocument[OperationDefinitionNode, ObjectStep | None]]
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         trail = getattr(self.context_value, "trail", None)
         if not isinstance(trail, Trail) or self.abort_signal is not None:
             return super().execute_operation(serially)
-        plan = self.plans.plan(self)
+        plan = self.plans.get(self.operation, lambda: _plan_of(self))
         if plan is None or not self._granted(plan):
             return super().execute_operation(serially)
         return self._run(plan, trail, serially)
@@ -84,4 +64,4 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
 
 def planned_executor() -> type[PlannedExecutor]:
     """An executor class with a plan cache of its own, for one schema."""
-    return type("PlannedExecutor", (PlannedExecutor,), {"plans": PlanCache()})
+    return type("PlannedExecutor", (PlannedExecutor,), {"plans": PerDocument()})
