@@ -128,7 +128,7 @@ async def test_fragments_aliases_and_every_list_root_are_planned_alike(
     "query",
     [
         "mutation { consentRevoke { __typename } }",
-        "{ node(id: \"QWNjb3VudDox\") { id } }",
+        '{ node(id: "QWNjb3VudDox") { id } }',
         "{ viewer { customer { id } } }",
         "query($x: Boolean!) { transactions { edges { node { id @include(if: $x) } } } }",
         "{ accounts { edges { node { liveBalances { type } } } } }",
