@@ -14,7 +14,7 @@ The run also collects the global ids the answer holds, for the audit, in the ord
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from graphql import (
@@ -31,6 +31,7 @@ from graphql.execution.collect_fields import FieldDetails, collect_fields, colle
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.permission import PermissionExtension
+from strawberry.types.arguments import convert_arguments
 
 from graph.audit.returned_ids import is_global_id
 from graph.core.permissions import HasScope
@@ -62,6 +63,9 @@ def compile_plan(executor: Executor) -> ObjectStep:
     middleware = executor.middleware_manager
     if middleware is not None and middleware.middlewares:
         raise Unplanned("resolver middleware")  # a plan calls resolvers unwrapped
+    converter = executor.schema.extensions["strawberry-definition"].schema_converter
+    if getattr(converter, "_exception_handler_specs", None):
+        raise Unplanned("exception handlers")  # they turn a resolver's errors into results
     fragments = [f.definition for f in executor.fragments.values()]
     if not _free_of_directives([operation, *fragments]):
         raise Unplanned("directives")
@@ -152,6 +156,7 @@ class _Compiler:
             done.step if of_objects else None,
             items is not None,
             items_non_null,
+            strawberry_field,
         )
 
     def completer(self, type_: GraphQLOutputType, details: list[FieldDetails]) -> Completion:
@@ -252,15 +257,21 @@ def _free_of_directives(roots: list[Node]) -> bool:
 _Pending = tuple[dict[str, Any], FieldStep, Any, Path, "list[Any] | None"]
 
 
+# A resolver called directly: the function, whether it takes the object as `self`, its
+# arguments, and the names of the arguments that take the object (root, parent).
+_Call = tuple[Callable[..., Any], bool, dict[str, Any], tuple[str, ...]]
+
+
 class Run:
     """One execution of a plan."""
 
-    __slots__ = ("_arguments", "executor", "pending")
+    __slots__ = ("_arguments", "_calls", "executor", "pending")
 
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
         self.pending: list[_Pending] = []
         self._arguments: dict[int, dict[str, Any]] = {}
+        self._calls: dict[int, _Call] = {}
 
     async def execute(self, root: ObjectStep, root_value: Any) -> tuple[dict[str, Any], list[str]]:
         """The operation's data and the global ids in it, each once, in order."""
@@ -298,10 +309,13 @@ class Run:
         sink: list[Any] | None,
         own: list[str] | None,
     ) -> None:
-        definition = f.definition
-        assert definition is not None and definition.resolve is not None
-        info = self.executor.build_resolve_info(definition, f.nodes, step.type, path)
-        result = definition.resolve(source, info, **self._args(f))
+        call = self._calls.get(id(f))
+        if call is None:
+            call = self._calls[id(f)] = self._prepare(step, f, source, path)
+        resolver, takes_self, arguments, source_names = call
+        if source_names:
+            arguments = {**arguments, **dict.fromkeys(source_names, source)}
+        result = resolver(source, **arguments) if takes_self else resolver(**arguments)
         if self.executor.is_awaitable(result):
             out[f.key] = None  # keeps the field's place in the answer
             self.pending.append((out, f, result, path, sink))
@@ -322,6 +336,39 @@ class Run:
         sink: list[Any] | None,
     ) -> None:
         out[f.key] = f.complete(await awaitable, path, self, sink)
+
+    def _prepare(self, step: ObjectStep, f: FieldStep, source: Any, path: Path) -> _Call:
+        """What Strawberry's wrapper around `f`'s resolver works out on every call, worked out
+        on the first: the resolve info (the first call's; resolvers read its context, and
+        an error, which needs the path, goes to graphql-core anyway), the gate (the consent
+        does not change between rows; asking records the scope for the audit, as the
+        wrapper does), and the arguments converted to their Python types."""
+        definition, field = f.definition, f.strawberry
+        assert definition is not None and field is not None and field.base_resolver is not None
+        raw = self.executor.build_resolve_info(definition, f.nodes, step.type, path)
+        strawberry_schema = self.executor.schema.extensions["strawberry-definition"]
+        config = strawberry_schema.config
+        info = config.info_class(_raw_info=raw, _field=field)
+        for extension in field.extensions:
+            for permission in extension.permissions:
+                if not permission.has_permission(source, info):
+                    raise Unplanned("a gate refused")
+        arguments = convert_arguments(
+            self._args(f),
+            field.arguments,
+            scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+            config=config,
+            info=info,
+        )
+        for extension in field.extensions:
+            arguments = extension.map_arguments(arguments)
+        resolver = field.base_resolver
+        if resolver.info_parameter is not None:
+            arguments[resolver.info_parameter.name] = info
+        source_names = tuple(
+            p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None
+        )
+        return resolver.wrapped_func, resolver.self_parameter is not None, arguments, source_names
 
     def _args(self, f: FieldStep) -> dict[str, Any]:
         found = self._arguments.get(id(f))

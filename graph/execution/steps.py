@@ -52,6 +52,8 @@ class FieldStep:
     object_step: ObjectStep | None = None
     is_list: bool = False
     items_non_null: bool = False
+    # The Strawberry field, whose resolver a run calls directly.
+    strawberry: Any = None
 
 
 def _unbuilt(source: Any, path: Path | None, run: Run, sink: IdSink) -> dict[str, Any]:
