@@ -201,6 +201,8 @@ def graphql_page(
     sessions: async_sessionmaker[AsyncSession],
     principal: Principal,
 ) -> Callable[[int, str | None], Awaitable[bytes]]:
+    bank = BankAccess(Keyring(secrets.token_hex(16)))  # never asks a bank
+
     async def page(size: int, after: str | None) -> bytes:
         async with sessions() as session:
             context = Context(
@@ -208,7 +210,7 @@ def graphql_page(
                 settings=settings,
                 principal=principal,
                 session=session,
-                bank=BankAccess(Keyring(secrets.token_hex(16))),  # never asks a bank
+                bank=bank,
             )
             result = await schema.execute(
                 QUERY, variable_values={"first": size, "after": after}, context_value=context

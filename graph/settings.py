@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     max_query_directives: int = 50
     # Cost: one per selected field, multiplied by the page sizes of the lists around it.
     max_query_cost: int = 25_000
+    # Queries over the load-carrying lists run a compiled plan instead of graphql-core's
+    # field-by-field executor, with the same answers (graph/execution/); off: always the latter.
+    fast_execution: bool = True
     # API rate limits (GraphQL and REST): token buckets per consent and per client, a burst
     # capacity and a refill rate in tokens per second. A GraphQL request costs its query cost,
     # so keep both capacities at or above max_query_cost.

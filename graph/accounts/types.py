@@ -30,6 +30,7 @@ from graph.core.inputs import within
 from graph.core.pagination import Connection
 from graph.core.permissions import scoped
 from graph.core.scalars import Money
+from graph.execution.steps import STANDARD_ONLY
 from graph.relay.ids import to_global_id
 from graph.relay.node import Node, node
 from graph.relay.queries import refuse_unreadable
@@ -260,6 +261,8 @@ class Account(Node):
         "in the request. UPSTREAM_UNAVAILABLE when the bank does not answer (`balances` "
         "still has the stored ones).",
         BALANCES_READ,
+        # A bank call: a plan that fell back would make it twice.
+        metadata={STANDARD_ONLY: True},
     )
     async def live_balances(self, info: Info) -> list[Balance] | None:
         found = await info.context.loaders.get(LiveBalancesByAccountLoader).load(self.pk)

@@ -56,7 +56,7 @@ class _Walk:
         id_keys, nested = self._plan(selections)
         for key in id_keys:
             found = value.get(key)
-            if isinstance(found, str) and _is_global_id(found):
+            if isinstance(found, str) and is_global_id(found):
                 self.found.append(found)
         for key, below in nested.items():
             child = value.get(key)
@@ -92,7 +92,7 @@ class _Walk:
                     self._add(fragment.selection_set, plan, spread | {name})
 
 
-def _is_global_id(value: str) -> bool:
+def is_global_id(value: str) -> bool:
     try:
         from_global_id(value)
     except BadUserInput:

@@ -39,10 +39,17 @@ class Trail:
     rate_limit: Decision | None = None
     # What an export wrote (format, period, SHA-256), for its audit row.
     detail: str | None = None
+    # Set when the executor collected the returned ids as it built the answer.
+    ids_collected: bool = False
 
     def refuse(self, global_id: str) -> None:
         """Records an id the request asked for and may not read (it answered as missing)."""
         self.refused_ids.append(global_id)
+
+    def returned(self, ids: list[str]) -> None:
+        """The global ids the answer holds, as the executor collected them."""
+        self.ids = ids
+        self.ids_collected = True
 
     @property
     def outcome(self) -> str:
@@ -75,5 +82,5 @@ class RecordTrail(SchemaExtension):
         if operation.name is not None:
             trail.operation = operation.name.value
         result = execution.result
-        if result is not None and result.data:
+        if result is not None and result.data and not trail.ids_collected:
             trail.ids = returned_ids(document, operation, result.data)

@@ -20,6 +20,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from graph.core.documents import PerDocument
 from graph.core.errors import BadUserInput
 
 T = TypeVar("T")
@@ -76,23 +77,62 @@ def _texts(value: object, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _texts(item, f"{path}.{key}")
 
 
-class _TextCheck(Visitor):
-    """Finds the first unusable text given to an argument, as a literal or a variable,
-    with the argument's name (and the input fields leading to it)."""
+def unusable_text(
+    document: DocumentNode, variables: Mapping[str, object] | None
+) -> BadUserInput | None:
+    """The refusal of a request giving any argument a text no database may see, or None.
+    Checked once per request, over the document's literals and the variables it uses, so
+    that no resolver has to (Strings, IDs, and the texts of Dates and enums alike)."""
+    values = variables or {}
+    uses = _text_uses(document)
+    for path, literal, variable in uses:
+        texts = [("", literal)] if variable is None else _texts(values.get(variable))
+        refusal = _refusal(path, texts)
+        if refusal is not None:
+            return refusal
+    # A variable no argument uses is still parsed by graphql-core, and its errors quote it.
+    for name, value in values.items():
+        refusal = _refusal(f"${name}", _texts(value))
+        if refusal is not None:
+            return refusal
+    return None
 
-    def __init__(self, variables: Mapping[str, object]) -> None:
+
+def _refusal(path: str, texts: Iterable[tuple[str, str]]) -> BadUserInput | None:
+    for suffix, text in texts:
+        problem = text_problem(text)
+        if problem is not None:
+            name = path + suffix
+            return BadUserInput(f"`{name}` {problem}.", argument=name)
+    return None
+
+
+# Where a document's arguments take text, in document order: found once per document, since
+# the walk costs more than the checks.
+_TEXT_USES: PerDocument[DocumentNode, list[_Use]] = PerDocument()
+
+
+def _text_uses(document: DocumentNode) -> list[_Use]:
+    def find() -> list[_Use]:
+        collect = _TextUses()
+        visit(document, collect)
+        return collect.uses
+
+    return _TEXT_USES.get(document, find)
+
+
+# (the argument's name and input fields, a literal text, or the variable giving it)
+_Use = tuple[str, str, str | None]
+
+
+class _TextUses(Visitor):
+    """Every text given to an argument, as a literal or a variable, with the argument's name
+    (and the input fields leading to it)."""
+
+    def __init__(self) -> None:
         super().__init__()
-        self.variables = variables
         self.path: list[str] = []
-        self.refusal: BadUserInput | None = None
-
-    def _check(self, texts: Iterable[tuple[str, str]]) -> None:
-        for suffix, text in texts:
-            problem = text_problem(text)
-            if problem is not None and self.refusal is None:
-                name = ".".join(self.path) + suffix
-                self.refusal = BadUserInput(f"`{name}` {problem}.", argument=name)
-                return
+        self.uses: list[_Use] = []
 
     def enter_argument(self, node: ArgumentNode, *_: object) -> None:
         self.path.append(node.name.value)
@@ -108,26 +148,11 @@ class _TextCheck(Visitor):
 
     def enter_string_value(self, node: StringValueNode, *_: object) -> None:
         if self.path:
-            self._check([("", node.value)])
+            self.uses.append((".".join(self.path), node.value, None))
 
     def enter_variable(self, node: VariableNode, *_: object) -> None:
         if self.path:  # a use, not the variable's definition
-            self._check(_texts(self.variables.get(node.name.value)))
-
-
-def unusable_text(
-    document: DocumentNode, variables: Mapping[str, object] | None
-) -> BadUserInput | None:
-    """The refusal of a request giving any argument a text no database may see, or None.
-    Checked once per request, over the document's literals and the variables it uses, so
-    that no resolver has to (Strings, IDs, and the texts of Dates and enums alike)."""
-    check = _TextCheck(variables or {})
-    visit(document, check)
-    # A variable no argument uses is still parsed by graphql-core, and its errors quote it.
-    for name, value in (variables or {}).items():
-        check.path = [f"${name}"]
-        check._check(_texts(value))
-    return check.refusal
+            self.uses.append((".".join(self.path), "", node.name.value))
 
 
 class CheckedText(SchemaExtension):

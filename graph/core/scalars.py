@@ -25,7 +25,7 @@ _RANGE = f"between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}"
 MAX_DECIMAL = Decimal(money.MAX_MINOR).scaleb(-max(money.CURRENCY_EXPONENTS.values()))
 
 
-def _serialize_decimal(value: Decimal | str) -> str:
+def serialize_decimal(value: Decimal | str) -> str:
     # A string is an amount the ledger has formatted already (see Money). Otherwise
     # fixed-point: never scientific notation ("1E+2") and never a float.
     return value if isinstance(value, str) else format(value, "f")
@@ -66,7 +66,7 @@ def _parse_datetime(value: object) -> dt.datetime:
 DecimalScalar: ScalarDefinition = scalar(
     name="Decimal",
     description='An exact decimal number as a string, e.g. "-120.50". Never a float.',
-    serialize=_serialize_decimal,
+    serialize=serialize_decimal,
     parse_value=_parse_decimal,
 )
 DateScalar: ScalarDefinition = scalar(

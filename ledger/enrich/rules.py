@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.enrich.text import normalize
 from ledger.models import Account, CategoryRule, Transaction, table
-from ledger.queries.windows import Window, windowed
+from ledger.queries.windows import Window, window_parameters, windowed
 
 RULES = table(CategoryRule)
 TX = table(Transaction)
@@ -239,7 +239,7 @@ async def rule_window(
 ) -> list[Rule]:
     """A keyset window of the rules a request may see, by id."""
     stmt = windowed(select(*_COLUMNS).where(_shown(user_id, readable)), [RULES.c.id], window)
-    return [Rule(*row) for row in await session.execute(stmt)]
+    return [Rule(*row) for row in await session.execute(stmt, window_parameters(window))]
 
 
 async def rule_count(session: AsyncSession, user_id: int, readable: Sequence[int]) -> int:

@@ -16,6 +16,7 @@ onto codes here (`BANK_CODES`); a label asked for such a key answers with its co
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 LOCALES = ("ru", "tg", "uz", "en")
@@ -422,6 +423,7 @@ class Category:
     primary: str
 
 
+@functools.lru_cache(maxsize=1024)  # asked for every row a page shows
 def primary_of(code: str) -> str | None:
     """The primary of a detailed code (or of a primary itself); None for an unknown code."""
     code = BANK_CODES.get(code, code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
@@ -27,7 +27,13 @@ from ledger.queries.results import (
     TransferRow,
     fetch,
 )
-from ledger.queries.windows import Window, count, per_account_window, windowed
+from ledger.queries.windows import (
+    Window,
+    count,
+    per_account_window,
+    window_parameters,
+    windowed,
+)
 
 ACCOUNTS = table(Account)
 CARDS = table(Card)
@@ -72,7 +78,8 @@ async def account_page(
     if not criteria.account_ids:
         return []
     stmt = select(*ACCOUNT.columns).where(*_account_conditions(criteria))
-    return await fetch(session, windowed(stmt, [ACCOUNTS.c.id], window), ACCOUNT)
+    stmt = windowed(stmt, [ACCOUNTS.c.id], window)
+    return await fetch(session, stmt, ACCOUNT, window_parameters(window))
 
 
 async def account_count(session: AsyncSession, criteria: AccountCriteria) -> int:
@@ -88,7 +95,8 @@ async def card_page(
     if not account_ids:
         return []
     stmt = select(*CARD.columns).where(CARDS.c.account_id.in_(account_ids))
-    return await fetch(session, windowed(stmt, [CARDS.c.id], window), CARD)
+    stmt = windowed(stmt, [CARDS.c.id], window)
+    return await fetch(session, stmt, CARD, window_parameters(window))
 
 
 async def card_count(session: AsyncSession, account_ids: Sequence[int]) -> int:
@@ -148,6 +156,9 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+_NO_FILTER = TransactionCriteria(account_ids=())
+
+
 def transaction_conditions(c: TransactionCriteria) -> list[ColumnElement[bool]]:
     """The filter of a transaction list, the account restriction aside."""
     conditions: list[ColumnElement[bool]] = [live()]
@@ -189,9 +200,12 @@ async def transaction_page(
     session: AsyncSession, criteria: TransactionCriteria, window: Window
 ) -> list[TransactionRow]:
     conditions = transaction_conditions(criteria)
+    # Without a filter the conditions hold no values: the statement is reused.
+    unfiltered = replace(criteria, account_ids=(), hide_copies=False) == _NO_FILTER
     return await per_account_window(
-        session, TX, TRANSACTION, TRANSACTION_KEYS, criteria.account_ids, conditions, window
-    )
+        session, TX, TRANSACTION, TRANSACTION_KEYS, criteria.account_ids, conditions, window,
+        reusable=("transactions", criteria.hide_copies) if unfiltered else None,
+    )  # fmt: skip
 
 
 async def transaction_count(session: AsyncSession, criteria: TransactionCriteria) -> int:

@@ -55,10 +55,15 @@ class Shape(Generic[RowT]):
         return tuple(source.c[c.name] for c in self.columns)
 
 
-async def fetch(session: AsyncSession, stmt: Select[Any], shape: Shape[RowT]) -> list[RowT]:
+async def fetch(
+    session: AsyncSession,
+    stmt: Select[Any],
+    shape: Shape[RowT],
+    parameters: dict[str, Any] | None = None,
+) -> list[RowT]:
     """`stmt`'s rows as `shape`'s kind; `stmt` selects `shape.columns` (or their copies)."""
     build = shape.build
-    return [build(*values) for values in (await session.execute(stmt)).all()]
+    return [build(*values) for values in (await session.execute(stmt, parameters)).all()]
 
 
 def _money(minor: int | None, currency: str | None) -> Money | None:

@@ -1,0 +1,177 @@
+"""The execution plan (graph/execution/): which queries it runs, and that a query it runs, or
+hands over, answers and is audited exactly as under graphql-core's executor alone.
+
+(tests/graph/test_fast_execution_differential.py compares the two executors on generated
+queries; this module pins the decisions.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from graph.auth.scopes import ALL_SCOPES, CARDS_READ
+from graph.execution import plan as planning
+from graph.relay.ids import to_global_id
+from graph.server.app import create_app
+from graph.settings import Settings
+
+from .helpers import Api
+from .ledger_data import LedgerData
+
+PAGE = """
+query Page($first: Int, $after: String) {
+  transactions(first: $first, after: $after) {
+    edges {
+      cursor
+      node {
+        id status bookingDate type description
+        amount { amount currency } balanceAfter { amount currency }
+        category { code primary label(locale: EN) }
+        counterparty { name accountMasked bank country }
+        merchant { name mcc }
+        account { id name currency institution { id name } }
+        card { id panMasked }
+      }
+    }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+
+FRAGMENTS = """
+query Shapes {
+  cards { edges { node { ...C  again: id } } }
+  accounts(first: 2) { edges { node { __typename id ... on Account { name } cards { id } } } }
+  transfers(first: 3) { edges { node { id } } totalCount }
+  servicePayments(first: 3) { edges { node { id transaction { id } } } }
+  __typename
+}
+fragment C on Card { id panMasked account { id } }
+"""
+
+
+@pytest.fixture
+async def standard(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Api]:
+    """The same API with the plan switched off, over the same database."""
+    app = create_app(settings.model_copy(update={"fast_execution": False}), engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        yield Api(client, sessions)
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """How each planned run ended: "planned" (the plan answered) or "handed over"."""
+    seen: list[str] = []
+    execute = planning.Run.execute
+
+    async def spy(self: planning.Run, root: Any, root_value: Any) -> Any:
+        try:
+            found = await execute(self, root, root_value)
+        except Exception:
+            seen.append("handed over")
+            raise
+        seen.append("planned")
+        return found
+
+    monkeypatch.setattr(planning.Run, "execute", spy)
+    return seen
+
+
+async def both(
+    api: Api, standard: Api, query: str, variables: dict[str, Any] | None = None, **token: Any
+) -> tuple[str, str, Any, Any]:
+    """Both answers (bytes) and both audit rows' (outcome, scopes, object ids)."""
+    answers, rows = [], []
+    for each in (api, standard):
+        response = await each.post(query, variables, token=await each.token(**token))
+        answers.append(response.text)
+        row = (await each.audit_rows())[-1]
+        rows.append((row.outcome, row.scopes, row.object_ids))
+    return answers[0], answers[1], rows[0], rows[1]
+
+
+async def test_a_page_with_its_relations_is_planned_and_answers_as_graphql_core_does(
+    api: Api, standard: Api, ledger: LedgerData, runs: list[str]
+):
+    first = await api.query(PAGE, {"first": 3})
+    after = first["data"]["transactions"]["pageInfo"]["endCursor"]
+    for variables in ({"first": 3}, {"first": 100}, {"first": 2, "after": after}, {}):
+        mine, theirs, my_row, their_row = await both(api, standard, PAGE, variables)
+        assert mine == theirs
+        assert my_row == their_row
+    assert runs == ["planned"] * 5
+    assert '"errors"' not in mine
+
+
+async def test_fragments_aliases_and_every_list_root_are_planned_alike(
+    api: Api, standard: Api, ledger: LedgerData, runs: list[str]
+):
+    mine, theirs, my_row, their_row = await both(api, standard, FRAGMENTS)
+
+    assert runs == ["planned"]
+    assert mine == theirs and '"errors"' not in mine
+    # The ids the plan collected for the audit, in the order the result walk finds them.
+    assert my_row == their_row
+    card = to_global_id("Card", ledger.card_ids[0])
+    assert card in my_row[2].split()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "mutation { consentRevoke { __typename } }",
+        '{ node(id: "QWNjb3VudDox") { id } }',
+        "{ viewer { customer { id } } }",
+        "query($x: Boolean!) { transactions { edges { node { id @include(if: $x) } } } }",
+        "{ accounts { edges { node { liveBalances { type } } } } }",
+        "{ transactions { __schema: totalCount } __schema { queryType { name } } }",
+    ],
+    ids=["mutation", "abstract", "other-root", "directive", "bank-call", "introspection"],
+)
+async def test_shapes_a_plan_does_not_cover_are_left_to_graphql_core(
+    api: Api, ledger: LedgerData, runs: list[str], query: str
+):
+    variables = {"x": True} if "$x" in query else None
+    await api.post(query, variables, token=await api.token())
+
+    assert runs == []
+
+
+async def test_an_error_met_by_the_plan_is_answered_by_graphql_core_from_the_start(
+    api: Api, standard: Api, ledger: LedgerData, runs: list[str]
+):
+    for variables in ({"first": 2, "after": "not a cursor"}, {"first": 10_000}, {"first": -1}):
+        mine, theirs, my_row, their_row = await both(api, standard, PAGE, variables)
+        assert mine == theirs and '"errors"' in mine
+        assert my_row == their_row
+    assert runs == ["handed over"] * 3
+
+
+async def test_a_gated_field_outside_the_consent_is_never_planned(
+    api: Api, standard: Api, ledger: LedgerData, runs: list[str]
+):
+    scopes = [s for s in ALL_SCOPES if s != CARDS_READ]
+
+    mine, theirs, my_row, their_row = await both(api, standard, PAGE, {"first": 5}, scopes=scopes)
+
+    # The consent is checked before the plan runs: no read is made twice, the error is
+    # graphql-core's, and the audit records only the scopes the answer asked about.
+    assert runs == []
+    assert mine == theirs and "FORBIDDEN" in mine
+    assert my_row == their_row
+
+
+async def test_the_setting_switches_the_plan_off(settings: Settings):
+    from graph.schema import build_schema
+
+    assert build_schema(settings).execution_context_class is not None  # type: ignore[attr-defined]
+    off = settings.model_copy(update={"fast_execution": False})
+    assert build_schema(off).execution_context_class.__name__ != "PlannedExecutor"  # type: ignore[attr-defined]
