@@ -352,7 +352,10 @@ async def run(n: int, url: str, repeat: int) -> dict[str, Any]:
         id=0, client="bench", scopes=frozenset(ALL_SCOPES), account_ids=(),
         status=consents.AUTHORISED, created_at=now, expires_at=now + timedelta(days=1),
     )  # fmt: skip
-    principal = Principal(user_id=user, phone="+992900000001", locale="ru", consent=grant)
+    principal = Principal(
+        user_id=user, phone="+992900000001", locale="ru", consent=grant,
+        readable_accounts=tuple(sorted(account_ids)),
+    )  # fmt: skip
     schema = build_schema(settings)
     graphql = graphql_page(schema, settings, session_factory(engine), principal)
     floor = floor_page(engine, account_ids)
