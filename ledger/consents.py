@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, String, cast, func, select, update
+from sqlalchemy import Row, Select, String, bindparam, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import connections
@@ -229,18 +229,14 @@ async def usable_of_user(
     return [c for c in await of_user(session, user_id) if c.usable(now)]
 
 
-async def presented(
-    session: AsyncSession, consent_id: int, *, grant_id: int | None
-) -> PresentedConsent | None:
-    """The consent an access token names, in one query (it runs on every request): with
-    the customer's account ids, aggregated by a correlated subquery, so that the accounts a
-    request may read cost no statement of their own."""
+def _presented_statement() -> Select[Any]:
+    # The customer's account ids, in the same statement (for `ConsentState.readable`).
     owned = (
         select(func.aggregate_strings(cast(ACCOUNTS.c.id, String), " "))
         .where(ACCOUNTS.c.user_id == CONSENTS.c.user_id)
         .scalar_subquery()
     )
-    stmt = (
+    return (
         select(
             CONSENTS,
             owned.label("owned_account_ids"),
@@ -254,11 +250,28 @@ async def presented(
         .join(CUSTOMERS, CUSTOMERS.c.id == CONSENTS.c.user_id)
         .outerjoin(CLIENTS, CLIENTS.c.id == CONSENTS.c.client_id)
         # An OAuth token's grant: revoking it (code replay, refresh reuse, /auth/revoke)
-        # revokes every access token it issued.
-        .outerjoin(GRANTS, (GRANTS.c.id == grant_id) & (GRANTS.c.consent_id == CONSENTS.c.id))
-        .where(CONSENTS.c.id == consent_id)
+        # revokes every access token it issued. A development token names none: NULL
+        # equals no grant.
+        .outerjoin(
+            GRANTS,
+            (GRANTS.c.id == bindparam("grant_id")) & (GRANTS.c.consent_id == CONSENTS.c.id),
+        )
+        .where(CONSENTS.c.id == bindparam("consent_id"))
     )
-    row = (await session.execute(stmt)).first()
+
+
+# Built once: making the statement cost more than running it (it runs on every request).
+_PRESENTED = _presented_statement()
+
+
+async def presented(
+    session: AsyncSession, consent_id: int, *, grant_id: int | None
+) -> PresentedConsent | None:
+    """The consent an access token names, in one query (it runs on every request), with
+    the accounts it lets the request read: the customer's account ids are aggregated by a
+    correlated subquery, so they cost no statement of their own."""
+    params = {"consent_id": consent_id, "grant_id": grant_id}
+    row = (await session.execute(_PRESENTED, params)).first()
     if row is None:
         return None
     consent = _state(row)
