@@ -67,13 +67,13 @@ def test_id_cursors_match_the_format(pk: int):
         "not-a-cursor",
         "dHh8MjAyNS0wMy0xNHw5ODc2NTQ",  # padding cut off
         "ĉursor",  # not ASCII
-        base64.urlsafe_b64encode("tx|2025-03-14|98|7".encode()).decode(),
-        base64.urlsafe_b64encode("acc|1".encode()).decode(),  # another list's
-        base64.urlsafe_b64encode("tx|2025-03-14|-1".encode()).decode(),
+        base64.urlsafe_b64encode(b"tx|2025-03-14|98|7").decode(),
+        base64.urlsafe_b64encode(b"acc|1").decode(),  # another list's
+        base64.urlsafe_b64encode(b"tx|2025-03-14|-1").decode(),
         base64.urlsafe_b64encode("tx|2025-03-14|١٢".encode()).decode(),  # non-ASCII digits
         base64.b64encode(b"tx|\xff|1").decode(),
     ],
 )
 def test_anything_else_is_a_malformed_cursor(cursor: str):
-    with pytest.raises(BadUserInput, match="^Malformed cursor: "):
+    with pytest.raises(BadUserInput, match=r"^Malformed cursor: "):
         TX.decode(cursor)
