@@ -543,7 +543,10 @@ async def run(n: int, url: str, repeat: int, compare_fast: bool) -> dict[str, An
         id=0, client="bench", scopes=frozenset(ALL_SCOPES), account_ids=(),
         status=consents.AUTHORISED, created_at=now, expires_at=now + timedelta(days=1),
     )  # fmt: skip
-    principal = Principal(user_id=user, phone="+992900000001", locale=LOCALE, consent=grant)
+    principal = Principal(
+        user_id=user, phone="+992900000001", locale=LOCALE, consent=grant,
+        readable_accounts=tuple(sorted(account_ids)),
+    )  # fmt: skip
     sessions = session_factory(engine)
     variants = {"fast": True, "standard": False} if compare_fast else {"graphql": None}
     apis: dict[str, dict[str, Page]] = {}

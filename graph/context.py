@@ -3,8 +3,6 @@ trail of what the request did."""
 
 from __future__ import annotations
 
-import asyncio
-
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +14,6 @@ from graph.core.dataloaders import RequestDb
 from graph.core.loaders import RequestLoaders
 from graph.core.locales import Locale
 from graph.settings import Settings
-from ledger.queries import visible_account_ids
 
 
 class Context:
@@ -43,7 +40,6 @@ class Context:
         self.bank = bank
         self.loaders = RequestLoaders(self)
         self.trail = Trail() if trail is None else trail
-        self._account_ids: asyncio.Future[list[int]] | None = None
 
     def may(self, scope: str) -> bool:
         """Whether the consent grants `scope`. Every scope asked about, granted or not, is
@@ -53,17 +49,9 @@ class Context:
 
     async def account_ids(self) -> list[int]:
         """The accounts this request may read: the customer's, narrowed by the consent.
-        Read once per request, however many resolvers ask."""
-        if self._account_ids is None:
-            self._account_ids = asyncio.ensure_future(self._read_account_ids())
-        return await self._account_ids
-
-    async def _read_account_ids(self) -> list[int]:
-        consent = self.principal.consent
-        async with self.db.session() as session:
-            return await visible_account_ids(
-                session, self.principal.user_id, consent.consented_accounts
-            )
+        The token check read them (`Principal.readable_accounts`): no statement here. Async
+        because loaders ask through `graph.core.dataloaders.Reader`."""
+        return list(self.principal.readable_accounts)
 
 
 Info = strawberry.Info[Context, None]

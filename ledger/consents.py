@@ -4,18 +4,21 @@ including whether a connection may be synced now (`sync_decision`, docs/consent.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, Select, String, bindparam, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import connections
-from ledger.models import AuthorizationGrant, Client, Consent, SyncRun, User, table
+from ledger.models import Account, AuthorizationGrant, Client, Consent, SyncRun, User, table
+from ledger.queries import readable_of
 from ledger.sync_store import Trigger
 
+ACCOUNTS = table(Account)
 CONSENTS = table(Consent)
 CUSTOMERS = table(User)
 CLIENTS = table(Client)
@@ -73,6 +76,11 @@ class ConsentState:
             not self.account_ids or bool(self.account_ids & account_ids)
         )
 
+    def readable(self, owned: Iterable[int]) -> list[int]:
+        """Of the customer's `owned` account ids, those it lets a request read: all of them
+        when it names none, else the named ones (sorted)."""
+        return readable_of(owned, self.account_ids or None)
+
     def sca_current(self, now: datetime) -> bool:
         """Whether the customer's SCA is recent enough for access (RTS Art. 10a)."""
         return self.sca_at is not None and now - self.sca_at <= SCA_LIFETIME
@@ -81,9 +89,11 @@ class ConsentState:
 @dataclass(frozen=True, slots=True)
 class PresentedConsent:
     """A consent as an access token presents it, with what the token check needs besides:
-    the customer, the app (None for a development consent) and the token's grant."""
+    the customer, the app (None for a development consent), the token's grant, and the
+    accounts the consent lets the request read."""
 
     consent: ConsentState
+    readable_account_ids: tuple[int, ...]  # sorted; `ConsentState.readable` of the owned
     phone: str
     locale: str
     client_name: str | None
@@ -219,13 +229,17 @@ async def usable_of_user(
     return [c for c in await of_user(session, user_id) if c.usable(now)]
 
 
-async def presented(
-    session: AsyncSession, consent_id: int, *, grant_id: int | None
-) -> PresentedConsent | None:
-    """The consent an access token names, in one query (it runs on every request)."""
-    stmt = (
+def _presented_statement() -> Select[Any]:
+    # The customer's account ids, in the same statement (for `ConsentState.readable`).
+    owned = (
+        select(func.aggregate_strings(cast(ACCOUNTS.c.id, String), " "))
+        .where(ACCOUNTS.c.user_id == CONSENTS.c.user_id)
+        .scalar_subquery()
+    )
+    return (
         select(
             CONSENTS,
+            owned.label("owned_account_ids"),
             CUSTOMERS.c.phone,
             CUSTOMERS.c.locale,
             CLIENTS.c.name.label("client_name"),
@@ -236,15 +250,34 @@ async def presented(
         .join(CUSTOMERS, CUSTOMERS.c.id == CONSENTS.c.user_id)
         .outerjoin(CLIENTS, CLIENTS.c.id == CONSENTS.c.client_id)
         # An OAuth token's grant: revoking it (code replay, refresh reuse, /auth/revoke)
-        # revokes every access token it issued.
-        .outerjoin(GRANTS, (GRANTS.c.id == grant_id) & (GRANTS.c.consent_id == CONSENTS.c.id))
-        .where(CONSENTS.c.id == consent_id)
+        # revokes every access token it issued. A development token names none: NULL
+        # equals no grant.
+        .outerjoin(
+            GRANTS,
+            (GRANTS.c.id == bindparam("grant_id")) & (GRANTS.c.consent_id == CONSENTS.c.id),
+        )
+        .where(CONSENTS.c.id == bindparam("consent_id"))
     )
-    row = (await session.execute(stmt)).first()
+
+
+# Built once: making the statement cost more than running it (it runs on every request).
+_PRESENTED = _presented_statement()
+
+
+async def presented(
+    session: AsyncSession, consent_id: int, *, grant_id: int | None
+) -> PresentedConsent | None:
+    """The consent an access token names, in one query (it runs on every request), with
+    the accounts it lets the request read: the customer's account ids are aggregated by a
+    correlated subquery, so they cost no statement of their own."""
+    params = {"consent_id": consent_id, "grant_id": grant_id}
+    row = (await session.execute(_PRESENTED, params)).first()
     if row is None:
         return None
+    consent = _state(row)
     return PresentedConsent(
-        consent=_state(row),
+        consent=consent,
+        readable_account_ids=tuple(consent.readable(_ids(row.owned_account_ids))),
         phone=row.phone,
         locale=row.locale,
         client_name=row.client_name,
@@ -252,6 +285,11 @@ async def presented(
         grant_found=row.grant_id is not None,
         grant_revoked=row.grant_revoked_at is not None,
     )
+
+
+def _ids(aggregated: str | None) -> list[int]:
+    """The ids of `aggregate_strings` (NULL when there are none)."""
+    return [int(i) for i in aggregated.split()] if aggregated else []
 
 
 async def expire_due(session: AsyncSession, *, now: datetime) -> int:

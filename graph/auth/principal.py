@@ -42,11 +42,6 @@ class ConsentGrant:
     client_id: str | None = None  # the app's public client id; None for a development consent
     client_pk: int | None = None  # the app's row id, as consents record it
 
-    @property
-    def consented_accounts(self) -> tuple[int, ...] | None:
-        """The account ids the consent is limited to, or None for all accounts."""
-        return self.account_ids or None
-
 
 @dataclass(frozen=True, slots=True)
 class Principal:
@@ -54,6 +49,9 @@ class Principal:
     phone: str
     locale: str
     consent: ConsentGrant
+    # The accounts the request may read: the customer's, narrowed by the consent (sorted),
+    # read in the token check's own statement (`ledger.consents.presented`).
+    readable_accounts: tuple[int, ...]
 
     def may(self, scope: str) -> bool:
         return scope in self.consent.scopes
@@ -136,6 +134,7 @@ async def authenticate(
             client_id=found.public_client_id,
             client_pk=consent.client_id,
         ),
+        readable_accounts=found.readable_account_ids,
     )
 
 

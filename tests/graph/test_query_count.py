@@ -67,7 +67,8 @@ async def test_transaction_pages_of_10_and_100_cost_the_same_statements(
     assert all(any(n[field] for n in nodes) for field in ("card", "transfer", "servicePayment"))
     assert len(small) == len(large)
     # The page once, then one batch per relation; the account table is read twice: the
-    # accounts the consent allows, and the batch of the page's accounts.
+    # accounts the consent allows (a subquery of the token check's one statement), and the
+    # batch of the page's accounts.
     tables = {
         "ledger_transaction": 1, "account": 2, "institution": 1, "card": 1, "transfer": 1,
         "transfer_event": 1, "service_payment": 1,
@@ -78,9 +79,20 @@ async def test_transaction_pages_of_10_and_100_cost_the_same_statements(
 async def test_nested_lists_of_accounts_are_batched(
     api: Api, ledger: LedgerData, engine: AsyncEngine
 ):
-    # The consent check, the readable accounts, the page, one batch each for balances and
-    # cards, and the request's audit row.
-    assert await statements_for(api, engine, ACCOUNTS) == 6
+    # The consent check (with the readable accounts), the page, one batch each for balances
+    # and cards, and the request's audit row.
+    assert await statements_for(api, engine, ACCOUNTS) == 5
+
+
+async def test_the_token_check_reads_the_readable_accounts_in_its_own_statement(
+    api: Api, ledger: LedgerData, engine: AsyncEngine
+):
+    # No field reads an account: what is left is the token check and the audit row.
+    statements, _ = await run(api, engine, "{ viewer { customer { id } } }")
+
+    assert len(statements) == 2
+    assert reading(statements[:1], "consent") == reading(statements[:1], "account") == 1
+    assert statements[1].startswith("INSERT INTO audit_event")
 
 
 async def test_nodes_batch_by_type(api: Api, ledger: LedgerData, engine: AsyncEngine):

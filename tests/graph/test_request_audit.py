@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from graphql import OperationDefinitionNode, parse
-from sqlalchemy import update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
 
 from graph.audit import requests as request_audit
 from graph.audit.returned_ids import returned_ids
+from graph.audit.trail import Trail
+from graph.auth.principal import Party
 from graph.relay.ids import to_global_id
 from ledger.audit import digest
+from ledger.db import create_engine, session_factory
 from ledger.models import AuditEvent
+from ledger.types import utcnow
 
 from .helpers import CONSENTS, Api, codes, consent_of
 from .ledger_data import LedgerData
@@ -203,3 +211,53 @@ def test_returned_ids_follow_aliases_fragments_and_lists():
     }
 
     assert returned_ids(document, operation, data) == [account, card]
+
+
+def _request(rid: str) -> Request:
+    return Request(
+        {"type": "http", "headers": [], "client": ("127.0.0.1", 1), "state": {"request_id": rid}}
+    )
+
+
+async def test_the_row_does_not_share_the_fate_of_the_requests_transaction(
+    api: Api, ledger: LedgerData, sessions: async_sessionmaker[AsyncSession]
+):
+    # Given a request whose transaction left a write uncommitted and then failed (on
+    # PostgreSQL the failed statement aborts the transaction)
+    trail = Trail(operation="failing", codes=["INTERNAL_SERVER_ERROR"])
+    async with sessions() as session:
+        await session.execute(update(CONSENTS).values(scopes="uncommitted"))
+        with pytest.raises(DBAPIError):
+            await session.execute(text("SELECT * FROM no_such_table"))
+        # When its row is written on its own session
+        written = await request_audit.write_audit(
+            sessions, _request("r-1"), Party(ledger.user_a), trail, at=utcnow(), session=session
+        )
+    # Then the row is there and the request's write is not
+    row = only(await api.audit_rows())
+    assert written and (row.operation, row.outcome, row.request_id) == ("failing", "error", "r-1")
+    async with sessions() as session:
+        scopes = set((await session.execute(select(CONSENTS.c.scopes))).scalars())
+    assert "uncommitted" not in scopes
+
+
+async def test_a_connection_that_cannot_take_the_row_hands_it_to_a_new_one(
+    api: Api,
+    ledger: LedgerData,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+):
+    # Given a request whose session's database is gone
+    broken = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gone.db'}")  # no tables
+    try:
+        async with session_factory(broken)() as session:
+            written = await request_audit.write_audit(
+                sessions, _request("r-2"), Party(), Trail(), at=utcnow(), session=session
+            )
+    finally:
+        await broken.dispose()
+    # Then a new session of the service wrote the row, once
+    row = only(await api.audit_rows())
+    assert written and (row.request_id, row.outcome) == ("r-2", "ok")
+    assert "request r-2: audit row written on a new connection" in caplog.text

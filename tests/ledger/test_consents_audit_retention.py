@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ledger import audit, consents, retention
 from ledger.db import create_engine
 from ledger.migrate import upgrade_connection
-from ledger.models import AuditEvent, Connection, Consent, Transaction, table
+from ledger.models import Account, AuditEvent, Connection, Consent, Transaction, User, table
+from ledger.queries import visible_account_ids
 
 from .factories import connected_account
 
@@ -210,3 +211,43 @@ async def test_presented_carries_what_the_token_check_needs(
         None,
     )
     assert not found.grant_found and not wrong_grant.grant_found
+
+
+async def _second_account(s: AsyncSession, conn: int) -> int:
+    a = table(Account)
+    first = (await s.execute(select(a).where(a.c.connection_id == conn))).one()
+    values = {**first._asdict(), "external_id": "acc-2", "name": "Card account"}
+    del values["id"]
+    return int((await s.execute(a.insert().values(values).returning(a.c.id))).scalar_one())
+
+
+async def test_presented_reads_the_accounts_the_consent_lets_a_request_read(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # Given a customer with two accounts, and consents naming one, none (all), and only an
+    # account that is not the customer's
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+        other = await _second_account(s, conn)
+        user = await _user_of(s, conn)
+        named, every, foreign = [await _consent(s, user) for _ in range(3)]
+        for consent_id, ids in ((named, {other}), (every, set()), (foreign, {other + 100})):
+            await consents.authorise(
+                s, consent_id, account_ids=frozenset(ids), expires_at=NOW + timedelta(days=1),
+                now=NOW,
+            )  # fmt: skip
+        bare_user = await s.execute(
+            table(User).insert().values(phone="+992900000002").returning(table(User).c.id)
+        )
+        nobody = await _consent(s, int(bare_user.scalar_one()))  # a customer without accounts
+    # When the token check reads each
+    async with sessions() as s:
+        found = {c: await consents.presented(s, c, grant_id=None) for c in (named, every, foreign)}
+        bare = await consents.presented(s, nobody, grant_id=None)
+    # Then each carries its readable accounts, as visible_account_ids would read them
+    readable = {c: p.readable_account_ids for c, p in found.items() if p is not None}
+    assert readable == {named: (other,), every: tuple(sorted((account, other))), foreign: ()}
+    assert bare is not None and bare.readable_account_ids == ()
+    async with sessions() as s:
+        assert await visible_account_ids(s, user, None) == sorted((account, other))
+        assert await visible_account_ids(s, user, [other, other + 100]) == [other]

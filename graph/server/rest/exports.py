@@ -76,7 +76,7 @@ async def statement_file(call: Call) -> Response:
     locale = _locale(request, call.principal.locale)
     booked_only = _booked_only(request)
     global_id = to_global_id("Account", account_pk)
-    if account_pk not in await _readable(call):
+    if account_pk not in _readable(call):
         call.trail.refuse(global_id)
         raise NotFound("No account with this ID.")
     try:

@@ -39,7 +39,7 @@ from graph.server.pipeline import handle
 from graph.server.rest.encoding import ExactJSONResponse, amount, maybe_amount
 from graph.server.services import Services
 from graph.transactions.types import TransactionType
-from ledger.queries import pages, rows, statements, visible_account_ids
+from ledger.queries import pages, rows, statements
 from ledger.queries.pages import TransactionCriteria
 
 DEFAULT_LIMIT = 20
@@ -164,9 +164,8 @@ def _type(request: Request) -> list[str] | None:
         raise BadUserInput(f"Unknown transaction type {text[:40]!r}; one of {words}.") from None
 
 
-async def _readable(call: Call) -> list[int]:
-    consented = call.principal.consent.consented_accounts
-    return await visible_account_ids(call.session, call.principal.user_id, consented)
+def _readable(call: Call) -> list[int]:
+    return list(call.principal.readable_accounts)
 
 
 async def list_transactions(call: Call) -> Response:
@@ -179,7 +178,7 @@ async def list_transactions(call: Call) -> Response:
     check_period(date_from, date_to)
     offset = _int(request, "offset", 0, MAX_OFFSET)
     criteria = TransactionCriteria(
-        account_ids=await _readable(call),
+        account_ids=_readable(call),
         date_from=date_from,
         date_to=date_to,
         types=_type(request),
@@ -215,7 +214,7 @@ async def account_statement(call: Call) -> Response:
     date_to = _date(request, "to_date", required=True)
     assert date_from is not None and date_to is not None
     check_period(date_from, date_to)
-    found = await rows.accounts_by_id(call.session, [account_pk], await _readable(call))
+    found = await rows.accounts_by_id(call.session, [account_pk], _readable(call))
     if not found:
         call.trail.refuse(to_global_id("Account", account_pk))
         raise NotFound("No account with this ID.")
