@@ -20,7 +20,7 @@ from graph.relay.ids import to_global_id
 from graph.server.app import create_app
 from graph.settings import Settings
 
-from .helpers import Api
+from .helpers import SECRET, Api
 from .ledger_data import LedgerData
 
 PAGE = """
@@ -53,6 +53,13 @@ query Shapes {
 }
 fragment C on Card { id panMasked account { id } }
 """
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """The plan on, whatever ALIF_GRAPH_FAST_EXECUTION says (CI runs the API's tests again
+    with it off; this module is about the plan)."""
+    return Settings(database_url=db_url, secret_key=SECRET, fast_execution=True)
 
 
 @pytest.fixture
