@@ -277,7 +277,7 @@ class Run:
         """The operation's data and the global ids in it, each once, in order."""
         sink: list[Any] | None = [] if root.carries_ids else None
         try:
-            data = self.object(root, root_value, None, sink)
+            data = root.complete(root_value, None, self, sink)
             while self.pending:
                 batch, self.pending = self.pending, []
                 results = await asyncio.gather(
@@ -293,11 +293,6 @@ class Run:
         if sink is not None:
             _flatten(sink, ids)
         return data, list(dict.fromkeys(ids))
-
-    def object(
-        self, step: ObjectStep, source: Any, path: Path | None, sink: list[Any] | None
-    ) -> dict[str, Any]:
-        return step.complete(source, path, self, sink)
 
     def resolve(
         self,
