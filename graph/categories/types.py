@@ -3,6 +3,7 @@ recurring payment streams."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
@@ -34,6 +35,9 @@ class CategorySource(Enum):
     TYPE = "TYPE"  # the transaction type (cash withdrawal, fee, salary, ...)
     MERCHANT = "MERCHANT"  # the curated table of Tajik payees and merchants
     TEXT = "TEXT"  # the words of the description and names
+
+
+_SOURCES = {member.value: member for member in CategorySource}
 
 
 PrimaryCategory: type[Enum] = strawberry.enum(
@@ -74,12 +78,7 @@ class Category:
     def of(
         cls, code: str, source: CategorySource, locale: Locale, confidence: int = 100
     ) -> Category:
-        return cls(
-            code=taxonomy.canonical(code),
-            source=source,
-            confidence=confidence,
-            default_locale=locale,
-        )
+        return _category(code, source, locale, confidence)
 
     @classmethod
     def from_row(cls, row: TransactionRow, locale: Locale) -> Category | None:
@@ -90,12 +89,25 @@ class Category:
         if row.rule_category:
             return cls.of(row.rule_category, CategorySource.RULE, locale)
         if row.auto_category:
-            source = CategorySource(row.auto_category_source or CategorySource.TEXT.value)
+            key = row.auto_category_source or CategorySource.TEXT.value
+            source = _SOURCES.get(key) or CategorySource(key)
             return cls.of(row.auto_category, source, locale, row.category_confidence or 0)
         if row.category:  # not enriched yet, or a key the taxonomy does not know
             known = taxonomy.primary_of(row.category) is not None
             return cls.of(row.category, CategorySource.BANK, locale, 95 if known else 0)
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _category(code: str, source: CategorySource, locale: Locale, confidence: int) -> Category:
+    """One Category per distinct value, shared by the rows and requests that show it (they
+    are never changed once made): a page would otherwise build one per row."""
+    return Category(
+        code=taxonomy.canonical(code),
+        source=source,
+        confidence=confidence,
+        default_locale=locale,
+    )
 
 
 @strawberry.type(description="One category of the taxonomy.")

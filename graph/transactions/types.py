@@ -74,6 +74,12 @@ class TransactionType(Enum):
         return cls.OTHER
 
 
+# Members by value, looked up per row without Enum's call (an unknown value still goes
+# through the call: its error, or TransactionType's OTHER).
+_STATUSES = {member.value: member for member in BookingStatus}
+_TYPES = {member.value: member for member in TransactionType}
+
+
 @strawberry.type
 class Counterparty:
     name: str | None
@@ -232,15 +238,15 @@ class Transaction(Node):
 
     @classmethod
     def from_row(cls, row: TransactionRow, locale: Locale) -> Transaction:
-        merchant, mcc = row.merchant_name, row.mcc
+        merchant, mcc, amount = row.merchant_name, row.mcc, row.amount
         return cls(
             id=strawberry.ID(to_global_id("Transaction", row.id)),
-            status=BookingStatus(row.status),
+            status=_STATUSES.get(row.status) or BookingStatus(row.status),
             booking_date=row.booking_date,
             value_date=row.value_date,
-            amount=Money.of(row.amount),
-            credit_debit=CreditDebit.DEBIT if row.amount.is_negative else CreditDebit.CREDIT,
-            type=TransactionType(row.type),
+            amount=Money.of(amount),
+            credit_debit=CreditDebit.DEBIT if amount.is_negative else CreditDebit.CREDIT,
+            type=_TYPES.get(row.type) or TransactionType(row.type),
             description=row.description,
             counterparty=Counterparty.from_row(row),
             merchant=Merchant(name=merchant, mcc=mcc) if merchant or mcc else None,
@@ -267,7 +273,7 @@ class Transaction(Node):
                 leg_pk=row.internal_transfer_leg_id,
             ),
             pk=row.id,
-            ledger_amount=row.amount,
+            ledger_amount=amount,
             account_pk=row.account_id,
             card_pk=row.card_id,
             transfer_pk=row.transfer_id,
