@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from ledger import sqlite_driver
+
 SQLITE_PRAGMAS = (
     # WAL lets the API read while a sync writes; foreign keys are off by default in SQLite.
     "journal_mode=WAL",
@@ -95,8 +97,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         # Pooled: opening a SQLite connection (a thread, a file, the pragmas) costs about as
-        # much as writing a page of transactions. An engine belongs to one event loop.
-        engine = create_async_engine(parsed, echo=echo, hide_parameters=True)
+        # much as writing a page of transactions. An engine belongs to one event loop. The
+        # adapter makes a statement one trip to aiosqlite's thread (ledger/sqlite_driver.py).
+        engine = create_async_engine(
+            parsed, echo=echo, hide_parameters=True, module=sqlite_driver.dbapi()
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args: dict[str, Any] = {}
