@@ -14,7 +14,9 @@ The run also collects the global ids the answer holds, for the audit, in the ord
 from __future__ import annotations
 
 import asyncio
+from asyncio import isfuture
 from collections.abc import Callable, Iterable
+from contextvars import Context, copy_context
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from graphql import (
@@ -257,6 +259,10 @@ def _free_of_directives(roots: list[Node]) -> bool:
 _Pending = tuple[dict[str, Any], FieldStep, Any, Path, "list[Any] | None"]
 
 
+# A resolver being run: its pending entry, its context, the future it waits on.
+_Running = tuple[_Pending, Context, "asyncio.Future[Any] | None"]
+
+
 # A resolver called directly: the function, whether it takes the object as `self`, its
 # arguments, and the names of the arguments that take the object (root, parent).
 _Call = tuple[Callable[..., Any], bool, dict[str, Any], tuple[str, ...]]
@@ -265,11 +271,12 @@ _Call = tuple[Callable[..., Any], bool, dict[str, Any], tuple[str, ...]]
 class Run:
     """One execution of a plan."""
 
-    __slots__ = ("_arguments", "_calls", "executor", "pending")
+    __slots__ = ("_arguments", "_calls", "_running", "executor", "pending")
 
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
         self.pending: list[_Pending] = []
+        self._running: list[_Running] = []
         self._arguments: dict[int, dict[str, Any]] = {}
         self._calls: dict[int, _Call] = {}
 
@@ -280,12 +287,7 @@ class Run:
             data = root.complete(root_value, None, self, sink)
             while self.pending:
                 batch, self.pending = self.pending, []
-                results = await asyncio.gather(
-                    *(self._finish(*p) for p in batch), return_exceptions=True
-                )
-                for result in results:
-                    if isinstance(result, BaseException):
-                        raise Unplanned("a resolver failed") from result
+                await self._settle(batch)
         except BaseException:
             self._discard()
             raise
@@ -322,15 +324,50 @@ class Run:
         if own is not None and f.is_id and isinstance(value, str) and is_global_id(value):
             own.append(value)
 
-    async def _finish(
-        self,
-        out: dict[str, Any],
-        f: FieldStep,
-        awaitable: Any,
-        path: Path,
-        sink: list[Any] | None,
-    ) -> None:
-        out[f.key] = f.complete(await awaitable, path, self, sink)
+    async def _settle(self, batch: list[_Pending]) -> None:
+        """Runs one level's resolvers to their values and completes them.
+
+        Each coroutine is stepped by hand, as a task would step it (in its own copy of the
+        context), until it waits on a future; then all wait together, so their dataloaders
+        batch as they do under graphql-core's gather, without a task per resolver (on a
+        nested page, two per row). What completing a value starts goes to the next level.
+        A resolver that fails, or waits on something other than a future, hands the query
+        to graphql-core."""
+        running: list[_Running] = [(entry, copy_context(), None) for entry in batch]
+        self._running = running
+        while running:
+            waiting: list[_Running] = []
+            for item in running:
+                entry, context, blocked_on = item
+                if blocked_on is not None and not blocked_on.done():
+                    waiting.append(item)
+                    continue
+                awaitable = entry[2]
+                try:
+                    if isfuture(awaitable):
+                        if not awaitable.done():
+                            waiting.append((entry, context, awaitable))
+                            continue
+                        value = awaitable.result()
+                    else:
+                        yielded = context.run(awaitable.send, None)
+                        if not isfuture(yielded) or not yielded._asyncio_future_blocking:
+                            raise Unplanned("a resolver awaited something not a future")
+                        yielded._asyncio_future_blocking = False
+                        waiting.append((entry, context, yielded))
+                        continue
+                except StopIteration as stop:
+                    value = stop.value
+                except Unplanned:
+                    raise
+                except Exception as error:
+                    raise Unplanned("a resolver failed") from error
+                out, f, _, path, sink = entry
+                out[f.key] = f.complete(value, path, self, sink)
+            self._running = running = waiting
+            futures = {item[2] for item in waiting if item[2] is not None and not item[2].done()}
+            if futures:
+                await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
 
     def _prepare(self, step: ObjectStep, f: FieldStep, source: Any, path: Path) -> _Call:
         """What Strawberry's wrapper around `f`'s resolver works out on every call, worked out
@@ -386,12 +423,13 @@ class Run:
         return found
 
     def _discard(self) -> None:
-        """Closes the resolvers never awaited, so none warns or runs on."""
-        for _, _, awaitable, _, _ in self.pending:
-            close = getattr(awaitable, "close", None)
+        """Closes the resolvers never awaited or left waiting, so none warns or runs on."""
+        for entry in [*self.pending, *(item[0] for item in self._running)]:
+            close = getattr(entry[2], "close", None)
             if close is not None:
                 close()
         self.pending = []
+        self._running = []
 
 
 def _flatten(sink: list[Any], into: list[str]) -> None:

@@ -7,6 +7,8 @@ step, docs/performance.md.)
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from graph.auth.scopes import ALL_SCOPES, CARDS_READ
 from graph.execution import plan as planning
+from graph.execution.steps import Unplanned
 from graph.relay.ids import to_global_id
 from graph.server.app import create_app
 from graph.settings import Settings
@@ -182,3 +185,134 @@ async def test_the_setting_switches_the_plan_off(settings: Settings):
     assert build_schema(settings).execution_context_class is not None  # type: ignore[attr-defined]
     off = settings.model_copy(update={"fast_execution": False})
     assert build_schema(off).execution_context_class.__name__ != "PlannedExecutor"  # type: ignore[attr-defined]
+
+
+async def test_a_levels_resolvers_run_without_a_task_each(
+    api: Api, standard: Api, ledger: LedgerData, runs: list[str]
+):
+    loop = asyncio.get_running_loop()
+    created: list[int] = []
+    factory = loop.get_task_factory()
+
+    def counting(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        created[-1] += 1
+        if factory is not None:
+            return factory(loop, coro, **kwargs)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    loop.set_task_factory(counting)
+    try:
+        for size in (1, 3, 100):
+            created.append(0)
+            await api.post(PAGE, {"first": size}, token=await api.token())
+    finally:
+        loop.set_task_factory(factory)
+
+    # The relations of every row (account, its institution, card) are loaded in batches:
+    # what tasks there are (the loaders' own) do not grow with the rows.
+    assert runs == ["planned"] * 3
+    assert created[0] == created[1] == created[2]
+
+
+class _Field:
+    """What `Run._settle` reads of a field step: its key and how to complete a value."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def complete(self, value: Any, path: Any, run: Any, sink: Any) -> Any:
+        return value
+
+
+async def _settled(*awaitables: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    run = planning.Run(executor=None)  # type: ignore[arg-type]
+    run.pending = [(out, _Field(f"f{i}"), a, None, None) for i, a in enumerate(awaitables)]  # type: ignore[misc]
+    await run.execute(_RootOf(run), None)
+    return out
+
+
+class _RootOf:
+    """A root step whose completion leaves `run.pending` as the test set it."""
+
+    carries_ids = False
+
+    def __init__(self, run: planning.Run) -> None:
+        self.pending = run.pending
+
+    def complete(self, value: Any, path: Any, run: planning.Run, sink: Any) -> dict[str, Any]:
+        run.pending = self.pending
+        return {}
+
+
+async def test_stepped_resolvers_wait_together_and_batch_as_under_gather():
+    loop = asyncio.get_running_loop()
+    batches: list[list[int]] = []
+    queued: list[tuple[int, asyncio.Future[int]]] = []
+
+    def load(key: int) -> asyncio.Future[int]:
+        # A dataloader in miniature: loads queued in one loop turn are answered together.
+        future = loop.create_future()
+        if not queued:
+            loop.call_soon(dispatch)
+        queued.append((key, future))
+        return future
+
+    def dispatch() -> None:
+        batch = list(queued)
+        queued.clear()
+        batches.append([key for key, _ in batch])
+        for key, future in batch:
+            future.set_result(key * 10)
+
+    marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="caller's")
+
+    async def relation(key: int) -> int:
+        marker.set(f"resolver {key}")  # a resolver's context changes stay its own
+        first = await load(key)
+        second = await load(first)  # a second round: one more batch, not one per resolver
+        return second
+
+    async def at_once() -> str:
+        return "no wait"
+
+    out = await _settled(relation(1), relation(2), at_once(), load(7), relation(3))
+
+    assert out == {"f0": 100, "f1": 200, "f2": "no wait", "f3": 70, "f4": 300}
+    assert [sorted(batch) for batch in batches] == [[1, 2, 3, 7], [10, 20, 30]]
+    assert marker.get() == "caller's"
+
+
+@pytest.mark.parametrize("kind", ["fails", "sleeps", "fails later"])
+async def test_a_stepped_resolver_that_fails_or_waits_on_no_future_hands_the_query_over(
+    kind: str,
+):
+    loop = asyncio.get_running_loop()
+    closed: list[str] = []
+
+    async def bad() -> None:
+        if kind == "sleeps":
+            await asyncio.sleep(0)  # yields no future: the plan does not guess what it waits on
+        if kind == "fails later":
+            await loop.create_future()  # never set: the other resolver fails first
+        raise LookupError("boom")
+
+    async def waits_forever() -> None:
+        try:
+            await loop.create_future()
+        finally:
+            closed.append("closed")
+
+    with pytest.raises(Unplanned):
+        if kind == "fails later":
+            await asyncio.wait_for(_settled(waits_forever(), bad(), _failing_soon(loop)), 5)
+        else:
+            await asyncio.wait_for(_settled(waits_forever(), bad()), 5)
+    # Whatever was left waiting is closed, not left to run on or warn.
+    assert closed == ["closed"]
+
+
+async def _failing_soon(loop: asyncio.AbstractEventLoop) -> None:
+    future = loop.create_future()
+    loop.call_soon(future.set_exception, RuntimeError("later"))
+    await future
