@@ -16,6 +16,10 @@ With --compare-fast every case runs through two APIs, one with the GraphQL execu
 path on and one with it off (Settings.fast_execution; the same executor twice where this
 tree has no such setting), beside the one floor.
 
+The process's garbage collector is tuned as `serve` tunes each worker's once its app is
+built (graph.server.runtime: startup objects frozen, the youngest generation collected less
+often), for the API and the floor alike; --untuned-gc leaves Python's defaults.
+
     .venv/bin/python -m bench.api                 # N = 1,000,000 on SQLite
     .venv/bin/python -m bench.api --n 100000 --compare-fast \
         --url postgresql+asyncpg://postgres@127.0.0.1/bench
@@ -50,6 +54,7 @@ from graph.auth.principal import ConsentGrant, Principal
 from graph.auth.scopes import ALL_SCOPES
 from graph.context import Context
 from graph.schema import build_schema
+from graph.server.runtime import tune_collector
 from graph.settings import Settings
 from ledger import consents
 from ledger.db import create_engine, is_sqlite, session_factory
@@ -534,7 +539,7 @@ def _has_relations(body: bytes) -> bool:
     return any(n["card"] for n in nodes) and any(n["counterparty"] for n in nodes)
 
 
-async def run(n: int, url: str, repeat: int, compare_fast: bool) -> dict[str, Any]:
+async def run(n: int, url: str, repeat: int, compare_fast: bool, tuned_gc: bool) -> dict[str, Any]:
     load_before = os.getloadavg()
     engine = create_engine(url)
     user, account_ids = await build_ledger(engine, n)
@@ -557,6 +562,8 @@ async def run(n: int, url: str, repeat: int, compare_fast: bool) -> dict[str, An
             query: graphql_page(schema, settings, sessions, principal, query)
             for query in (QUERY, NESTED_QUERY)
         }
+    if tuned_gc:
+        tune_collector()  # as each worker of `serve` does once its app is built
     flat = floor_page(engine, floor_sql(account_ids), floor_json)
     nested = floor_page(engine, nested_floor_sql(account_ids), nested_floor_json)
     cursor, deep_page = await deep_cursor(engine, (DEEP_PAGE - 1) * 100)
@@ -601,6 +608,7 @@ async def run(n: int, url: str, repeat: int, compare_fast: bool) -> dict[str, An
         "repeat": repeat,
         "deep_page": deep_page,
         "fast_execution_setting": FAST_SETTING in Settings.model_fields,
+        "tuned_gc": tuned_gc,
         "cases": results,
         "deep_vs_first": {
             label: deep_vs_first(lambda case, label=label: case["api"][label]) for label in apis
@@ -637,6 +645,8 @@ def report(result: dict[str, Any]) -> None:
         ", ".join(f"{x:.2f}" for x in result["load_average"][when]) for when in ("before", "after")
     )
     print(f"load average (1, 5, 15 min): {before} before, {after} after")
+    if not result["tuned_gc"]:
+        print("garbage collector untuned (serve tunes it)")
 
 
 def main() -> None:
@@ -648,15 +658,20 @@ def main() -> None:
         "--compare-fast", action="store_true",
         help=f"time the API with {FAST_SETTING} on and off, alternating, beside the floor",
     )  # fmt: skip
+    parser.add_argument(
+        "--untuned-gc", action="store_true",
+        help="leave the garbage collector as Python sets it (serve tunes it: graph.server.runtime)",
+    )  # fmt: skip
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     url = args.url or f"sqlite+aiosqlite:///{RESULTS / f'api-v{LEDGER_VERSION}-{args.n}.db'}"
-    result = asyncio.run(run(args.n, url, args.repeat, args.compare_fast))
+    result = asyncio.run(run(args.n, url, args.repeat, args.compare_fast, not args.untuned_gc))
     report(result)
     # One entry per database (and per mode), so runs sit side by side.
     path = RESULTS / "api.json"
     recorded = json.loads(path.read_text()) if path.exists() else {}
     key = result["database"] + ("_compare_fast" if args.compare_fast else "")
+    key += "_untuned_gc" if args.untuned_gc else ""
     recorded[key] = result
     path.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n")
 

@@ -59,7 +59,7 @@ def serve(
         workers = default_workers(settings)
     loop, http = event_loop_options()
     uvicorn.run(
-        "graph.server.app:create_app",
+        "graph.server.runtime:served_app",
         factory=True,
         host=host,
         port=port,

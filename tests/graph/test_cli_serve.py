@@ -173,3 +173,15 @@ def test_a_refusal_before_serving_is_the_only_line(
         run_serve()
     assert capsys.readouterr().err.splitlines() == ["error: refused"]
     assert started == []
+
+
+def test_each_worker_runs_the_served_app(monkeypatch: pytest.MonkeyPatch):
+    configure(monkeypatch, env="development", redis=False, cores=2)
+    targets: list[Any] = []
+    monkeypatch.setattr(
+        "graph.cli.api.uvicorn.run", lambda target, **k: targets.append((target, k["factory"]))
+    )
+
+    run_serve()
+
+    assert targets == [("graph.server.runtime:served_app", True)]
