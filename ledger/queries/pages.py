@@ -196,12 +196,19 @@ def transaction_conditions(c: TransactionCriteria) -> list[ColumnElement[bool]]:
     return conditions
 
 
+_UNFILTERED = {
+    hide: transaction_conditions(replace(_NO_FILTER, hide_copies=hide)) for hide in (False, True)
+}
+
+
 async def transaction_page(
     session: AsyncSession, criteria: TransactionCriteria, window: Window
 ) -> list[TransactionRow]:
-    conditions = transaction_conditions(criteria)
-    # Without a filter the conditions hold no values: the statement is reused.
+    # Without a filter the conditions hold no values: they and the statement are reused.
     unfiltered = replace(criteria, account_ids=(), hide_copies=False) == _NO_FILTER
+    conditions = (
+        _UNFILTERED[criteria.hide_copies] if unfiltered else transaction_conditions(criteria)
+    )
     return await per_account_window(
         session, TX, TRANSACTION, TRANSACTION_KEYS, criteria.account_ids, conditions, window,
         reusable=("transactions", criteria.hide_copies) if unfiltered else None,
