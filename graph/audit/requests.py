@@ -7,11 +7,14 @@ names a consent, and the consent's id is what is kept.
 The row goes through the request's own session when there is one: its transaction is
 rolled back first (the row must not share the fate of the request's transaction, and
 whatever a request left uncommitted is discarded, as closing the session would), then the
-row is inserted and committed on the same connection. That costs no second session, pool
-checkout or pre-ping. On SQLite the rollback also means the INSERT starts a fresh write
-transaction rather than upgrading a read one (an upgrade from a stale snapshot fails at
-once with SQLITE_BUSY instead of waiting out `busy_timeout`). When the request's connection
-cannot take the row (the request may have failed because of it), a fresh session writes it.
+row is inserted and committed on the same session. That costs no second session; the
+rollback does return the connection to the pool (with the pool's own reset, a second
+rollback) and the INSERT checks one out again, on PostgreSQL with its pre-ping round trip
+(seen with pool events; not avoided yet). On SQLite the rollback also means the INSERT
+starts a fresh write transaction rather than upgrading a read one (an upgrade from a stale
+snapshot fails at once with SQLITE_BUSY instead of waiting out `busy_timeout`). When the
+request's connection cannot take the row (the request may have failed because of it), a
+fresh session writes it.
 
 On SQLite the rows of one process's concurrent requests are written together (`_Queue`).
 SQLite has one writer at a time, and a writer that finds the lock taken waits in SQLite's
