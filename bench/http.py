@@ -4,7 +4,9 @@ Two servers on the loopback, each in its own process under uvicorn with the same
 HTTP parser as `alif-graph serve` (graph.cli.api.event_loop_options):
 
 - the API: `alif-graph serve` itself (development, so 1 worker), asked with a real token
-  from `alif-graph token`; `--api-workers N` serves it with N uvicorn workers instead;
+  from `alif-graph token`; `--api-workers N` serves it with N uvicorn workers instead, as
+  `serve --workers N` would (same loop, parser and logging, access log included; `serve`
+  itself asks for Redis first, which the benchmark does not need);
 - the raw endpoint: a bare Starlette route, plain driver SQL (aiosqlite, the keyset SQL of
   bench/api.py's floor) and orjson, answering the same POST with byte-identical JSON
   (checked before anything is timed), in 1 process.
@@ -72,6 +74,8 @@ def raw_app() -> Any:
     from starlette.responses import Response
     from starlette.routing import Route
 
+    from graph.server.runtime import tune_collector
+
     accounts = [int(a) for a in os.environ[RAW_ACCOUNTS_ENV].split(",")]
     extensions = orjson.loads(os.environ[RAW_EXTENSIONS_ENV])
     first_sql, after_sql = floor_sql(accounts)
@@ -97,7 +101,11 @@ def raw_app() -> Any:
         yield
         await state["db"].close()
 
-    return Starlette(routes=[Route("/graphql", page, methods=["POST"])], lifespan=lifespan)
+    app = Starlette(routes=[Route("/graphql", page, methods=["POST"])], lifespan=lifespan)
+    # The collector tuned as in each worker of `serve` (graph.server.runtime), so the two
+    # processes differ in what they run, not in how Python collects.
+    tune_collector()
+    return app
 
 
 # --- servers -------------------------------------------------------------------------------
@@ -226,13 +234,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     body = orjson.dumps({"query": QUERY, "variables": {"first": PAGE, "after": None}})
     api_port, raw_port = _free_port(), _free_port()
     from graph.cli.api import event_loop_options
+    from graph.server.logs import log_config
 
     loop, http = event_loop_options()
+    logs = Path(tempfile.mkdtemp(prefix="bench-http-"))
     if args.api_workers:
+        # What `serve --workers N` runs (it would ask for Redis first), its access log and
+        # logging configuration included.
+        log_json = logs / "log-config.json"
+        log_json.write_text(json.dumps(log_config()))
         api_command = [
-            sys.executable, "-m", "uvicorn", "--factory", "graph.server.app:create_app",
+            sys.executable, "-m", "uvicorn", "--factory", "graph.server.runtime:served_app",
             "--port", str(api_port), "--workers", str(args.api_workers), "--loop", loop,
-            "--http", http, "--no-proxy-headers", "--no-access-log",
+            "--http", http, "--no-proxy-headers", "--log-config", str(log_json),
         ]  # fmt: skip
     else:
         api_command = [str(bin_dir / "alif-graph"), "serve", "--port", str(api_port)]
@@ -240,7 +254,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         sys.executable, "-m", "uvicorn", "--factory", "bench.http:raw_app", "--port",
         str(raw_port), "--loop", loop, "--http", http, "--no-access-log",
     ]  # fmt: skip
-    logs = Path(tempfile.mkdtemp(prefix="bench-http-"))
     urls = {
         "api": f"http://127.0.0.1:{api_port}/graphql",
         "raw": f"http://127.0.0.1:{raw_port}/graphql",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from graphql import OperationDefinitionNode, parse
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from graph.audit import requests as request_audit
@@ -261,3 +262,74 @@ async def test_a_connection_that_cannot_take_the_row_hands_it_to_a_new_one(
     row = only(await api.audit_rows())
     assert written and (row.request_id, row.outcome) == ("r-2", "ok")
     assert "request r-2: audit row written on a new connection" in caplog.text
+
+
+def _audit_inserts(engine: AsyncEngine) -> list[int]:
+    """Appends the number of rows of every INSERT into the audit table `engine` runs."""
+    counted: list[int] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO audit_event"):
+            counted.append(len(parameters) if executemany else 1)
+
+    return counted
+
+
+async def _concurrently(
+    sessions: async_sessionmaker[AsyncSession], ids: list[str], *, while_queued: bool
+) -> list[bool]:
+    """Each id's row written by a request of its own, all at once; with `while_queued`
+    (SQLite) they wait until every one is queued behind a turn the test holds."""
+
+    async def one(rid: str) -> bool:
+        async with sessions() as session:
+            await session.execute(text("SELECT 1"))  # the request's own read
+            return await request_audit.write_audit(
+                sessions, _request(rid), Party(), Trail(operation=rid), at=utcnow(), session=session
+            )
+
+    if not while_queued:
+        return list(await asyncio.gather(*(one(rid) for rid in ids)))
+    queue = request_audit._queue(sessions)
+    assert queue is not None
+    async with queue.turn:  # another request's turn
+        tasks = [asyncio.create_task(one(rid)) for rid in ids]
+        for _ in range(1000):  # each ends its transaction first: a few round trips
+            if len(queue.rows) == len(ids):
+                break
+            await asyncio.sleep(0.01)
+        assert len(queue.rows) == len(ids)
+    return list(await asyncio.gather(*tasks))
+
+
+async def test_rows_of_concurrent_requests_each_land_once(
+    api: Api, backend: str, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+):
+    inserts = _audit_inserts(engine)
+    ids = [f"r-{i}" for i in range(5)]
+
+    written = await _concurrently(sessions, ids, while_queued=backend == "sqlite")
+
+    rows = await api.audit_rows()
+    assert written == [True] * 5
+    assert sorted((row.request_id, row.operation) for row in rows) == [(i, i) for i in ids]
+    # SQLite: the rows that waited are written by one statement (one writer at a time, no
+    # sleeps in its busy handler); PostgreSQL: each request writes its own.
+    assert inserts == ([5] if backend == "sqlite" else [1] * 5)
+
+
+async def test_requests_whose_rows_could_not_be_written_together_are_not_answered(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    # Given requests of a database without the audit table, queued behind one turn
+    broken = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gone.db'}")
+    try:
+        ids = ["r-1", "r-2", "r-3"]
+        written = await _concurrently(session_factory(broken), ids, while_queued=True)
+    finally:
+        await broken.dispose()
+    # Then none of them may be answered, and the log says so for each
+    assert written == [False] * 3
+    for rid in ("r-1", "r-2", "r-3"):
+        assert f"request {rid}: audit row not written" in caplog.text
