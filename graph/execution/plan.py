@@ -386,12 +386,19 @@ class Run:
         return found
 
     def _discard(self) -> None:
-        """Closes the resolvers never awaited, so none warns or runs on."""
+        """Closes the resolvers never awaited, so none warns or runs on; anything else
+        awaitable (a dataloader's future, its batch under way) is left to the executor to
+        settle before it answers (graph/execution/settled.py)."""
+        started = []
         for _, _, awaitable, _, _ in self.pending:
             close = getattr(awaitable, "close", None)
             if close is not None:
                 close()
+            else:
+                started.append(awaitable)
         self.pending = []
+        if started:
+            self.executor.settle_in_background(started)
 
 
 def _flatten(sink: list[Any], into: list[str]) -> None:
