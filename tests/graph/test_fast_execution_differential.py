@@ -261,11 +261,14 @@ async def differ(
 
 @st.composite
 def consents(draw: st.DrawFn, ledger: LedgerData) -> tuple[str, frozenset[str], tuple[int, ...]]:
-    """Who asks: mostly customer A, each read scope likely granted, sometimes only some of
-    the accounts; now and then customer B."""
+    """Who asks: mostly customer A, with every read scope half the time (the plan runs
+    only when the consent grants every scope its fields need) and otherwise each read scope
+    likely granted, sometimes only some of the accounts; now and then customer B."""
     if draw(st.sampled_from((False,) * 9 + (True,))):
         return PHONE_B, frozenset(READ_SCOPES), ()
-    scopes = frozenset(s for s in READ_SCOPES if draw(st.sampled_from((True, True, True, False))))
+    scopes = frozenset(
+        s for s in READ_SCOPES if draw(st.sampled_from((True, True, True, False)))
+    ) if draw(st.booleans()) else frozenset(READ_SCOPES)  # fmt: skip
     accounts: tuple[int, ...] = ()
     if draw(st.sampled_from((False, False, True))):
         chosen = draw(st.sets(st.sampled_from([a.id for a in ledger.accounts_a]), min_size=1))
