@@ -6,10 +6,10 @@ with a fresh context each for the same principal; the answers must be the same b
 orjson of `{data, errors, extensions}` as the HTTP endpoint writes it, after the schema's
 masking; the errors sorted, as their order can differ) and the request trails the same as
 the audit row reads them (operation, outcome, scopes asked about, object ids; error codes
-sorted). Each run must also leave nothing behind: no
-task still running and no connection checked out once its session is closed (reads left
-running after the answer kept PostgreSQL connections idle in a transaction, most likely what
-hung this test before: tests/graph/test_execution_settles.py).
+sorted). Each run must also leave nothing behind: no task still running and no connection
+checked out once its session is closed (reads left running after the answer kept PostgreSQL
+connections in a transaction, which the fixture's DROP SCHEMA then waits for: most likely
+what hung this test before, docs/testing.md and tests/graph/test_execution_settles.py).
 
 The ledger is tests/graph/ledger_data.py's two customers, plus a removed row, a duplicate
 and whatever own-account moves the link rules find. Consents carry random subsets of the
