@@ -34,6 +34,7 @@ from graph.core.errors import BadUserInput, log_errors, public_errors
 from graph.core.inputs import CheckedText
 from graph.core.scalars import SCALARS
 from graph.execution.executor import planned_executor
+from graph.execution.settled import SettledExecutor
 from graph.exports.queries import StatementExportQueries
 from graph.insights.queries import InsightQueries
 from graph.limits.cost import Admit, QueryCost
@@ -174,7 +175,7 @@ def build_schema(settings: Settings, admit: Admit | None = None) -> strawberry.S
         config=StrawberryConfig(scalar_map=SCALARS),
         private_schema=settings.is_production,
         max_query_length=settings.max_query_length,
-        execution_context_class=planned_executor() if settings.fast_execution else None,
+        execution_context_class=planned_executor() if settings.fast_execution else SettledExecutor,
         extensions=[
             RecordTrail,
             partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),

@@ -17,6 +17,10 @@ from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+class RequestAnswered(RuntimeError):
+    """A read asked for once the request's answer was made (`RequestDb.close`)."""
+
+
 class RequestDb:
     """The request's session, used by one statement at a time.
 
@@ -27,11 +31,24 @@ class RequestDb:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._lock = asyncio.Lock()
+        self._closed = False
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._lock:
+            if self._closed:
+                raise RequestAnswered("the request has its answer; its session is not for reads")
             yield self._session
+
+    async def close(self) -> None:
+        """Waits for the statements under way or queued, then refuses any later one.
+
+        Called once the answer is made (graph/execution/settled.py): the session then goes
+        to the audit row and is closed, and a read run on it after that would race the
+        audit for it, or check out a connection nobody returns. What can still ask is a
+        dataloader batch whose every caller was cancelled: nobody waits for its rows."""
+        async with self._lock:
+            self._closed = True
 
 
 class Reader(Protocol):

@@ -3,7 +3,8 @@
 `execute_operation` is graphql-core's hook for running an operation once the executor holds
 its document, variables and context: a planned query runs its plan there; an unplanned one,
 or one whose plan met an error, runs as graphql-core would run it, from the start (the
-resolvers a plan already called answer again from the request's dataloaders).
+resolvers a plan already called answer again from the request's dataloaders). Either way the
+answer waits for every resolver started (graph/execution/settled.py).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import logging
 from typing import Any, ClassVar
 
 from graphql import OperationDefinitionNode
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph.audit.trail import Trail
 from graph.core.documents import PerDocument
 from graph.execution.plan import ObjectStep, Run, Unplanned, compile_plan
+from graph.execution.settled import SettledExecutor
 
 log = logging.getLogger("graph.execution")
 
@@ -29,7 +30,7 @@ def _plan_of(executor: PlannedExecutor) -> ObjectStep | None:
         return None
 
 
-class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
+class PlannedExecutor(SettledExecutor):
     # operation -> its plan (None: not planned); the operation is one parsed document's
     plans: ClassVar[PerDocument[OperationDefinitionNode, ObjectStep | None]]
 
@@ -40,7 +41,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         plan = self.plans.get(self.operation, lambda: _plan_of(self))
         if plan is None or not self._granted(plan):
             return super().execute_operation(serially)
-        return self._run(plan, trail, serially)
+        return self.settled(self._run(plan, trail, serially))
 
     def _granted(self, plan: ObjectStep) -> bool:
         """Whether the consent grants every scope that gates a field of the plan. If not, the

@@ -337,37 +337,46 @@ class Run:
         self._running = running
         while running:
             waiting: list[_Running] = []
-            for item in running:
-                entry, context, blocked_on = item
-                if blocked_on is not None and not blocked_on.done():
-                    waiting.append(item)
-                    continue
-                awaitable = entry[2]
+            for index, item in enumerate(running):
                 try:
-                    if isfuture(awaitable):
-                        if not awaitable.done():
-                            waiting.append((entry, context, awaitable))
-                            continue
-                        value = awaitable.result()
-                    else:
-                        yielded = context.run(awaitable.send, None)
-                        if not isfuture(yielded) or not yielded._asyncio_future_blocking:
-                            raise Unplanned("a resolver awaited something not a future")
-                        yielded._asyncio_future_blocking = False
-                        waiting.append((entry, context, yielded))
-                        continue
-                except StopIteration as stop:
-                    value = stop.value
-                except Unplanned:
+                    still = self._step(item)
+                except BaseException:
+                    # Unfinished: those waiting again, and those not stepped yet.
+                    self._running = [*waiting, *running[index:]]
                     raise
-                except Exception as error:
-                    raise Unplanned("a resolver failed") from error
-                out, f, _, path, sink = entry
-                out[f.key] = f.complete(value, path, self, sink)
+                if still is not None:
+                    waiting.append(still)
             self._running = running = waiting
             futures = {item[2] for item in waiting if item[2] is not None and not item[2].done()}
             if futures:
                 await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+
+    def _step(self, item: _Running) -> _Running | None:
+        """Steps one resolver: what it waits on now, or None once its value is completed."""
+        entry, context, blocked_on = item
+        if blocked_on is not None and not blocked_on.done():
+            return item
+        awaitable = entry[2]
+        try:
+            if isfuture(awaitable):
+                if not awaitable.done():
+                    return entry, context, awaitable
+                value = awaitable.result()
+            else:
+                yielded = context.run(awaitable.send, None)
+                if not isfuture(yielded) or not yielded._asyncio_future_blocking:
+                    raise Unplanned("a resolver awaited something not a future")
+                yielded._asyncio_future_blocking = False
+                return entry, context, yielded
+        except StopIteration as stop:
+            value = stop.value
+        except Unplanned:
+            raise
+        except Exception as error:
+            raise Unplanned("a resolver failed") from error
+        out, f, _, path, sink = entry
+        out[f.key] = f.complete(value, path, self, sink)
+        return None
 
     def _prepare(self, step: ObjectStep, f: FieldStep, source: Any, path: Path) -> _Call:
         """What Strawberry's wrapper around `f`'s resolver works out on every call, worked out
@@ -423,13 +432,27 @@ class Run:
         return found
 
     def _discard(self) -> None:
-        """Closes the resolvers never awaited or left waiting, so none warns or runs on."""
-        for entry in [*self.pending, *(item[0] for item in self._running)]:
-            close = getattr(entry[2], "close", None)
+        """Closes the resolvers never awaited or left waiting, so none warns or runs on; what
+        else they started (a dataloader's future, its batch under way) is left to the
+        executor to settle before it answers (graph/execution/settled.py)."""
+        started = []
+        waiting: list[tuple[_Pending, asyncio.Future[Any] | None]] = [
+            (entry, None) for entry in self.pending
+        ]
+        waiting += [(entry, blocked_on) for entry, _, blocked_on in self._running]
+        for entry, blocked_on in waiting:
+            awaitable = entry[2]
+            close = getattr(awaitable, "close", None)
             if close is not None:
                 close()
+            else:
+                started.append(awaitable)
+            if blocked_on is not None and not blocked_on.done():
+                started.append(blocked_on)
         self.pending = []
         self._running = []
+        if started:
+            self.executor.settle_in_background(started)
 
 
 def _flatten(sink: list[Any], into: list[str]) -> None:

@@ -1,8 +1,8 @@
 """The execution plan (graph/execution/): which queries it runs, and that a query it runs, or
 hands over, answers and is audited exactly as under graphql-core's executor alone.
 
-(This module pins the decisions; a differential test over generated queries is the next
-step, docs/performance.md.)
+(tests/graph/test_fast_execution_differential.py compares the two executors on generated
+queries; this module pins the decisions.)
 """
 
 from __future__ import annotations
@@ -224,9 +224,19 @@ class _Field:
         return value
 
 
-async def _settled(*awaitables: Any) -> dict[str, Any]:
+class _Executor:
+    """What `Run` asks of the executor when it gives up: to settle what was started."""
+
+    def __init__(self) -> None:
+        self.settling: list[Any] = []
+
+    def settle_in_background(self, awaitables: list[Any]) -> None:
+        self.settling.extend(awaitables)
+
+
+async def _settled(*awaitables: Any, executor: _Executor | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    run = planning.Run(executor=None)  # type: ignore[arg-type]
+    run = planning.Run(executor=executor or _Executor())  # type: ignore[arg-type]
     run.pending = [(out, _Field(f"f{i}"), a, None, None) for i, a in enumerate(awaitables)]  # type: ignore[misc]
     await run.execute(_RootOf(run), None)
     return out
@@ -303,13 +313,18 @@ async def test_a_stepped_resolver_that_fails_or_waits_on_no_future_hands_the_que
         finally:
             closed.append("closed")
 
+    executor = _Executor()
     with pytest.raises(Unplanned):
         if kind == "fails later":
-            await asyncio.wait_for(_settled(waits_forever(), bad(), _failing_soon(loop)), 5)
+            await asyncio.wait_for(
+                _settled(waits_forever(), bad(), _failing_soon(loop), executor=executor), 5
+            )
         else:
-            await asyncio.wait_for(_settled(waits_forever(), bad()), 5)
-    # Whatever was left waiting is closed, not left to run on or warn.
+            await asyncio.wait_for(_settled(waits_forever(), bad(), executor=executor), 5)
+    # Whatever was left waiting is closed, not left to run on or warn; the futures it
+    # waited on (a loader's batch may be under way) go to the executor to settle.
     assert closed == ["closed"]
+    assert executor.settling and all(isinstance(f, asyncio.Future) for f in executor.settling)
 
 
 async def _failing_soon(loop: asyncio.AbstractEventLoop) -> None:
