@@ -15,7 +15,9 @@ from typing import Any, ClassVar
 from graphql import OperationDefinitionNode
 
 from graph.audit.trail import Trail
+from graph.context import Context
 from graph.core.documents import PerDocument
+from graph.core.loaders import RequestLoaders
 from graph.execution.plan import ObjectStep, Run, Unplanned, compile_plan
 from graph.execution.settled import SettledExecutor
 
@@ -57,6 +59,11 @@ class PlannedExecutor(SettledExecutor):
             data, ids = await Run(self).execute(plan, self.root_value)
         except Exception as reason:
             log.debug("plan handed over to the standard executor: %r", reason)
+            # graphql-core answers as if the plan had not run: with loaders of its own, so it
+            # meets what it would meet alone, in the same order (the plan's loaders may hold
+            # rows and errors already, and would settle fields in another order).
+            if isinstance(self.context_value, Context):
+                self.context_value.loaders = RequestLoaders(self.context_value)
             result = super().execute_operation(serially)
             return await result if self.is_awaitable(result) else result
         trail.returned(ids)

@@ -331,8 +331,8 @@ class Run:
         context), until it waits on a future; then all wait together, so their dataloaders
         batch as they do under graphql-core's gather, without a task per resolver (on a
         nested page, two per row). What completing a value starts goes to the next level.
-        A resolver that fails, or waits on something other than a future, hands the query
-        to graphql-core."""
+        A resolver that fails, or yields something other than a future, hands the query to
+        graphql-core once the others under way have run to their end."""
         running: list[_Running] = [(entry, copy_context(), None) for entry in batch]
         self._running = running
         while running:
@@ -340,43 +340,76 @@ class Run:
             for index, item in enumerate(running):
                 try:
                     still = self._step(item)
-                except BaseException:
-                    # Unfinished: those waiting again, and those not stepped yet.
-                    self._running = [*waiting, *running[index:]]
+                except Exception:
+                    # The resolvers under way run to their end first, as under gather: one
+                    # stopped mid-statement would leave the request's connection unusable.
+                    self._running = [*waiting, *running[index + 1 :]]
+                    await self._drain()
                     raise
                 if still is not None:
                     waiting.append(still)
             self._running = running = waiting
-            futures = {item[2] for item in waiting if item[2] is not None and not item[2].done()}
-            if futures:
-                await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+            await _wait_for_any(waiting)
+
+    async def _drain(self) -> None:
+        """Runs the resolvers under way to their end, their values and errors unused. Those
+        not started yet stay in `_running`, for `_discard` to close."""
+        running = [item for item in self._running if item[2] is not None]
+        self._running = [item for item in self._running if item[2] is None]
+        while running:
+            waiting: list[_Running] = []
+            for item in running:
+                entry, context, blocked_on = item
+                if blocked_on is not None and not blocked_on.done():
+                    waiting.append(item)
+                    continue
+                try:
+                    done, still = self._resume(entry, context)
+                except Exception:  # noqa: S112 - failed: done, as gather's return_exceptions
+                    continue
+                if not done:
+                    waiting.append(still)
+            running = waiting
+            await _wait_for_any(running)
 
     def _step(self, item: _Running) -> _Running | None:
         """Steps one resolver: what it waits on now, or None once its value is completed."""
         entry, context, blocked_on = item
         if blocked_on is not None and not blocked_on.done():
             return item
-        awaitable = entry[2]
         try:
-            if isfuture(awaitable):
-                if not awaitable.done():
-                    return entry, context, awaitable
-                value = awaitable.result()
-            else:
-                yielded = context.run(awaitable.send, None)
-                if not isfuture(yielded) or not yielded._asyncio_future_blocking:
-                    raise Unplanned("a resolver awaited something not a future")
-                yielded._asyncio_future_blocking = False
-                return entry, context, yielded
-        except StopIteration as stop:
-            value = stop.value
+            done, value = self._resume(entry, context)
         except Unplanned:
             raise
         except Exception as error:
             raise Unplanned("a resolver failed") from error
+        if not done:
+            return value  # what it waits on
         out, f, _, path, sink = entry
         out[f.key] = f.complete(value, path, self, sink)
         return None
+
+    def _resume(self, entry: _Pending, context: Context) -> tuple[bool, Any]:
+        """Runs a resolver on until it waits: (True, its value), or (False, what it waits
+        on). A bare yield (`asyncio.sleep(0)`) waits for the next round."""
+        awaitable = entry[2]
+        if isfuture(awaitable):
+            if not awaitable.done():
+                return False, (entry, context, awaitable)
+            return True, awaitable.result()
+        try:
+            yielded = context.run(awaitable.send, None)
+        except StopIteration as stop:
+            return True, stop.value
+        if yielded is None:
+            ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            ready.set_result(None)
+            return False, (entry, context, ready)
+        if not isfuture(yielded) or not yielded._asyncio_future_blocking:
+            awaitable.close()
+            raise Unplanned("a resolver awaited something not a future")
+        yielded._asyncio_future_blocking = False
+        return False, (entry, context, yielded)
 
     def _prepare(self, step: ObjectStep, f: FieldStep, source: Any, path: Path) -> _Call:
         """What Strawberry's wrapper around `f`'s resolver works out on every call, worked out
@@ -453,6 +486,16 @@ class Run:
         self._running = []
         if started:
             self.executor.settle_in_background(started)
+
+
+async def _wait_for_any(items: list[_Running]) -> None:
+    """Until one of the futures `items` wait on is done (or, when none is pending, one turn
+    of the loop, as `asyncio.sleep(0)` gives)."""
+    futures = {item[2] for item in items if item[2] is not None and not item[2].done()}
+    if futures:
+        await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+    elif items:
+        await asyncio.sleep(0)
 
 
 def _flatten(sink: list[Any], into: list[str]) -> None:
