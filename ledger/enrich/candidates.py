@@ -1,12 +1,13 @@
 """The rows duplicate and own-transfer detection look at: one customer's live
-transactions over a few days, with the account facts the rules compare. One statement."""
+transactions over a few days, with the account facts the rules compare. One statement,
+read once for both rules (`ledger.enrich.links`)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,8 +20,10 @@ TX = table(Transaction)
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """A tuple, not a frozen dataclass: a page's read builds tens of thousands of these,
+    and a tuple is built from the fetched row in one C call (a dataclass sets each field)."""
+
     id: int
     account_id: int
     connection_id: int
@@ -108,4 +111,13 @@ async def candidates(
     )
     if account_ids is not None:
         stmt = stmt.where(TX.c.account_id.in_(account_ids))
-    return [Candidate(*tuple(values)) for values in (await session.execute(stmt)).all()]
+    return list(map(Candidate._make, (await session.execute(stmt)).all()))
+
+
+def within(
+    rows: Sequence[Candidate], date_from: date, date_to: date, *, margin_days: int
+) -> list[Candidate]:
+    """The rows booked in `[date_from - margin, date_to + margin]`: what `candidates` with
+    that margin reads, out of a read with a wider one (in the same order)."""
+    low, high = date_from - timedelta(days=margin_days), date_to + timedelta(days=margin_days)
+    return [row for row in rows if low <= row.booking_date <= high]
