@@ -56,6 +56,8 @@ _WANTED = (
     "category",
 )
 _FACTS = _WANTED[3:]  # what the categorizer and the rules read, in this order
+# What `enrich_page` reads of the page's stored rows: whether each is stale, and a leg.
+_LOOKED_UP = (*_WANTED[:3], "internal_transfer_leg_id")
 _BATCH = 2000
 _MATCH_TEXT = 2000
 
@@ -198,7 +200,7 @@ async def enrich_page(
         return 0
     by_key = {row["external_id"]: row for row in rows}
     stored: Mapping[Any, tuple[Any, ...]] = await lookup(
-        session, TX, {"account_id": account_id}, "external_id", list(by_key), _WANTED[:3]
+        session, TX, {"account_id": account_id}, "external_id", list(by_key), _LOOKED_UP
     )
     stale = [(key, found) for key, found in stored.items() if found[2] != found[1]]
     if not stale:
@@ -210,7 +212,9 @@ async def enrich_page(
         for key, found in stale
     ]
     await _write(session, values)
-    await label_paired_legs(session, [v[-1] for v in values])
+    # Only the paired legs among them are relabelled: a page of new rows has none, and
+    # the statement naming a thousand ids costs milliseconds to build and run.
+    await label_paired_legs(session, [found[0] for _, found in stale if found[3] is not None])
     return len(values)
 
 

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ledger import rates
-from ledger.enrich import duplicates, links, own_transfers
+from ledger.enrich import duplicates, links, own_transfers, pipeline
 from ledger.enrich.candidates import _QUERY, Candidate, candidates
 from ledger.models import Transaction, table
 from ledger.queries import spending
@@ -293,3 +293,40 @@ async def test_the_sqlite_driver_read_is_the_statement_read(sessions):
     assert [r.booking_date for r in read] == [DAY0, DAY0 + timedelta(days=1), DAY0 + timedelta(2)]
     assert read == expected
     assert [type(v) for v in read[2]] == [type(v) for v in expected[2]]
+
+
+async def test_a_paired_leg_enriched_again_keeps_its_pairing_category(sessions):
+    """A leg paired on a shared reference (no own account named: the text alone would not
+    make it an own-account move) that the bank changes is enriched again with its page,
+    and its category is still the pairing's; an unpaired row of the page is not relabelled."""
+    async with sessions.begin() as s:
+        kit, wallet, _same, other, _usd, _theirs = await setup(s)
+        values = {"type": "TRANSFER_OUT", "external_id": "move-1", "description": "Перевод"}
+        debit = await kit.row(wallet, DAY0, -50_00, **values)
+        await kit.row(other, DAY0, 50_00, type="TRANSFER_IN", external_id="move-1")
+        alone = await kit.row(wallet, DAY0, -7_00, type="TRANSFER_OUT", external_id="alone")
+        assert (await links.relink(s)).internal_transfers == 1
+    async with sessions.begin() as s:
+        # The bank changed the debit's description: its stored payload is no longer the
+        # one enrichment saw (nor is the other row's, which was never enriched).
+        await s.execute(
+            update(TX).where(TX.c.id == debit).values(payload_hash="new", description="Новый")
+        )
+        base = {"counterparty_name": None, "counterparty_account": None, "merchant_name": None}
+        base |= {"mcc": None, "category": None, "currency": "TJS", "type": "TRANSFER_OUT"}
+        page = [
+            {**base, "external_id": "move-1", "amount_minor": -50_00, "description": "Новый"},
+            {**base, "external_id": "alone", "amount_minor": -7_00, "description": None},
+        ]
+        assert await pipeline.enrich_page(s, wallet.id, page) == 2
+        found = dict(
+            (
+                await s.execute(
+                    select(TX.c.id, TX.c.auto_category + "/" + TX.c.auto_category_source).where(
+                        TX.c.id.in_([debit, alone])
+                    )
+                )
+            ).all()
+        )
+    assert found[debit] == "TRANSFER_OUT_OWN_ACCOUNT/LINK"
+    assert not found[alone].endswith("/LINK")
