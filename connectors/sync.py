@@ -796,8 +796,9 @@ class SyncEngine:
         told = [_revision_issue(r) for r in written.revisions if r not in moved]
         await self._issues(s, ctx, [*issues, *told])
         await store.link_replacements(s, account_id, tx_rows, now=now)
-        # Enrichment of the page's new and changed rows, committed with them.
-        await enrichment.enrich_page(s, account_id, tx_rows)
+        # Enrichment of the page's new and changed rows, committed with them (a page of
+        # only new rows, a first sync's, need not be read back first).
+        await enrichment.enrich_page(s, account_id, tx_rows, inserted=written.all_new)
         ctx.seen_pending.update(row["external_id"] for row in tx_rows if row["status"] == "PENDING")
 
     async def _store_each(

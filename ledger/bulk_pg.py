@@ -88,7 +88,7 @@ async def upsert_copy(
     # New rows go in first, and leave the staging table: what stays is what was stored.
     inserted = int((await session.execute(plan.insert)).scalar_one())
     if inserted == len(batch):  # a first sync: nothing is read back
-        return UpsertResult(inserted=inserted)
+        return UpsertResult(inserted=inserted, all_new=True)
     assert plan.stored is not None
     found = {
         tuple(row[: len(identity)]): tuple(row[len(identity) :])

@@ -67,6 +67,11 @@ MIN_MINOR = -(2**63)
 _DECIMAL_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
+# A plain amount `Money.parse` converts without Decimal: ASCII digits only (`\d` would
+# take any script's), at most 18 before the point (no huge integer is ever built).
+_PLAIN = re.compile(r"([+-]?)([0-9]{1,18})(?:\.([0-9]*))?")
+
+
 class MoneyError(ValueError):
     """An amount or currency that cannot be represented exactly."""
 
@@ -139,6 +144,20 @@ class Money:
     @classmethod
     def parse(cls, text: str, currency: str) -> Money:
         """`Money.parse("-120.50", "TJS") == Money(-12050, "TJS")`."""
+        # Nearly every upstream amount is plain ("-120.50"): integer arithmetic on its
+        # digits gives the very minor units the Decimal path would, at a third the cost
+        # (a sync parses two or three a row). Anything else takes the Decimal path, and
+        # so do its errors.
+        exp = CURRENCY_EXPONENTS.get(currency)
+        plain = _PLAIN.fullmatch(text) if type(text) is str else None
+        if plain is not None and exp is not None:
+            sign, whole, fraction = plain.groups()
+            if fraction is None or len(fraction) <= exp:
+                minor = int(whole) * 10**exp + int((fraction or "").ljust(exp, "0") or 0)
+                if sign == "-":
+                    minor = -minor
+                if MIN_MINOR <= minor <= MAX_MINOR:
+                    return cls(minor, currency)
         exponent(currency)
         return cls(to_minor(parse_decimal(text), currency), currency)
 

@@ -85,6 +85,7 @@ class TransactionWrite:
     changed: int = 0
     unchanged: int = 0
     revisions: list[Revision] = field(default_factory=list)
+    all_new: bool = False  # as `UpsertResult.all_new`: every row was inserted
 
 
 class _Inspector:
@@ -143,7 +144,9 @@ async def write_transactions(
             .where(TX.c.id.in_(inspector.restored))
             .values(removed_at=None, updated_at=now)
         )
-    return TransactionWrite(result.inserted, result.changed, result.unchanged, inspector.revisions)
+    return TransactionWrite(
+        result.inserted, result.changed, result.unchanged, inspector.revisions, result.all_new
+    )
 
 
 async def unlisted(

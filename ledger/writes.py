@@ -45,6 +45,9 @@ class UpsertResult:
     inserted: int = 0
     changed: int = 0
     unchanged: int = 0
+    # No identity of the batch was stored before: the write inserted every row (a first
+    # sync's page). Callers may then skip reading the rows back.
+    all_new: bool = False
 
     def __iadd__(self, other: UpsertResult) -> UpsertResult:
         self.inserted += other.inserted
@@ -186,7 +189,7 @@ async def _upsert_watched(
         part = batch[start : start + chunk]
         inserted.update(tuple(r) for r in (await session.execute(returned, part)).all())
     rest = [row for row in batch if ident(row) not in inserted]
-    result = UpsertResult(inserted=len(inserted))
+    result = UpsertResult(inserted=len(inserted), all_new=not rest)
     if not rest:
         return result
     stored = await _stored(session, table, identity, links, rest, watch.columns)
@@ -297,7 +300,7 @@ async def _upsert_sqlite(
     driver = await _driver(session)
     inserted = (await driver.executemany(sql.insert, [bound for *_, bound in batch])).rowcount
     if inserted == len(batch):
-        return UpsertResult(inserted=inserted, unchanged=duplicates)
+        return UpsertResult(inserted=inserted, unchanged=duplicates, all_new=True)
     watched = watch.columns if watch else ()
     stored = await _stored(session, table, identity, links, [row for row, *_ in batch], watched)
     if watch is not None:

@@ -33,8 +33,7 @@ from decimal import Decimal
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.enrich.candidates import TX, Candidate, candidates, user_of
-from ledger.types import utcnow
+from ledger.enrich.candidates import TX, Candidate
 
 WINDOW_DAYS = 3
 PER_DAY = Decimal("0.05")
@@ -130,9 +129,10 @@ def matches(rows: Sequence[Candidate], *, focus: set[int] | None = None) -> list
     return result
 
 
-async def link(session: AsyncSession, found: Sequence[Match], *, now: datetime) -> int:
-    """Store the links; a row linked or dismissed meanwhile is left alone. The count."""
-    linked = 0
+async def link(session: AsyncSession, found: Sequence[Match], *, now: datetime) -> list[Match]:
+    """Store the links; a row linked or dismissed meanwhile is left alone. The links
+    stored."""
+    stored = []
     for match in found:
         result = await session.execute(
             update(TX)
@@ -148,26 +148,9 @@ async def link(session: AsyncSession, found: Sequence[Match], *, now: datetime) 
                 updated_at=now,
             )
         )
-        linked += result.rowcount  # type: ignore[attr-defined]
-    return linked
-
-
-async def detect(
-    session: AsyncSession,
-    account_id: int,
-    date_from: date,
-    date_to: date,
-    *,
-    now: datetime | None = None,
-) -> int:
-    """Link the duplicates among the customer's rows around `[date_from, date_to]` that
-    involve `account_id`; the number of links made."""
-    user_id = await user_of(session, account_id)
-    if user_id is None:
-        return 0
-    rows = await candidates(session, user_id, date_from, date_to, margin_days=WINDOW_DAYS)
-    focus = {r.id for r in rows if r.account_id == account_id}
-    return await link(session, matches(rows, focus=focus), now=now or utcnow())
+        if result.rowcount:  # type: ignore[attr-defined]
+            stored.append(match)
+    return stored
 
 
 async def mark_not_duplicate(

@@ -15,11 +15,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.enrich import duplicates, own_transfers
+from ledger.enrich.candidates import Candidate, candidates, user_of, within
 from ledger.models import Account, Transaction, table
 from ledger.types import utcnow
 
 ACCOUNTS = table(Account)
 TX = table(Transaction)
+# One read for both rules: the wider of their windows.
+_MARGIN = max(duplicates.WINDOW_DAYS, own_transfers.WINDOW_DAYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +45,34 @@ async def detect_links(
     *,
     now: datetime | None = None,
 ) -> Linked:
-    """Link what the rules find around `[date_from, date_to]` involving `account_id`."""
+    """Link what the rules find around `[date_from, date_to]` involving `account_id`.
+
+    Both rules look at the customer's rows around those days: one read serves both (the
+    wider margin, each rule taking its own days of it). The duplicates it links are then
+    applied to the rows read, as a second read would find them; should one of them have
+    been linked or dismissed meanwhile, the rows are read again instead."""
     now = now or utcnow()
-    found = await duplicates.detect(session, account_id, date_from, date_to, now=now)
-    paired = await own_transfers.detect(session, account_id, date_from, date_to, now=now)
-    return Linked(found, paired)
+    user_id = await user_of(session, account_id)
+    if user_id is None:
+        return Linked()
+
+    async def read() -> list[Candidate]:
+        return await candidates(session, user_id, date_from, date_to, margin_days=_MARGIN)
+
+    rows = await read()
+    nearby = within(rows, date_from, date_to, margin_days=duplicates.WINDOW_DAYS)
+    found = duplicates.matches(nearby, focus={r.id for r in nearby if r.account_id == account_id})
+    stored = await duplicates.link(session, found, now=now)
+    if len(stored) < len(found):
+        rows = await read()
+    elif stored:
+        originals = {m.duplicate_id: m.original_id for m in stored}
+        rows = [
+            r._replace(duplicate_of_id=originals[r.id]) if r.id in originals else r for r in rows
+        ]
+    nearby = within(rows, date_from, date_to, margin_days=own_transfers.WINDOW_DAYS)
+    paired = await own_transfers.detect(session, nearby, account_id, date_to, now=now)
+    return Linked(len(stored), paired)
 
 
 async def relink(

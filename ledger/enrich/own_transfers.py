@@ -34,9 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import fx
 from ledger.enrich import pipeline
-from ledger.enrich.candidates import TX, Candidate, candidates, user_of
+from ledger.enrich.candidates import TX, Candidate
 from ledger.money import exponent
-from ledger.types import utcnow
 
 WINDOW_DAYS = 2
 RATE_TOLERANCE = Decimal("0.03")
@@ -227,22 +226,19 @@ class _Raced(Exception):
 
 async def detect(
     session: AsyncSession,
+    rows: Sequence[Candidate],
     account_id: int,
-    date_from: date,
     date_to: date,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> int:
-    """Pair the own-account moves around `[date_from, date_to]` that involve
-    `account_id`; the number of pairs made."""
-    user_id = await user_of(session, account_id)
-    if user_id is None:
-        return 0
-    rows = await candidates(session, user_id, date_from, date_to, margin_days=WINDOW_DAYS)
+    """Pair the own-account moves among `rows` (the customer's candidates within
+    `WINDOW_DAYS` of the days looked at, up to `date_to`) that involve `account_id`; the
+    number of pairs made."""
     focus = {r.id for r in rows if r.account_id == account_id}
     currencies = sorted({r.currency for r in rows})
     until = max((r.booking_date for r in rows), default=date_to)
     # Every NBT rate is quoted in TJS: the books into other currencies cross through it.
     stored = await fx.rates_into(session, fx.HOME, currencies, until)
     books = {c: fx.RateBook(c, stored) for c in currencies}
-    return await link(session, pairs(rows, books, focus=focus), now=now or utcnow())
+    return await link(session, pairs(rows, books, focus=focus), now=now)

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.credentials import Credentials
-from ledger.enrich import rules
+from ledger.enrich import pipeline, rules
 from ledger.enrich.rules import RowFacts, RuleSpec
 from ledger.models import Account, Transaction, table
 from ledger.queries import effective_category
@@ -77,6 +77,22 @@ async def test_every_synced_row_is_enriched_once_and_unchanged_rows_are_left_alo
     await sync_once(sessions, bank, connection_id, creds)
 
     assert {r.auto_category for r in await _rows(sessions, connection_id)} == {"MARK"}
+
+
+async def test_a_first_sync_enriches_its_new_rows_as_a_full_re_enrichment_does(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, family: tuple[str, int, Credentials]
+) -> None:
+    """A first sync's pages are all new rows, enriched without reading them back
+    (`enrich_page(inserted=True)`); `enrich_stored(full=True)` enriches the same rows by id,
+    the path of every other page: both must write the very same columns."""
+    _, connection_id, creds = family
+    await sync_once(sessions, bank, connection_id, creds)
+    first = sorted(await _rows(sessions, connection_id))
+    assert first and all(r.enriched_hash == r.payload_hash for r in first)
+    async with sessions.begin() as s:
+        accounts = await pipeline.account_ids_of(s, connection_id)
+        assert await pipeline.enrich_stored(s, accounts, full=True) == len(first)
+    assert sorted(await _rows(sessions, connection_id)) == first
 
 
 async def test_an_override_survives_a_resync_that_changes_the_row(

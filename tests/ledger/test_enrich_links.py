@@ -9,14 +9,15 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ledger import rates
-from ledger.enrich import duplicates, links, own_transfers
-from ledger.enrich.candidates import Candidate
+from ledger.enrich import duplicates, links, own_transfers, pipeline
+from ledger.enrich.candidates import _QUERY, Candidate, candidates
 from ledger.models import Transaction, table
 from ledger.queries import spending
+from ledger.types import utcnow
 
 from .enrich_kit import Kit
 
@@ -271,3 +272,61 @@ def test_matching_does_not_depend_on_row_order_and_links_one_to_one(seed: int):
         assert m.original_id < m.duplicate_id and a.amount_minor == b.amount_minor
         assert a.payee == b.payee and abs((a.booking_date - b.booking_date).days) <= 3
         assert duplicates.rule_of(a, b) == m.rule
+
+
+async def test_the_sqlite_driver_read_is_the_statement_read(sessions):
+    """`candidates` reads SQLite through the driver, converting dates and flags itself:
+    it hands back what SQLAlchemy's statement would, row for row."""
+    async with sessions.begin() as s:
+        if s.bind.dialect.name != "sqlite":
+            pytest.skip("only SQLite has the driver path")
+        kit, wallet, same_wallet, other, usd, theirs = await setup(s)
+        original = await kit.row(wallet, DAY0, -5_00, merchant_name="Tcell", card_external_id="c1")
+        await kit.row(same_wallet, DAY0 + timedelta(days=1), -5_00, duplicate_of_id=original)
+        await kit.row(other, DAY0 + timedelta(days=2), 7_00, not_duplicate_at=utcnow())
+        await kit.row(usd, DAY0 + timedelta(days=9), -1_00, transfer_external_id="t1")
+        await kit.row(theirs, DAY0, -5_00)  # another customer's
+        read = await candidates(s, wallet.user_id, DAY0, DAY0 + timedelta(days=1), margin_days=3)
+        low, high = DAY0 - timedelta(days=3), DAY0 + timedelta(days=4)
+        found = await s.execute(_QUERY, {"user_id": wallet.user_id, "low": low, "high": high})
+        expected = [Candidate._make(r) for r in found.all()]
+    assert [r.booking_date for r in read] == [DAY0, DAY0 + timedelta(days=1), DAY0 + timedelta(2)]
+    assert read == expected
+    assert [type(v) for v in read[2]] == [type(v) for v in expected[2]]
+
+
+async def test_a_paired_leg_enriched_again_keeps_its_pairing_category(sessions):
+    """A leg paired on a shared reference (no own account named: the text alone would not
+    make it an own-account move) that the bank changes is enriched again with its page,
+    and its category is still the pairing's; an unpaired row of the page is not relabelled."""
+    async with sessions.begin() as s:
+        kit, wallet, _same, other, _usd, _theirs = await setup(s)
+        values = {"type": "TRANSFER_OUT", "external_id": "move-1", "description": "Перевод"}
+        debit = await kit.row(wallet, DAY0, -50_00, **values)
+        await kit.row(other, DAY0, 50_00, type="TRANSFER_IN", external_id="move-1")
+        alone = await kit.row(wallet, DAY0, -7_00, type="TRANSFER_OUT", external_id="alone")
+        assert (await links.relink(s)).internal_transfers == 1
+    async with sessions.begin() as s:
+        # The bank changed the debit's description: its stored payload is no longer the
+        # one enrichment saw (nor is the other row's, which was never enriched).
+        await s.execute(
+            update(TX).where(TX.c.id == debit).values(payload_hash="new", description="Новый")
+        )
+        base = {"counterparty_name": None, "counterparty_account": None, "merchant_name": None}
+        base |= {"mcc": None, "category": None, "currency": "TJS", "type": "TRANSFER_OUT"}
+        page = [
+            {**base, "external_id": "move-1", "amount_minor": -50_00, "description": "Новый"},
+            {**base, "external_id": "alone", "amount_minor": -7_00, "description": None},
+        ]
+        assert await pipeline.enrich_page(s, wallet.id, page) == 2
+        found = dict(
+            (
+                await s.execute(
+                    select(TX.c.id, TX.c.auto_category + "/" + TX.c.auto_category_source).where(
+                        TX.c.id.in_([debit, alone])
+                    )
+                )
+            ).all()
+        )
+    assert found[debit] == "TRANSFER_OUT_OWN_ACCOUNT/LINK"
+    assert not found[alone].endswith("/LINK")

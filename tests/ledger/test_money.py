@@ -1,10 +1,20 @@
+import re
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.money import CURRENCY_EXPONENTS, MAX_MINOR, Money, MoneyError, format_minor, money_sum
+from ledger.money import (
+    CURRENCY_EXPONENTS,
+    MAX_MINOR,
+    Money,
+    MoneyError,
+    format_minor,
+    money_sum,
+    parse_decimal,
+    to_minor,
+)
 
 
 @pytest.mark.parametrize(
@@ -112,3 +122,25 @@ def test_bounds() -> None:
     assert Money(MAX_MINOR, "TJS").format() == "92233720368547758.07"
     with pytest.raises(MoneyError):
         Money(MAX_MINOR + 1, "TJS")
+
+
+def _by_decimal(text: str, currency: str) -> Money:
+    """The Decimal path alone: what `Money.parse` answered before its plain-amount path."""
+    return Money(to_minor(parse_decimal(text), currency), currency)
+
+
+amount_texts = st.one_of(
+    st.from_regex(r"[+-]?[0-9]{1,21}(\.[0-9]{0,4})?", fullmatch=True),
+    st.text(alphabet="0123456789.+-eE٣ _", max_size=14),
+)
+
+
+@given(amount_texts, st.sampled_from([*sorted(CURRENCY_EXPONENTS), "XXX"]))
+def test_parse_answers_as_the_decimal_path_does(text: str, currency: str) -> None:
+    try:
+        expected = _by_decimal(text, currency)
+    except MoneyError as exc:
+        with pytest.raises(MoneyError, match=f"^{re.escape(str(exc))}$"):
+            Money.parse(text, currency)
+        return
+    assert Money.parse(text, currency) == expected
