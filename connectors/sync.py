@@ -782,8 +782,15 @@ class SyncEngine:
         now = self.clock()
         await self._write(s, ctx, table(ServicePayment), payment_rows, [], now=now)
         await store.resolve_references(s, ctx.connection_id, tx_rows)
+        # New rows are inserted enriched; the changed ones are enriched below.
+        await enrichment.seed_page(s, account_id, tx_rows)
         written = await revisions.write_transactions(
-            s, tx_rows, run_id=ctx.run_id, links=store.LINKS, now=now
+            s,
+            tx_rows,
+            run_id=ctx.run_id,
+            links=store.LINKS,
+            now=now,
+            on_insert=enrichment.ON_INSERT,
         )
         ctx.stats.inserted += written.inserted
         ctx.stats.changed += written.changed
@@ -796,9 +803,9 @@ class SyncEngine:
         told = [_revision_issue(r) for r in written.revisions if r not in moved]
         await self._issues(s, ctx, [*issues, *told])
         await store.link_replacements(s, account_id, tx_rows, now=now)
-        # Enrichment of the page's new and changed rows, committed with them (a page of
-        # only new rows, a first sync's, need not be read back first).
-        await enrichment.enrich_page(s, account_id, tx_rows, inserted=written.all_new)
+        # Enrichment of the page's changed rows, committed with them (a page of only new
+        # rows, a first sync's, is not read back).
+        await enrichment.enrich_page(s, account_id, tx_rows, all_new=written.all_new)
         ctx.seen_pending.update(row["external_id"] for row in tx_rows if row["status"] == "PENDING")
 
     async def _store_each(

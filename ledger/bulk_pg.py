@@ -75,11 +75,14 @@ async def upsert_copy(
     links: tuple[str, ...],
     now: Any,
     watch: Watch | None,
+    kept: tuple[str, ...] = (),
 ) -> UpsertResult:
-    """`upsert` of `batch` (unique identities, hashed, stamped) through COPY and one merge."""
+    """`upsert` of `batch` (unique identities, hashed, stamped) through COPY and one merge;
+    the merge leaves `kept` columns (written on insert only) alone."""
     dialect = session.get_bind().dialect
     columns = tuple(batch[0])
-    plan = _plan(table, columns, identity, links, watch.columns if watch else (), dialect)
+    watched = watch.columns if watch else ()
+    plan = _plan(table, columns, identity, links, watched, kept, dialect)
     await session.execute(plan.create)  # also begins the transaction the driver joins
     await _copy(session, plan, columns, batch)
     if watch is None:
@@ -165,6 +168,7 @@ def _plan(
     identity: tuple[str, ...],
     links: tuple[str, ...],
     watched: tuple[str, ...],
+    kept: tuple[str, ...],
     dialect: Dialect,
 ) -> _Plan:
     digest = hashlib.sha256(repr((table.name, columns)).encode()).hexdigest()[:10]
@@ -208,6 +212,7 @@ def _plan(
         columns,
         identity,
         links,
+        kept,
     ).returning(table.c.created_at)
     stored = None
     if watched:

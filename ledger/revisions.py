@@ -32,7 +32,7 @@ from ledger.append_only import make_append_only
 from ledger.models import Transaction, TransactionRevision, table
 from ledger.queries.results import REVISION, RevisionRow, fetch
 from ledger.types import UTCDateTime
-from ledger.writes import TRANSACTION_IDENTITY, Seen, Watch, upsert
+from ledger.writes import NO_SEED, TRANSACTION_IDENTITY, OnInsert, Seen, Watch, upsert
 
 TX = table(Transaction)
 REVISIONS = table(TransactionRevision)
@@ -126,6 +126,7 @@ async def write_transactions(
     run_id: int | None,
     links: tuple[str, ...],
     now: datetime,
+    on_insert: OnInsert = NO_SEED,
 ) -> TransactionWrite:
     """`ledger.writes.upsert` of transaction rows by (account, upstream id), keeping booked
     history: a stored BOOKED row whose booked facts differ gets a CHANGED revision with its
@@ -136,7 +137,14 @@ async def write_transactions(
     inspector = _Inspector(run_id, now)
     watch = Watch(_WATCHED, inspector.before_update, flags=("removed_at",))
     result = await upsert(
-        session, TX, rows, identity=TRANSACTION_IDENTITY, links=links, now=now, watch=watch
+        session,
+        TX,
+        rows,
+        identity=TRANSACTION_IDENTITY,
+        links=links,
+        now=now,
+        watch=watch,
+        on_insert=on_insert,
     )
     if inspector.restored:
         await session.execute(

@@ -8,6 +8,9 @@ changed or unchanged.
 Link columns (ledger ids resolved from other rows, such as a transaction's `card_id`) are
 derived, not upstream data: they stay out of the hash, a newly resolved link is filled in,
 and a link that cannot be resolved now never erases one stored earlier.
+
+Columns written on insert only (`OnInsert`, e.g. enrichment's first verdict on a new row)
+are also outside the hash, and a later write never updates them: their owner does.
 """
 
 from __future__ import annotations
@@ -61,6 +64,25 @@ class UpsertResult:
 
 
 @dataclass(frozen=True, slots=True)
+class OnInsert:
+    """Columns the rows carry that are written only when a row is inserted: outside the
+    payload hash, never updated by a later write (a changed row keeps what its owner
+    stored until the owner looks again). `hash_into`, not in the rows, takes the row's
+    payload hash on insert: what those columns were computed from."""
+
+    columns: tuple[str, ...]
+    hash_into: str | None = None
+
+    @property
+    def kept(self) -> tuple[str, ...]:
+        """Every column a conflicting write leaves alone."""
+        return (*self.columns, self.hash_into) if self.hash_into else self.columns
+
+
+NO_SEED = OnInsert(())
+
+
+@dataclass(frozen=True, slots=True)
 class Seen:
     """An incoming row that a write found already stored: `stored` and `incoming` hold the
     watched columns (`incoming` None where the row has no such key, a digest for
@@ -103,9 +125,12 @@ def _digest(row: Mapping[str, Any], skipped: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=256)
-def _skipped(columns: tuple[str, ...], links: tuple[str, ...]) -> tuple[str, ...]:
-    """The row's keys that are not hashed: timestamps, the hash itself and links."""
-    return tuple(c for c in columns if c in {*_TIMESTAMPS, "payload_hash", *links})
+def _skipped(
+    columns: tuple[str, ...], links: tuple[str, ...], seeded: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The row's keys that are not hashed: timestamps, the hash itself, links and the
+    columns written on insert only."""
+    return tuple(c for c in columns if c in {*_TIMESTAMPS, "payload_hash", *links, *seeded})
 
 
 def _getter(keys: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
@@ -131,6 +156,7 @@ async def upsert(
     links: tuple[str, ...] = (),
     now: datetime | None = None,
     watch: Watch | None = None,
+    on_insert: OnInsert = NO_SEED,
 ) -> UpsertResult:
     """Insert new rows, update changed ones, leave unchanged ones alone; count each.
 
@@ -138,33 +164,43 @@ async def upsert(
     and its cursor commit together. Duplicate identities within `rows` collapse to the last
     one (a re-sent page is not an error), since one statement may not touch a row twice.
     A row whose only difference is a newly resolved link counts as changed. `watch` (tables
-    with a payload hash only) shows the caller what is stored before it changes.
+    with a payload hash only) shows the caller what is stored before it changes;
+    `on_insert` names columns of the rows that only an insert writes (hashed tables only).
     """
     if not rows:
         return UpsertResult()
     now = now or utcnow()
     if "payload_hash" in table.c and _dialect(session) == "sqlite":
-        return await _upsert_sqlite(session, table, rows, identity, links, now, watch)
+        return await _upsert_sqlite(session, table, rows, identity, links, now, watch, on_insert)
     hashed = "payload_hash" in table.c
     stamps = {c: now for c in _TIMESTAMPS if c in table.c}
-    skipped = _skipped(tuple(rows[0]), links)
+    skipped = _skipped(tuple(rows[0]), links, on_insert.columns)
     ident = _getter(identity)
+    copy_to = on_insert.hash_into
     unique: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         prepared = {**row, **stamps}
         if hashed:
             prepared["payload_hash"] = _digest(row, skipped)
+            if copy_to:
+                prepared[copy_to] = prepared["payload_hash"]
         unique[ident(prepared)] = prepared
     batch = list(unique.values())
     if hashed and "created_at" in table.c and len(batch) >= BULK_MIN_ROWS:
         # PostgreSQL (SQLite returned above): COPY into a staging table, one merge.
         from ledger import bulk_pg  # imports this module
 
-        result = await bulk_pg.upsert_copy(session, table, batch, identity, links, now, watch)
+        result = await bulk_pg.upsert_copy(
+            session, table, batch, identity, links, now, watch, on_insert.kept
+        )
     elif watch is not None:
-        result = await _upsert_watched(session, table, batch, identity, links, now, watch)
+        result = await _upsert_watched(
+            session, table, batch, identity, links, now, watch, on_insert.kept
+        )
     else:
-        result = await _upsert_returning(session, table, batch, identity, links, now)
+        result = await _upsert_returning(
+            session, table, batch, identity, links, now, on_insert.kept
+        )
     result.unchanged += len(rows) - len(batch)
     return result
 
@@ -177,6 +213,7 @@ async def _upsert_watched(
     links: tuple[str, ...],
     now: datetime,
     watch: Watch,
+    kept: tuple[str, ...],
 ) -> UpsertResult:
     """Insert what is new (one statement, as for an unwatched batch of new rows), read back
     the rest (one indexed lookup), show it to `watch`, then update it."""
@@ -206,21 +243,26 @@ async def _upsert_watched(
         await watch.before_update(session, seen)
     result.unchanged += len(rest) - len(moved)
     if moved:  # only what differs travels again
-        result += await _upsert_returning(session, table, moved, identity, links, now)
+        result += await _upsert_returning(session, table, moved, identity, links, now, kept)
     return result
 
 
 def _statement(
-    insert: Any, table: Table, columns: Sequence[str], identity: Sequence[str], links: Sequence[str]
+    insert: Any,
+    table: Table,
+    columns: Sequence[str],
+    identity: Sequence[str],
+    links: Sequence[str],
+    kept: Sequence[str] = (),
 ) -> Any:
     """INSERT ... ON CONFLICT (identity) DO UPDATE, only where something really differs:
     the payload hash where the table keeps one (else every data column, null-safely), or a
-    link newly resolved."""
+    link newly resolved. `kept` columns (written on insert only) are not updated."""
     stmt = insert(table)
     new = stmt.excluded
     updates: dict[str, Any] = {}
     for c in columns:
-        if c in identity or c == "created_at":
+        if c in identity or c == "created_at" or c in kept:
             continue
         updates[c] = func.coalesce(new[c], table.c[c]) if c in links else new[c]
     data = [c for c in updates if c not in _TIMESTAMPS and c not in links]
@@ -239,12 +281,13 @@ async def _upsert_returning(
     identity: tuple[str, ...],
     links: tuple[str, ...],
     now: datetime,
+    kept: tuple[str, ...] = (),
 ) -> UpsertResult:
     """One multi-row statement per chunk, counting by `RETURNING created_at`: one round trip
     per batch matters over a network (PostgreSQL)."""
     columns = list(batch[0])
     insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    stmt = _statement(insert, table, columns, identity, links).returning(
+    stmt = _statement(insert, table, columns, identity, links, kept).returning(
         table.c.created_at if "created_at" in table.c else literal(None)
     )
     result = UpsertResult()
@@ -275,6 +318,7 @@ async def _upsert_sqlite(
     links: tuple[str, ...],
     now: datetime,
     watch: Watch | None = None,
+    on_insert: OnInsert = NO_SEED,
 ) -> UpsertResult:
     """Insert first, then reconcile what was already stored, through the driver's prepared
     `executemany`.
@@ -287,8 +331,8 @@ async def _upsert_sqlite(
     Each row is hashed and bound in one pass, straight from the caller's mapping.
     """
     columns = tuple(rows[0])
-    sql = _sqlite_sql(table, columns, identity, links)
-    skipped = _skipped(columns, links)
+    sql = _sqlite_sql(table, columns, identity, links, on_insert)
+    skipped = _skipped(columns, links, on_insert.columns)
     ident = _getter(identity)
     stamp = _sqlite_datetime(now)
     unique: dict[tuple[Any, ...], tuple[Mapping[str, Any], str, list[Any]]] = {}
@@ -487,7 +531,7 @@ class _SqliteSql:
     update: str  # INSERT ... ON CONFLICT (identity) DO UPDATE ... WHERE something differs
     values: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # the row's own parameters, in order
     typed: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, converter) where needed
-    extras: tuple[tuple[int, bool], ...]  # (position, is the hash) of the hash and timestamps
+    extras: tuple[tuple[int, bool], ...]  # (position, is a hash) of the hashes and timestamps
 
     def bind(self, row: Mapping[str, Any], digest: str, stamp: str | None) -> list[Any]:
         """The row's parameters, converted as SQLAlchemy's bind processors would, touching
@@ -502,19 +546,25 @@ class _SqliteSql:
 
 @lru_cache(maxsize=64)
 def _sqlite_sql(
-    table: Table, columns: tuple[str, ...], identity: tuple[str, ...], links: tuple[str, ...]
+    table: Table,
+    columns: tuple[str, ...],
+    identity: tuple[str, ...],
+    links: tuple[str, ...],
+    on_insert: OnInsert = NO_SEED,
 ) -> _SqliteSql:
     """Both statements as SQLite SQL with positional parameters, and how to bind a row."""
     dialect = sqlite.dialect(paramstyle="qmark")
-    keys = [*columns, *(c for c in _EXTRAS if c in table.c)]
+    hashes = {"payload_hash", *((on_insert.hash_into,) if on_insert.hash_into else ())}
+    added = (*_EXTRAS, *(hashes - {"payload_hash"}))  # what `bind` adds to the row's own
+    keys = [*columns, *(c for c in added if c in table.c)]
     insert = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(identity))
     compiled_insert = insert.compile(dialect=dialect, column_keys=keys)
-    update = _statement(sqlite.insert, table, keys, identity, links)
+    update = _statement(sqlite.insert, table, keys, identity, links, on_insert.kept)
     compiled_update = update.compile(dialect=dialect, column_keys=keys)
     order = tuple(compiled_insert.positiontup or ())
     assert order == tuple(compiled_update.positiontup or ()), "one parameter list for both"
-    own = tuple(c for c in order if c not in _EXTRAS)
-    extras = tuple((i, c == "payload_hash") for i, c in enumerate(order) if c in _EXTRAS)
+    own = tuple(c for c in order if c not in added)
+    extras = tuple((i, c in hashes) for i, c in enumerate(order) if c in added)
     typed: list[tuple[int, Callable[[Any], Any]]] = []
     for index, name in enumerate(own):
         kind = table.c[name].type

@@ -2,11 +2,14 @@
 `ledger_transaction` (`auto_category`, `auto_category_source`, `category_confidence`,
 `enriched_hash`, `match_text`; the rule columns are `rules.py`'s).
 
-`enrich_page` is the sync's hook: after each page's write, in the page's transaction, the
-rows of the page whose payload differs from what enrichment last saw (new or changed rows)
-are categorized (`categorize.py`) and matched against the customer's rules; unchanged rows
-cost one indexed lookup. `enrich_stored` re-runs it over stored rows (`alif-graph enrich
-run`). Both are deterministic: the same rows, rules and tables give the same columns.
+The sync enriches each page in the page's transaction, in two steps: `seed_page` before
+the write gives every row its columns (categorized by `categorize.py`, matched against the
+customer's rules), which the write stores with the rows it inserts (`ON_INSERT`: a new row
+is written once, not inserted and then updated); `enrich_page` after the write enriches
+the stored rows whose payload differs from what enrichment last saw (the changed ones),
+at the cost of one indexed lookup when the page met stored rows. `enrich_stored` re-runs
+it over stored rows (`alif-graph enrich run`). All are deterministic: the same rows, rules
+and tables give the same columns.
 
 What the ledger already knows of own-account transfers feeds the categorizer: a row whose
 counterparty account is one of the customer's own accounts (number or masked number) is a
@@ -31,7 +34,7 @@ from ledger.enrich import rules as rule_book
 from ledger.enrich.categorize import Facts, Source, categorize
 from ledger.enrich.text import normalize
 from ledger.models import Account, Transaction, table
-from ledger.writes import lookup
+from ledger.writes import OnInsert, lookup
 
 TX = table(Transaction)
 ACCOUNTS = table(Account)
@@ -157,35 +160,26 @@ _UPDATE = (
 )
 _KEYS = (*(f"b_{c}" for c in _SET), "b_id")
 _COMPILED = _UPDATE.compile(dialect=sqlite.dialect(paramstyle="qmark"))
-assert tuple(_COMPILED.positiontup or ()) == _KEYS, "one parameter order for both"
+assert tuple(_COMPILED.positiontup or ()) == _KEYS, "the driver binds in _KEYS order"
 # Rows a write has just inserted, by their identity: no id to read back first, and the
 # hash they were stored with is the one enrichment sees.
-_SET_NEW = tuple(c for c in _SET if c != "enriched_hash")
-_UPDATE_NEW = (
-    update(TX)
-    .where(TX.c.account_id == bindparam("b_account_id"))
-    .where(TX.c.external_id == bindparam("b_external_id"))
-    .values({**{c: bindparam(f"b_{c}") for c in _SET_NEW}, "enriched_hash": TX.c.payload_hash})
-)
-_KEYS_NEW = (*(f"b_{c}" for c in _SET_NEW), "b_account_id", "b_external_id")
-_COMPILED_NEW = _UPDATE_NEW.compile(dialect=sqlite.dialect(paramstyle="qmark"))
-assert tuple(_COMPILED_NEW.positiontup or ()) == _KEYS_NEW, "one parameter order for both"
-_SQL = {_UPDATE: (str(_COMPILED), _KEYS), _UPDATE_NEW: (str(_COMPILED_NEW), _KEYS_NEW)}
+_SQL = str(_COMPILED)
+# What a new row is inserted with (`seed_page`): the columns but the hash, which the write
+# copies from the row's payload hash, the one these columns were computed from.
+ON_INSERT = OnInsert(tuple(c for c in _SET if c != "enriched_hash"), hash_into="enriched_hash")
 
 
-async def _write(session: AsyncSession, values: list[tuple[Any, ...]], statement: Any) -> None:
-    """One executemany of `statement` (`_UPDATE` or `_UPDATE_NEW`): on SQLite straight
-    through the driver (positional, no per-row SQLAlchemy work), elsewhere through
-    SQLAlchemy (one round trip on asyncpg)."""
+async def _write(session: AsyncSession, values: list[tuple[Any, ...]]) -> None:
+    """One executemany of `_UPDATE`: on SQLite straight through the driver (positional, no
+    per-row SQLAlchemy work), elsewhere through SQLAlchemy (one round trip on asyncpg)."""
     if not values:
         return
-    sql, keys = _SQL[statement]
     connection = await session.connection()
     if connection.dialect.name == "sqlite":
         raw = await connection.get_raw_connection()
-        await raw.driver_connection.executemany(sql, values)  # type: ignore[union-attr]
+        await raw.driver_connection.executemany(_SQL, values)  # type: ignore[union-attr]
     else:
-        await connection.execute(statement, [dict(zip(keys, v, strict=True)) for v in values])
+        await connection.execute(_UPDATE, [dict(zip(_KEYS, v, strict=True)) for v in values])
 
 
 async def label_paired_legs(session: AsyncSession, ids: Sequence[int]) -> None:
@@ -208,32 +202,33 @@ async def label_paired_legs(session: AsyncSession, ids: Sequence[int]) -> None:
     )
 
 
+async def seed_page(session: AsyncSession, account_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    """Give each of the account's page rows, in place, the enrichment columns it is to be
+    inserted with (`ON_INSERT`); a row the write finds stored keeps its own until
+    `enrich_page` looks at it."""
+    if not rows:
+        return
+    customer = await _customer_of(session, account_id)
+    facts = _getter(_FACTS)
+    for row in rows:
+        row.update(zip(ON_INSERT.columns, _enriched(account_id, facts(row), customer), strict=True))
+
+
 async def enrich_page(
     session: AsyncSession,
     account_id: int,
     rows: Sequence[Mapping[str, Any]],
     *,
-    inserted: bool = False,
+    all_new: bool = False,
 ) -> int:
-    """Enrich the account's rows of one sync page (the row mappings the page wrote) that
-    are new or changed since they were last enriched; how many were. Runs in the caller's
-    transaction; reads back only the rows' ids and hashes, or (SQLite) nothing when the
-    caller's write `inserted` every one of `rows` (all new: none enriched, none a leg)."""
-    if not rows:
+    """Enrich the account's stored rows of one sync page (the row mappings the page wrote)
+    that changed since they were last enriched; how many were. Rows the write inserted
+    with their `seed_page` columns are not among them; when it inserted every one
+    (`all_new`) nothing is read back. Runs in the caller's transaction."""
+    if not rows or all_new:
         return 0
     by_key = {row["external_id"]: row for row in rows}
     facts = _getter(_FACTS)
-    # SQLite only: on PostgreSQL the UPDATE by identity measured ~0.5 ms a row (10k sync,
-    # bench/ingest.py --url: a generic plan on a table that grew under it), while the
-    # lookup below is one join and the UPDATE by id stays cheap.
-    if inserted and session.get_bind().dialect.name == "sqlite":
-        customer = await _customer_of(session, account_id)
-        new = [
-            (*_enriched(account_id, facts(row), customer), account_id, key)
-            for key, row in by_key.items()
-        ]
-        await _write(session, new, _UPDATE_NEW)
-        return len(new)
     stored: Mapping[Any, tuple[Any, ...]] = await lookup(
         session, TX, {"account_id": account_id}, "external_id", list(by_key), _LOOKED_UP
     )
@@ -245,9 +240,9 @@ async def enrich_page(
         _by_id(found[0], found[1], _enriched(account_id, facts(by_key[key]), customer))
         for key, found in stale
     ]
-    await _write(session, values, _UPDATE)
-    # Only the paired legs among them are relabelled: a page of new rows has none, and
-    # the statement naming a thousand ids costs milliseconds to build and run.
+    await _write(session, values)
+    # Only the paired legs among them are relabelled: the statement naming a thousand ids
+    # costs milliseconds to build and run.
     await label_paired_legs(session, [found[0] for _, found in stale if found[3] is not None])
     return len(values)
 
@@ -274,9 +269,7 @@ async def enrich_stored(
             if not batch:
                 break
             await _write(
-                session,
-                [_by_id(r[0], r[1], _enriched(account_id, r[3:], customer)) for r in batch],
-                _UPDATE,
+                session, [_by_id(r[0], r[1], _enriched(account_id, r[3:], customer)) for r in batch]
             )
             await label_paired_legs(session, [int(r[0]) for r in batch])
             done += len(batch)

@@ -82,9 +82,9 @@ async def test_every_synced_row_is_enriched_once_and_unchanged_rows_are_left_alo
 async def test_a_first_sync_enriches_its_new_rows_as_a_full_re_enrichment_does(
     sessions: async_sessionmaker[AsyncSession], bank: Bank, family: tuple[str, int, Credentials]
 ) -> None:
-    """A first sync's pages are all new rows, enriched without reading them back
-    (`enrich_page(inserted=True)`); `enrich_stored(full=True)` enriches the same rows by id,
-    the path of every other page: both must write the very same columns."""
+    """A first sync's pages are all new rows, inserted with their enrichment
+    (`seed_page`) and never read back; `enrich_stored(full=True)` enriches the same rows by
+    id, the path of a changed row: both must write the very same columns."""
     _, connection_id, creds = family
     await sync_once(sessions, bank, connection_id, creds)
     first = sorted(await _rows(sessions, connection_id))
@@ -93,6 +93,33 @@ async def test_a_first_sync_enriches_its_new_rows_as_a_full_re_enrichment_does(
         accounts = await pipeline.account_ids_of(s, connection_id)
         assert await pipeline.enrich_stored(s, accounts, full=True) == len(first)
     assert sorted(await _rows(sessions, connection_id)) == first
+
+
+async def test_a_page_of_new_and_changed_rows_is_enriched_as_a_full_re_enrichment_is(
+    sessions: async_sessionmaker[AsyncSession], bank: Bank, family: tuple[str, int, Credentials]
+) -> None:
+    """A re-sync's page that meets stored rows: the new ones go in enriched, the changed
+    ones are enriched after the write; either way the columns are a full re-enrichment's,
+    and every row's enrichment saw its current payload."""
+    username, connection_id, creds = family
+    await sync_once(sessions, bank, connection_id, creds)
+    account = bank.truth.accounts_of(username)[0]
+    booked = [t for t in bank.truth.truth(account.id) if t[2] == "BOOKED"]
+    bank.clock.now += timedelta(hours=1)
+    for t in booked[-5:]:
+        bank.truth.change_booked(account.id, t[0], description=f"Dushanbe City, receipt {t[0]}")
+    bank.truth.add_transactions(account.id, 30)
+
+    await sync_once(sessions, bank, connection_id, creds, full=True)
+
+    synced = sorted(await _rows(sessions, connection_id))
+    assert all(r.enriched_hash == r.payload_hash for r in synced)
+    changed = {r.external_id: r for r in synced if r.external_id in {t[0] for t in booked[-5:]}}
+    assert len(changed) == 5 and all("dushanbe city" in r.match_text for r in changed.values())
+    async with sessions.begin() as s:
+        accounts = await pipeline.account_ids_of(s, connection_id)
+        assert await pipeline.enrich_stored(s, accounts, full=True) == len(synced)
+    assert sorted(await _rows(sessions, connection_id)) == synced
 
 
 async def test_an_override_survives_a_resync_that_changes_the_row(

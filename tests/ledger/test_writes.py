@@ -6,10 +6,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ledger import revisions
 from ledger.models import Card, Transaction
 from ledger.money import Money, format_minor
 from ledger.queries import sum_minor
-from ledger.writes import TRANSACTION_IDENTITY, lookup, upsert
+from ledger.writes import BULK_MIN_ROWS, NO_SEED, TRANSACTION_IDENTITY, OnInsert, lookup, upsert
 
 from .factories import connected_account
 
@@ -246,3 +247,88 @@ async def test_the_payload_hash_format_does_not_drift(
         stored = (await s.execute(select(Transaction.payload_hash))).scalar_one()
     assert (conn, account) == (1, 1)  # the ids are part of the hashed payload
     assert stored == "83c2222f6c370de76a35e8bc8384d5617d05977149d4a416c896e98dd483a84a"
+
+
+_SEED = OnInsert(("auto_category", "match_text"), hash_into="enriched_hash")
+
+
+async def _seeded(session: AsyncSession) -> dict[str, tuple]:
+    query = select(
+        Transaction.external_id,
+        Transaction.payload_hash,
+        Transaction.auto_category,
+        Transaction.match_text,
+        Transaction.enriched_hash,
+        Transaction.updated_at,
+    )
+    return {r[0]: tuple(r[1:]) for r in await session.execute(query)}
+
+
+def _with_seed(rows: list[dict], label: str) -> list[dict]:
+    return [r | {"auto_category": f"{label}-{i}", "match_text": label} for i, r in enumerate(rows)]
+
+
+@pytest.mark.parametrize("watched", [False, True], ids=["upsert", "watched"])
+@pytest.mark.parametrize("n", [3, BULK_MIN_ROWS - 1, BULK_MIN_ROWS, 250])
+async def test_columns_written_on_insert_only(
+    sessions: async_sessionmaker[AsyncSession], n: int, watched: bool
+) -> None:
+    """`OnInsert` columns go in with a new row (`hash_into` taking its payload hash), stay
+    out of the hash, and no later write touches them: an unchanged row stays as it is, a
+    changed one takes the new payload but keeps them for their owner to redo. On both
+    sides of PostgreSQL's COPY threshold, with and without a watch."""
+    now = datetime(2026, 3, 1, 9, tzinfo=ZoneInfo("UTC"))
+
+    async def write(rows: list[dict], seed: OnInsert, at: datetime) -> tuple[int, int, int]:
+        async with sessions.begin() as s:
+            if watched:
+                done = await revisions.write_transactions(
+                    s, rows, run_id=None, links=(), now=at, on_insert=seed
+                )
+                return done.inserted, done.changed, done.unchanged
+            result = await upsert(s, TABLE, identity=KEY, rows=rows, now=at, on_insert=seed)
+            return result.inserted, result.changed, result.unchanged
+
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+    plain = _rows(conn, account, n)
+    # The hashes of the same rows written without seeds, then removed.
+    await write(plain, NO_SEED, now)
+    async with sessions.begin() as s:
+        unseeded = {k: v[0] for k, v in (await _seeded(s)).items()}
+        await s.execute(TABLE.delete())
+
+    assert await write(_with_seed(plain, "first"), _SEED, now) == (n, 0, 0)
+    async with sessions() as s:
+        first = await _seeded(s)
+    assert {k: v[0] for k, v in first.items()} == unseeded
+    for i, row in enumerate(plain):
+        payload, category, text, enriched, _ = first[row["external_id"]]
+        assert (category, text, enriched) == (f"first-{i}", "first", payload)
+
+    # The same payloads with other seeds: nothing is written.
+    later = now + timedelta(hours=1)
+    assert await write(_with_seed(plain, "again"), _SEED, later) == (0, 0, n)
+    async with sessions() as s:
+        assert await _seeded(s) == first
+
+    # Some rows changed, one new: the changed keep their seed and the hash it came from.
+    changed = {f"tx-{i}" for i in range(0, n, 2)}
+    rows = [r | {"description": "Auchan"} if r["external_id"] in changed else r for r in plain]
+    rows.append(_rows(conn, account, n + 1)[-1])
+    assert await write(_with_seed(rows, "third"), _SEED, later) == (
+        1,
+        len(changed),
+        n - len(changed),
+    )
+    async with sessions() as s:
+        third = await _seeded(s)
+    for key, (payload, category, text, enriched, updated) in third.items():
+        if key == f"tx-{n}":
+            assert (category, text, enriched) == (f"third-{n}", "third", payload)
+        elif key in changed:
+            old_payload, *kept, _ = first[key]
+            assert payload != old_payload and updated == later
+            assert (category, text, enriched) == tuple(kept)
+        else:
+            assert (payload, category, text, enriched, updated) == first[key]
