@@ -273,6 +273,7 @@ def _timed_hook() -> None:
     """Time the sync's per-page hooks (connectors/sync.py calls each once per page): the
     enrichment and the duplicate/own-transfer detection, both of which the floors skip."""
     for key, module, name in (
+        ("enrich", connectors.sync.enrichment, "seed_page"),
         ("enrich", connectors.sync.enrichment, "enrich_page"),
         ("links", connectors.sync.links, "detect_links"),
     ):
@@ -296,6 +297,7 @@ def run_one(
     if enrich:
         _timed_hook()
     else:
+        connectors.sync.enrichment.seed_page = _no_enrichment  # type: ignore[assignment]
         connectors.sync.enrichment.enrich_page = _no_enrichment  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as tmp:
         result = asyncio.run(_sync(n, page_size, Path(tmp), url))

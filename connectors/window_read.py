@@ -17,14 +17,20 @@ instant that the bank cannot page stably are read until two whole reads agree.
 
 Pages are handed to `on_page` as they arrive (writing a real row early is harmless, and a
 re-read writes nothing new); only the window's verdict, `WindowRead`, says what was proven.
+A page is written while the next one is fetched and mapped (the database works in its own
+thread or server meanwhile), one write at a time and in page order; every write a read
+started has ended before its verdict, or its error, leaves the reader, and a write's error
+comes first, as it would have had the read waited for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from connectors.base import (
     Connector,
@@ -43,6 +49,7 @@ _FIRST_SPAN = timedelta(days=32)  # when a full first window says nothing of its
 _LONGEST_SPAN = timedelta(days=3660)
 
 PageSink = Callable[[Page[TransactionPageRecord]], Awaitable[None]]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +153,7 @@ class WindowReader:
     # Set once the bank showed it ignores date filters: then one window holds everything.
     unfiltered: bool = False
     _latest: datetime | None = None
+    _writing: asyncio.Future[None] | None = None  # the page being written, at most one
 
     async def windows(self, since: datetime) -> AsyncIterator[WindowRead]:
         """Every window from `since` on, in time order, the last one open-ended.
@@ -194,7 +202,7 @@ class WindowReader:
         self._latest = None
         for _ in range(self.attempts):
             try:
-                listed, verified = await self._attempt(window, may_cut=top)
+                listed, verified = await self._settled(self._attempt(window, may_cut=top))
             except _Inconsistent:
                 log.info(
                     "transactions of %s moved under the read of %s..%s; reading it again",
@@ -216,7 +224,7 @@ class WindowReader:
             unverified = listed
         halves = None if self.unfiltered else window.halves(self._latest)
         if halves is None:
-            yield await self._instant(window)
+            yield await self._settled(self._instant(window))
             return
         for half in halves:
             async for read in self._read(half):
@@ -253,7 +261,7 @@ class WindowReader:
                 if at is not None:
                     ascending = ascending and (newest is None or at >= newest)
                     newest = at if newest is None or at > newest else newest
-            await self.on_page(_without(page, tail))
+            await self._deliver(_without(page, tail))
             keep = min(1, len(page.positions) - 1)
             verified = verified and keep > 0
             if len(seen) > self.max_rows and not (window.instant or self.unfiltered):
@@ -283,7 +291,7 @@ class WindowReader:
                     break
                 positions += len(page.positions)
                 ids.update(p for p in page.positions if p is not None)
-                await self.on_page(page)
+                await self._deliver(page)
                 offset += len(page.positions)
             if positions != previous:
                 union = set()  # the list's length moved: what was seen may be gone
@@ -296,6 +304,34 @@ class WindowReader:
             f"in {self.instant_reads} reads"
         )
         return WindowRead(window, union, complete=False, issues=[SyncIssue("window", None, reason)])
+
+    async def _deliver(self, page: Page[TransactionPageRecord]) -> None:
+        """Start writing `page` once the page before it is written; the read goes on."""
+        await self._written()
+        self._writing = asyncio.ensure_future(self.on_page(page))
+
+    async def _written(self) -> None:
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            await writing
+
+    async def _settled(self, read: Awaitable[_T]) -> _T:
+        """`read`, then the end of every write it started. Whatever the read raised, the
+        write under way ends first and its own error wins (it happened first); a
+        cancelled read cancels the write too."""
+        try:
+            result = await read
+        except asyncio.CancelledError:
+            writing, self._writing = self._writing, None
+            if writing is not None:
+                writing.cancel()
+                await asyncio.gather(writing, return_exceptions=True)
+            raise
+        except BaseException:
+            await self._written()
+            raise
+        await self._written()
+        return result
 
     async def _page(self, window: Window, offset: int) -> Page[TransactionPageRecord]:
         self.requests += 1
