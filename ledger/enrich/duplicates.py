@@ -25,10 +25,12 @@ no duplicate (`not_duplicate_at`) is never linked again, neither is an own-trans
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,18 +107,23 @@ def matches(rows: Sequence[Candidate], *, focus: set[int] | None = None) -> list
         by_amount.setdefault((row.amount_minor, row.currency), []).append(row)
     found: list[tuple[Decimal, int, int, int, str]] = []
     for group in by_amount.values():
+        if len(group) < 2:
+            continue
+        # By day: each row meets only the rows up to WINDOW_DAYS after it (a group of
+        # one fixed fee can hold thousands), and the pairs are the same in any order.
+        group.sort(key=_day)
         for i, a in enumerate(group):
-            for b in group[i + 1 :]:
+            for b in itertools.islice(group, i + 1, None):
+                gap = (b.booking_date - a.booking_date).days
+                if gap > WINDOW_DAYS:
+                    break
                 if focus is not None and a.id not in focus and b.id not in focus:
                     continue
-                if abs((a.booking_date - b.booking_date).days) > WINDOW_DAYS:
+                rule = rule_of(a, b)  # the cheapest test first: most pairs stop here
+                if rule is None or not (_eligible(a) and _eligible(b)):
                     continue
-                if not (_eligible(a) and _eligible(b)) or not payees_agree(a, b):
+                if not payees_agree(a, b):
                     continue
-                rule = rule_of(a, b)
-                if rule is None:
-                    continue
-                gap = abs((a.booking_date - b.booking_date).days)
                 score = score_of(rule, a.booking_date, b.booking_date)
                 earlier, later = sorted((a.id, b.id))
                 found.append((score, gap, earlier, later, rule))
@@ -127,6 +134,9 @@ def matches(rows: Sequence[Candidate], *, focus: set[int] | None = None) -> list
         taken.update((earlier, later))
         result.append(Match(earlier, later, rule, score))
     return result
+
+
+_day = attrgetter("booking_date")
 
 
 async def link(session: AsyncSession, found: Sequence[Match], *, now: datetime) -> list[Match]:

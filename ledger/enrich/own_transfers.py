@@ -24,7 +24,7 @@ is no signal.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -114,13 +114,16 @@ def pairs(
     rate book into each credit currency."""
     usable = [r for r in rows if r.duplicate_of_id is None and r.internal_transfer_leg_id is None]
     debits = [r for r in usable if r.amount_minor < 0]
-    credits = _CreditIndex([r for r in usable if r.amount_minor > 0])
+    credits = [r for r in usable if r.amount_minor > 0]
+    every = _CreditIndex(credits)
+    # A debit outside `focus` can pair only with a credit in it: an index of those alone
+    # finds exactly them (the pairs are sorted below, whatever order they are found in).
+    focused = every if focus is None else _CreditIndex([c for c in credits if c.id in focus])
     found: list[tuple[int, int, Decimal, int, int, str]] = []
     for debit in debits:
-        for credit in credits.related(debit):
+        index = every if focus is None or debit.id in focus else focused
+        for credit in index.related(debit):
             if debit.account_id == credit.account_id:
-                continue
-            if focus is not None and debit.id not in focus and credit.id not in focus:
                 continue
             gap = abs((debit.booking_date - credit.booking_date).days)
             if gap > WINDOW_DAYS:
@@ -151,18 +154,20 @@ def pairs(
 class _CreditIndex:
     """The credits a debit could pair with, found without looking at every credit: those
     sharing an id or a transfer id with it, those on an account it names or naming its
-    account, and (for an exchange) the exchanges. `signal_of` then decides."""
+    account, and (for an exchange) the exchanges. `signal_of` then decides; `pairs` sorts
+    what is found, so the order here does not matter."""
 
     def __init__(self, credits: Sequence[Candidate]) -> None:
-        self.by_reference: dict[str, list[Candidate]] = defaultdict(list)
+        self.by_external_id: dict[str, list[Candidate]] = defaultdict(list)
+        self.by_transfer_id: dict[str, list[Candidate]] = defaultdict(list)
         self.by_account: dict[int, list[Candidate]] = defaultdict(list)
         self.by_named: dict[str, list[Candidate]] = defaultdict(list)
         self.exchanges: list[Candidate] = []
         self.accounts: dict[str, set[int]] = defaultdict(set)
         for credit in credits:
-            self.by_reference["x" + credit.external_id].append(credit)
+            self.by_external_id[credit.external_id].append(credit)
             if credit.transfer_external_id is not None:
-                self.by_reference["t" + credit.transfer_external_id].append(credit)
+                self.by_transfer_id[credit.transfer_external_id].append(credit)
             self.by_account[credit.account_id].append(credit)
             if credit.counterparty_account:
                 self.by_named[credit.counterparty_account].append(credit)
@@ -172,24 +177,27 @@ class _CreditIndex:
                 if number:
                     self.accounts[number].add(credit.account_id)
 
-    def related(self, debit: Candidate) -> list[Candidate]:
-        found: dict[int, Candidate] = {}
-        keys = ["x" + debit.external_id]
-        if debit.transfer_external_id is not None:
-            keys.append("t" + debit.transfer_external_id)
-        groups = [self.by_reference.get(k, []) for k in keys]
+    def related(self, debit: Candidate) -> Iterable[Candidate]:
+        """Each credit once. Most debits have none: the lookups come first, the merge of
+        several groups only when there are several."""
+        groups = []
+        if found := self.by_external_id.get(debit.external_id):
+            groups.append(found)
+        if debit.transfer_external_id is not None and (
+            found := self.by_transfer_id.get(debit.transfer_external_id)
+        ):
+            groups.append(found)
         if debit.counterparty_account:
             for account_id in self.accounts.get(debit.counterparty_account, ()):
                 groups.append(self.by_account[account_id])
         for number in (debit.account_number, debit.account_masked):
-            if number:
-                groups.append(self.by_named.get(number, []))
-        if debit.type == "CURRENCY_EXCHANGE":
+            if number and (found := self.by_named.get(number)):
+                groups.append(found)
+        if debit.type == "CURRENCY_EXCHANGE" and self.exchanges:
             groups.append(self.exchanges)
-        for group in groups:
-            for credit in group:
-                found[credit.id] = credit
-        return [found[k] for k in sorted(found)]
+        if len(groups) < 2:
+            return groups[0] if groups else ()
+        return {credit.id: credit for group in groups for credit in group}.values()
 
 
 async def link(session: AsyncSession, found: Sequence[Pair], *, now: datetime) -> int:
