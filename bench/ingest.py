@@ -522,14 +522,15 @@ async def _plain_walk(base_url: str, asked: list[_Asked]) -> tuple[float, float]
         return time.perf_counter() - started, decode
 
 
-def run_http(n: int, page_size: int) -> dict[str, Any]:
+def run_http(n: int, page_size: int, latency_ms: int = 0) -> dict[str, Any]:
     """Sync N transactions from a sandbox process over HTTP, then walk the same requests
-    with a plain client against a fresh sandbox process, then the raw insert."""
+    with a plain client against a fresh sandbox process, then the raw insert. Both banks
+    answer each request `latency_ms` late, as one across a network would."""
     _timed_hook()
     probe = create_app(SandboxConfig(seed=1, customers=1, as_of=AS_OF)).state.bank
     per_account = max(1, n // len(probe.accounts_of(probe.customers[0].username)))
     argv = ["--seed=1", "--customers=1", f"--transactions-per-account={per_account}"]
-    argv += [f"--as-of={AS_OF.date().isoformat()}", "--no-admin"]
+    argv += [f"--as-of={AS_OF.date().isoformat()}", "--no-admin", f"--latency-ms={latency_ms}"]
     config = sandbox_args(argv)[0]
     tune_for_sync()
     with tempfile.TemporaryDirectory() as tmp:
@@ -547,6 +548,7 @@ def run_http(n: int, page_size: int) -> dict[str, Any]:
         "database": "sqlite",
         "transactions": total,
         "status": status,
+        "latency_ms": latency_ms,
         "requests": len(recorder.asked),
         "seconds": round(elapsed, 3),
         "transactions_per_second": round(total / elapsed),
@@ -613,6 +615,12 @@ def main() -> None:
         action="store_true",
         help="a whole sync from a sandbox process over HTTP against a plain client + raw insert",
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=0,
+        help="with --http: the bank answers each request this late (a network between)",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-enrich", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -626,18 +634,25 @@ def main() -> None:
         return
     if args.multi_row:
         writes.BULK_MIN_ROWS = 10**9
-    if args.one and (args.cpu or args.http):
-        run = run_cpu if args.cpu else run_http
-        print(json.dumps(run(args.one, args.page_size)))
+    if args.latency_ms and not args.http:
+        parser.error("--latency-ms needs --http")
+    if args.one and args.cpu:
+        print(json.dumps(run_cpu(args.one, args.page_size)))
+        return
+    if args.one and args.http:
+        print(json.dumps(run_http(args.one, args.page_size, args.latency_ms)))
         return
     if args.cpu or args.http:
         mode = "--cpu" if args.cpu else "--http"
         found = []
         for n in (int(x) for x in args.ns.split(",")):
-            runs = [_run_process(n, args.page_size, mode=mode) for _ in range(args.repeat)]
+            runs = [
+                _run_process(n, args.page_size, mode=mode, latency_ms=args.latency_ms)
+                for _ in range(args.repeat)
+            ]
             found.append(_replay_summary(runs))
             print(json.dumps(found[-1]))
-        _save(found, f"ingest_{mode[2:]}.json")
+        _save(found, f"ingest_{mode[2:]}{'_latency' if args.latency_ms else ''}.json")
         return
     if args.one:
         print(json.dumps(run_one(args.one, args.page_size, args.url, enrich=not args.no_enrich)))
@@ -717,10 +732,13 @@ def _run_process(
     *,
     enrich: bool = True,
     mode: str | None = None,
+    latency_ms: int = 0,
 ) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.ingest", f"--one={n}", f"--page-size={page_size}"]
     if mode is not None:
         command.append(mode)
+    if latency_ms:
+        command.append(f"--latency-ms={latency_ms}")
     if not enrich:
         command.append("--no-enrich")
     if url is not None:
