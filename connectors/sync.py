@@ -288,6 +288,7 @@ class SyncEngine:
         progress: Progress | None = None,
         write_chunk: int = 1000,
         full_every: timedelta | None = timedelta(days=7),
+        write_while_fetching: bool = True,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -303,6 +304,9 @@ class SyncEngine:
         # An unattended incremental run reads an account's whole history again when it was
         # last proved longer ago than this (None: only `--full` does); docs/sync.md.
         self.full_every = full_every
+        # A page is written while the next is fetched (connectors/window_read.py); off, a
+        # page's write is timed alone (benchmarks of the write stage).
+        self.write_while_fetching = write_while_fetching
         # Seconds spent writing transaction pages (the ledger stage), for benchmarks and logs.
         self.write_seconds = 0.0
 
@@ -677,7 +681,12 @@ class SyncEngine:
             self.progress.advance(len(page.records), page.total)
 
         reader = WindowReader(
-            connector, account_ext, write, clock=self.clock, max_rows=self.window_rows
+            connector,
+            account_ext,
+            write,
+            clock=self.clock,
+            max_rows=self.window_rows,
+            write_while_fetching=self.write_while_fetching,
         )
         assert cursor.window_from is not None
         async for window in reader.windows(cursor.window_from):

@@ -152,6 +152,8 @@ class WindowReader:
     requests: int = 0
     # Set once the bank showed it ignores date filters: then one window holds everything.
     unfiltered: bool = False
+    # Write a page while the next one is fetched (else one after the other).
+    write_while_fetching: bool = True
     _latest: datetime | None = None
     _writing: asyncio.Future[None] | None = None  # the page being written, at most one
 
@@ -308,6 +310,9 @@ class WindowReader:
     async def _deliver(self, page: Page[TransactionPageRecord]) -> None:
         """Start writing `page` once the page before it is written; the read goes on."""
         await self._written()
+        if not self.write_while_fetching:
+            await self.on_page(page)
+            return
         self._writing = asyncio.ensure_future(self.on_page(page))
 
     async def _written(self) -> None:

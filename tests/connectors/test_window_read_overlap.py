@@ -98,6 +98,15 @@ async def test_the_next_page_is_fetched_while_a_page_is_written(pauses: list[int
         assert bank.fetched_while_writing >= len(sink.written) - 2
 
 
+async def test_switched_off_each_page_is_written_before_the_next_is_fetched() -> None:
+    sink = Sink(pauses=[5])
+    bank = FailingBank(_rows(200), page_size=10, sink=sink)
+    verdicts = await _read(bank, sink, max_rows=10_000, write_while_fetching=False)
+    assert all(v.complete for v in verdicts)
+    assert [ext for page in sink.written for ext in page] == sorted(bank.rows)
+    assert bank.fetched_while_writing == 0
+
+
 @pytest.mark.parametrize("failing_page", [0, 1, 5])
 @pytest.mark.parametrize(
     "fetch_error",
