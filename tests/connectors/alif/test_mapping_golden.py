@@ -163,6 +163,31 @@ def _mutate(item: Any, rng: random.Random) -> Any:
     return item
 
 
+# Every field of a few rich records takes each of these in turn (`_MISSING`: deleted).
+_MISSING = object()
+_EACH: list[Any] = [
+    _MISSING, None, "", "  ", " x ", 0, 1.5, False, [], {}, [{}], "bad", float("nan"),
+]  # fmt: skip
+
+
+def _each_field(item: Any) -> list[Any]:
+    variants = []
+    for *parent_path, key in _paths(item):
+        for value in _EACH:
+            variant = copy.deepcopy(item)
+            parent = variant
+            for step in parent_path:
+                parent = parent[step]
+            if value is not _MISSING:
+                parent[key] = value
+            elif isinstance(parent, dict):
+                del parent[key]
+            else:
+                continue
+            variants.append(variant)
+    return variants
+
+
 def _attribute_variants(item: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     """A transaction with random Alif attributes: each known name, any value, repeats."""
     item = copy.deepcopy(item)
@@ -232,6 +257,8 @@ def _record() -> None:
     cases = []
     for kind, account, items in sources:
         variants = [items, [_mutate(item, rng) for item in items]]
+        if account == "acc":  # the fixtures: rich records, every field of each
+            variants += [_each_field(item) for item in items]
         if kind == "transactions":
             variants.append([_attribute_variants(item, rng) for item in items])
         else:  # fewer of them: mutate each twice more
