@@ -67,6 +67,8 @@ def card_row(record: CardRecord, *, connection_id: int, account_id: int | None) 
 def transaction_row(
     record: TransactionRecord, *, connection_id: int, account_id: int
 ) -> dict[str, Any]:
+    # One a row of every sync: the optional amounts read inline, not through `_minor`.
+    amount, balance, original = record.amount, record.balance_after, record.original_amount
     return {
         "connection_id": connection_id,
         "external_id": record.external_id,
@@ -75,9 +77,9 @@ def transaction_row(
         "booking_date": record.booking_date or record.value_date,
         "value_date": record.value_date,
         "booked_at": record.booked_at,
-        "amount_minor": record.amount.minor,
-        "currency": record.amount.currency,
-        "balance_after_minor": _minor(record.balance_after),
+        "amount_minor": amount.minor,
+        "currency": amount.currency,
+        "balance_after_minor": None if balance is None else balance.minor,
         "type": record.type,
         "description": record.description,
         "counterparty_name": record.counterparty_name,
@@ -88,8 +90,8 @@ def transaction_row(
         "mcc": record.mcc,
         "category": record.category,
         "category_source": "PROVIDER" if record.category else None,
-        "original_amount_minor": _minor(record.original_amount),
-        "original_currency": _currency(record.original_amount),
+        "original_amount_minor": None if original is None else original.minor,
+        "original_currency": None if original is None else original.currency,
         "fx_rate": _rate(record.fx_rate),
         "card_external_id": record.card_external_id,
         "transfer_external_id": record.transfer_external_id,

@@ -56,7 +56,10 @@ class AlifMapper(ObpMapper):
         self, raw: dict[str, Any], account_external_id: str
     ) -> list[TransactionPageRecord]:
         fields = self.transaction_fields(raw, account_external_id)
-        attrs = read_attributes(opt_list(raw, "transaction_attributes"))
+        listed = raw.get("transaction_attributes")
+        if type(listed) is not list:
+            listed = opt_list(raw, "transaction_attributes")
+        attrs = read_attributes(listed)
         provider = find_provider(attrs.service_provider) if attrs.service_provider else None
         category = attrs.category or (provider.category if provider else None)
         payment_id = None

@@ -20,7 +20,6 @@ import ssl
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 import httpx
@@ -38,6 +37,7 @@ from connectors.errors import (
     UpstreamUnavailable,
 )
 from connectors.masking import redact
+from connectors.obp import json_body
 from connectors.obp.auth import Auth
 from connectors.obp.consent import (
     AccountAccess,
@@ -313,7 +313,7 @@ class ObpClient:
             return NonFiniteNumber(literal)
 
         try:
-            body = response.json(parse_float=Decimal, parse_constant=constant)
+            body = json_body.loads(response.content, constant)
         except ValueError as exc:
             if response.is_success:
                 raise UpstreamMalformed("body is not valid JSON", **context) from self._cause(exc)

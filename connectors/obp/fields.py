@@ -86,7 +86,9 @@ def opt_list(parent: dict[str, Any], key: str, what: str | None = None) -> list[
 
 def opt_str(parent: dict[str, Any], key: str, what: str | None = None) -> str | None:
     value = parent.get(key)
-    if value is None or value == "":
+    if type(value) is str:  # most often: one test ("" strips to nothing, hence None)
+        return value.strip() or None
+    if value is None:
         return None
     if not isinstance(value, str):
         raise MappingError(f"{what or key} is not a string")

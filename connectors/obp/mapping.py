@@ -92,6 +92,26 @@ def _issue_id(raw: Any, id_keys: tuple[str, ...]) -> str | None:
     return None if value is None else value[:255]
 
 
+def _str_at(parent: dict[str, Any], key: str, what: str) -> str | None:
+    """`opt_str`, its plain cases inline (a sync reads ten of these a row)."""
+    value = parent.get(key)
+    if value is None:
+        return None
+    if type(value) is str:
+        return value.strip() or None
+    return opt_str(parent, key, what)
+
+
+def _timestamp_at(parent: dict[str, Any], key: str, what: str) -> datetime | None:
+    """`opt_timestamp`, as `_str_at`."""
+    value = parent.get(key)
+    if value is None:
+        return None
+    if type(value) is str and value and value == value.strip():
+        return timestamp(value, what)
+    return opt_timestamp(parent, key, what)
+
+
 R = TypeVar("R")
 
 
@@ -242,39 +262,62 @@ class ObpMapper:
     def transaction_fields(self, raw: dict[str, Any], account_external_id: str) -> dict[str, Any]:
         """A plain OBP transaction's `TransactionRecord` fields, as keywords: a subclass
         adds its own and builds the record once (`dataclasses.replace` of a built record
-        costs ~4 µs a row, a fifth of the mapping)."""
+        costs ~4 µs a row, a fifth of the mapping).
+
+        The hot path of a sync: each field is read inline where it is well-formed and
+        handed to its reader in `fields` (which raises the reason) where it is not, in the
+        order those readers ran."""
         tx_id = req_str(raw, "id")
-        details = obj(raw.get("details"), "details")
+        details = raw.get("details")
+        if type(details) is not dict:
+            details = obj(details, "details")
         amount = money_obj(details, "value", "details.value")
-        posted = opt_timestamp(details, "posted", "details.posted")
-        completed = opt_timestamp(details, "completed", "details.completed")
+        posted = _timestamp_at(details, "posted", "details.posted")
+        completed = _timestamp_at(details, "completed", "details.completed")
         if posted is None and completed is None:
             raise MappingError(
                 "details.posted and details.completed are both null (hidden by the view):"
                 " the transaction has no date"
             )
-        other = opt_obj(raw, "other_account") or {}
-        holder = opt_obj(other, "holder", "other_account.holder") or {}
-        bank = opt_obj(other, "bank_routing", "other_account.bank_routing") or {}
-        counterparty_account = first_routing_address(other, "other_account")
-        return dict(
-            external_id=tx_id,
-            account_external_id=account_external_id,
+        other = raw.get("other_account")
+        if type(other) is not dict:
+            other = opt_obj(raw, "other_account") or {}
+        holder = other.get("holder")
+        if type(holder) is not dict:
+            holder = opt_obj(other, "holder", "other_account.holder") or {}
+        bank = other.get("bank_routing")
+        if type(bank) is not dict:
+            bank = opt_obj(other, "bank_routing", "other_account.bank_routing") or {}
+        routings = other.get("account_routings")
+        counterparty_account = (
+            None
+            if routings is None or routings == []
+            else first_routing_address(other, "other_account")
+        )
+        balance = details.get("new_balance")
+        balance_after = (
+            None
+            if balance is None or (type(balance) is dict and balance.get("amount") is None)
+            else opt_money_obj(details, "new_balance", "details.new_balance")
+        )
+        return {
+            "external_id": tx_id,
+            "account_external_id": account_external_id,
             # OBP sets `completed` when the transaction is final; until then it is pending.
-            status="PENDING" if completed is None else "BOOKED",
-            booking_date=posted.date() if posted else None,
-            value_date=completed.date() if completed else None,
-            booked_at=posted,
-            amount=amount,
-            balance_after=opt_money_obj(details, "new_balance", "details.new_balance"),
-            type=transaction_type(opt_str(details, "type", "details.type"), amount),
-            description=opt_str(details, "description", "details.description"),
-            counterparty_name=opt_str(holder, "name", "other_account.holder.name"),
-            counterparty_account=mask_account(counterparty_account)
+            "status": "PENDING" if completed is None else "BOOKED",
+            "booking_date": posted.date() if posted else None,
+            "value_date": completed.date() if completed else None,
+            "booked_at": posted,
+            "amount": amount,
+            "balance_after": balance_after,
+            "type": transaction_type(_str_at(details, "type", "details.type"), amount),
+            "description": _str_at(details, "description", "details.description"),
+            "counterparty_name": _str_at(holder, "name", "other_account.holder.name"),
+            "counterparty_account": mask_account(counterparty_account)
             if counterparty_account
             else None,
-            counterparty_bank=opt_str(bank, "address", "other_account.bank_routing.address"),
-        )
+            "counterparty_bank": _str_at(bank, "address", "other_account.bank_routing.address"),
+        }
 
     def transfer(self, raw: dict[str, Any], account_external_id: str) -> TransferRecord:
         return TransferRecord(**self.transfer_fields(raw, account_external_id))
