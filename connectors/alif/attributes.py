@@ -96,7 +96,9 @@ def _collect(raw: list[Any]) -> dict[str, str]:
         if type(entry) is not dict:  # obj()'s check, without building its label per entry
             obj(entry, f"transaction_attributes[{index}]")
         name = entry.get("name")
-        if name in ATTRIBUTE_NAMES:
+        # A name that is no string is no name we know (an object or list would not even
+        # hash): ignored like any unknown one, not a crash of the whole page.
+        if type(name) is str and name in ATTRIBUTE_NAMES:
             value = entry.get("value")
             if value is None:
                 continue

@@ -227,3 +227,18 @@ def test_a_service_payment_too_large_to_negate_is_quarantined(mapper, transactio
 
     assert [type(r).__name__ for r in page.records] == ["TransactionRecord", "ServicePaymentRecord"]
     assert "amount out of range" in page.issues[0].reason
+
+
+@pytest.mark.parametrize("name", [{"a": 1}, ["STATUS"], 5, None, True, 1.5, ""])
+def test_an_attribute_whose_name_is_no_string_is_ignored_like_an_unknown_one(
+    mapper, transactions, name
+):
+    """A hostile bank's attribute named by an object, a list, a number, null or "" is
+    no attribute this mapper knows: the transaction maps as without it (before, an object
+    or list name failed the whole page with a TypeError)."""
+    plain = mapper.map_transactions(transactions[:1], ACC, offset=0)
+    odd = copy.deepcopy(transactions[:1])
+    odd[0]["transaction_attributes"].insert(0, {"name": name, "value": "FAILED"})
+    page = mapper.map_transactions(odd, ACC, offset=0)
+    assert page.issues == plain.issues == []
+    assert page.records == plain.records

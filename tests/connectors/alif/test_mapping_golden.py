@@ -66,17 +66,35 @@ def _outcome(page: Page[Any]) -> str:
 def _map(case: dict[str, Any]) -> str:
     items, finite = _decode(case["body"])
     assert finite == case["finite"]
+    return _map_items(case, items)
+
+
+def _map_items(case: dict[str, Any], items: list[Any]) -> str:
     mapper = AlifMapper(today=lambda: TODAY)
     try:
         if case["kind"] == "transactions":
             page = mapper.map_transactions(items, case["account"], case["offset"])
         else:
             page = mapper.map_transfers(items, case["account"])
-    # Held too: an attribute name that is an object or a list is not hashable, and the
-    # page fails (reported in issue 16's notes, not changed here).
+    # Recorded so: before, an attribute named by an object or a list (not hashable)
+    # failed the whole page.
     except TypeError as exc:
         return f"raises {exc!r}"
     return _outcome(page)
+
+
+def _without_object_names(case: dict[str, Any]) -> str:
+    """The case's outcome with every attribute named by an object or a list taken out."""
+    items, _ = _decode(case["body"])
+    for item in items:
+        attributes = item.get("transaction_attributes") if isinstance(item, dict) else None
+        if isinstance(attributes, list):
+            item["transaction_attributes"] = [
+                a
+                for a in attributes
+                if not (isinstance(a, dict) and isinstance(a.get("name"), dict | list))
+            ]
+    return _map_items(case, items)
 
 
 @functools.cache
@@ -98,12 +116,21 @@ def test_the_golden_pages_cover_every_path() -> None:
 
 
 def test_mapping_matches_the_recorded_outcome() -> None:
-    differ = [
-        (index, case["kind"], case["offset"])
-        for index, case in enumerate(_cases())
-        if _map(case) != case["outcome"]
-    ]
+    """Every page as recorded, but those that failed on an attribute named by an object
+    or a list: such an attribute is now ignored like any unknown name, so the page maps
+    as it does without it."""
+    differ = []
+    fixed = 0
+    for index, case in enumerate(_cases()):
+        expected = case["outcome"]
+        if expected.startswith("raises TypeError"):
+            expected = _without_object_names(case)
+            assert not expected.startswith("raises"), index
+            fixed += 1
+        if _map(case) != expected:
+            differ.append((index, case["kind"], case["offset"]))
     assert not differ
+    assert fixed > 0  # the recorded pages still hold such names
 
 
 # --- recording (run once, with the mapping before the change) ---------------------------
