@@ -15,6 +15,10 @@ and PostgreSQL's whole sync against SQLite's of the same repeat.
 `--compare-enrichment` runs each size with and without the enrichment hook (alternating
 processes; without it the hook is replaced by a no-op in that process only) and reports
 what enrichment adds to the sync's time (docs/performance.md).
+
+`--bank-only` reads every page the sync reads from the same in-process bank through the
+same connector, without the ledger: the bank's and the client's share of the sync's peak
+RSS (the bank runs in the sync's process here, not in production).
 """
 
 from __future__ import annotations
@@ -367,6 +371,57 @@ async def _page_sizes(url: str, sizes: list[int], repeat: int) -> list[dict[str,
     return results
 
 
+# --- `--bank-only`: the in-process bank's share of the peak RSS --------------------------
+
+
+async def _bank_walk(n: int, page_size: int) -> int:
+    """Every transfer and transaction page of the customer `_sync` syncs, read from the
+    same in-process bank through the same connector (client, mapping), no ledger: what the
+    sync's process holds for the bank and the client. The records read."""
+    probe = create_app(SandboxConfig(seed=1, customers=1, as_of=AS_OF)).state.bank
+    per_account = max(1, n // len(probe.accounts_of(probe.customers[0].username)))
+    config = SandboxConfig(seed=1, customers=1, as_of=AS_OF, transactions_per_account=per_account)
+    app = create_app(config)
+    bank = app.state.bank
+    customer = bank.customers[0]
+    creds = Credentials(
+        consumer_key=bank.consumer_key, username=customer.username, password=customer.password
+    )
+    transport = httpx.ASGITransport(app=app)
+    connector = open_connector(
+        "alif", "http://sandbox", bank.bank_id, creds, transport=transport, page_size=page_size
+    )
+    tune_for_sync()
+    records = 0
+    accounts = (await connector.accounts()).records
+    for account in accounts:
+        async for transfers in connector.transfer_pages(account.external_id):
+            records += len(transfers.records)
+    for account in accounts:
+        offset = 0
+        while True:
+            page = await connector.transaction_page(
+                account.external_id, since=None, until=None, offset=offset, limit=page_size
+            )
+            if not page.positions:
+                break
+            records += len(page.records)
+            offset += len(page.positions)
+    await connector.aclose()
+    return records
+
+
+def run_bank(n: int, page_size: int) -> dict[str, Any]:
+    records = asyncio.run(_bank_walk(n, page_size))
+    return {
+        "transactions": n,
+        "records_read": records,
+        "bank_only_peak_rss_mib": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        ),
+    }
+
+
 # --- `--cpu`: the sync's own CPU per transaction, without the bank's ---------------------
 
 
@@ -627,6 +682,11 @@ def main() -> None:
         default=0,
         help="with --http: the bank answers each request this late (a network between)",
     )
+    parser.add_argument(
+        "--bank-only",
+        action="store_true",
+        help="the peak RSS of the in-process bank + client alone, every page read, no ledger",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-enrich", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -642,6 +702,13 @@ def main() -> None:
         writes.BULK_MIN_ROWS = 10**9
     if args.latency_ms and not args.http:
         parser.error("--latency-ms needs --http")
+    if args.bank_only:  # each size in its own process, as the syncs are
+        if args.one:
+            print(json.dumps(run_bank(args.one, args.page_size)))
+            return
+        for n in (int(x) for x in args.ns.split(",")):
+            print(json.dumps(_run_process(n, args.page_size, mode="--bank-only")))
+        return
     if args.one and args.cpu:
         print(json.dumps(run_cpu(args.one, args.page_size)))
         return

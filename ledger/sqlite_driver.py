@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -140,3 +140,13 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
 def dbapi() -> OneTripDBAPI:
     return OneTripDBAPI(aiosqlite, sqlite3)
+
+
+_T = TypeVar("_T")
+
+
+async def on_thread(connection: aiosqlite.Connection, work: Callable[..., _T], *args: Any) -> _T:
+    """`work(sqlite3_connection, *args)` on the connection's own thread, in one trip: for a
+    reader that builds its objects as SQLite steps to each row (ledger/enrich/candidates.py)
+    instead of holding the fetched rows and the objects at once."""
+    return await connection._execute(lambda: work(connection._conn, *args))
