@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import insert
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ledger.models import SyncRun, table
+from ledger import reconciliation
+from ledger.models import Account, SyncRun, Transaction, table
 from ledger.money import Money
 from ledger.reconciliation import Day, check_account, latest, reconcile, record
 from ledger.revisions import remove, unlisted, write_transactions
@@ -20,6 +23,9 @@ from ledger.revisions import remove, unlisted, write_transactions
 from .factories import connected_account
 
 START = date(2026, 1, 1)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+TX = table(Transaction)
+ACCOUNTS = table(Account)
 # A row: (booking day, amount, balance after or None), in the bank's own booking order.
 Row = tuple[date, int, int | None]
 Chained = tuple[date, int, int]  # a row of a generated chain: it always has its balance
@@ -223,3 +229,70 @@ async def test_the_database_check_without_balances_compares_with_the_last_check(
         assert (await check_account(s, account, bank)).reconciled
         later = await check_account(s, account, bank + 1_234)
     assert (later.reconciled, later.difference_minor) == (False, 1_234)
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_the_days_read_from_the_database_are_the_rows_days(
+    sessions: async_sessionmaker[AsyncSession], seed: int
+) -> None:
+    """`_days` (on SQLite grouped as the rows stream, on PostgreSQL in SQL) and the SQL
+    grouping give the oracle's days of the counted rows: booked, live, this account's;
+    with and without balances, several rows a value, days that cancel out."""
+    rng = random.Random(seed)
+    rows: list[Row] = []
+    for _ in range(rng.randint(1, 120)):
+        day = START + timedelta(days=rng.randint(0, 20))
+        amount = rng.choice([-300, -5, 0, 5, 300, rng.randint(-(10**12), 10**12)])
+        balance = rng.choice([None, 0, 100, 295, rng.randint(-(10**12), 10**12)])
+        rows.append((day, amount, balance))
+    _, account, _ = await _store(sessions, rows)
+    dropped = set(rng.sample(range(len(rows)), len(rows) // 4))
+    async with sessions.begin() as s:
+        # Another account of the same customer, with rows on the same days: not counted.
+        stored = (await s.execute(select(ACCOUNTS).where(ACCOUNTS.c.id == account))).one()
+        copy = {**stored._asdict(), "external_id": "acc-2"}
+        del copy["id"]
+        other = (await s.execute(insert(ACCOUNTS).values(copy).returning(ACCOUNTS.c.id))).scalar()
+        theirs = [
+            {
+                "connection_id": stored.connection_id,
+                "external_id": f"other-{i}",
+                "account_id": other,
+                "status": "BOOKED",
+                "booking_date": day,
+                "amount_minor": amount,
+                "currency": "TJS",
+                "balance_after_minor": balance,
+                "type": "TRANSFER",
+            }
+            for i, (day, amount, balance) in enumerate(rows[::2])
+        ]
+        await write_transactions(s, theirs, run_id=None, links=(), now=NOW)
+        for i in dropped:  # not counted: pending, removed or replaced
+            change: dict[str, Any] = rng.choice(
+                [{"status": "PENDING"}, {"removed_at": NOW}, {"superseded_at": NOW}]
+            )
+            await s.execute(
+                update(TX)
+                .where(TX.c.account_id == account, TX.c.external_id == f"tx-{i}")
+                .values(change)
+            )
+    counted = [row for i, row in enumerate(rows) if i not in dropped]
+    async with sessions() as s:
+        read = await reconciliation._days(s, account)
+        in_sql = await reconciliation._days_in_sql(s, account)
+    assert read == in_sql == _days(counted)
+
+
+async def test_the_sqlite_days_read_walks_the_index_without_a_sort(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as s:
+        connection = await s.connection()
+        if connection.dialect.name != "sqlite":
+            pytest.skip("SQLite's plan")
+        sql = f"EXPLAIN QUERY PLAN {reconciliation._ROWS_SQL}"
+        plan = await connection.exec_driver_sql(sql, (1, "BOOKED"))
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "ix_transaction_account_booking" in details
+    assert "TEMP B-TREE" not in details
