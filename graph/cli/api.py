@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
 import sys
 from datetime import timedelta
 from typing import Literal
@@ -13,6 +12,7 @@ import typer
 import uvicorn
 
 from graph.auth.scopes import ALL_SCOPES, parse_scopes
+from graph.cli.cores import usable_cores
 from graph.cli.database import ensure_schema
 from graph.cli.dev.tokens import DevelopmentToken, issue_development_token
 from graph.cli.errors import CliError, ExitCode
@@ -74,12 +74,12 @@ def serve(
 
 
 def default_workers(settings: Settings) -> int:
-    """One worker per core in production, one in development. Without Redis, production
-    also runs one (each worker would keep its own consent flows and rate limits, the rule
-    `--workers` above 1 follows), and says so on stderr."""
+    """One worker per usable core (`graph.cli.cores`) in production, one in development.
+    Without Redis, production also runs one (each worker would keep its own consent flows
+    and rate limits, the rule `--workers` above 1 follows), and says so on stderr."""
     if not settings.is_production:
         return 1
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     if cores > 1 and not settings.redis_url:
         typer.echo(
             f"serving with 1 worker, not {cores} (one per core): set ALIF_GRAPH_REDIS_URL "

@@ -30,7 +30,7 @@ def configure(monkeypatch: pytest.MonkeyPatch, *, env: str, redis: bool, cores: 
         monkeypatch.setenv("ALIF_GRAPH_REDIS_URL", "redis://127.0.0.1:6379/0")
     else:
         monkeypatch.delenv("ALIF_GRAPH_REDIS_URL", raising=False)
-    monkeypatch.setattr("graph.cli.api.os.cpu_count", lambda: cores)
+    monkeypatch.setattr("graph.cli.api.usable_cores", lambda: cores or 1)
     # The test database's role may alter the audit trail, which production refuses
     # (tests/ledger/test_roles.py); that check is not what these tests are about.
     monkeypatch.setattr("graph.cli.api.refuse_unsafe_role", lambda settings: None)
