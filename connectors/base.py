@@ -16,8 +16,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Generic, Protocol, TypeVar
 
+import msgspec
+
 from connectors.credentials import Credentials
 from ledger.money import Money
+
+# The records a sync builds one or two of per upstream row are frozen msgspec Structs: the
+# same immutable value with the same repr as a frozen dataclass, built in C (a frozen
+# dataclass of 23 fields set each through object.__setattr__, ~3 µs a row).
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +72,7 @@ class CardRecord:
     status: str  # ACTIVE BLOCKED EXPIRED CANCELLED
 
 
-@dataclass(frozen=True, slots=True)
-class TransactionRecord:
+class TransactionRecord(msgspec.Struct, frozen=True):
     external_id: str
     account_external_id: str
     status: str  # BOOKED PENDING
@@ -96,15 +101,13 @@ class TransactionRecord:
     replaces_external_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TransferEventRecord:
+class TransferEventRecord(msgspec.Struct, frozen=True):
     status: str
     at: datetime
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TransferRecord:
+class TransferRecord(msgspec.Struct, frozen=True):
     external_id: str
     account_external_id: str
     direction: str  # INBOUND OUTBOUND
@@ -126,8 +129,7 @@ class TransferRecord:
     source_amount: Money | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ServicePaymentRecord:
+class ServicePaymentRecord(msgspec.Struct, frozen=True):
     external_id: str
     account_external_id: str
     transaction_external_id: str | None
