@@ -21,10 +21,6 @@ import msgspec
 from connectors.credentials import Credentials
 from ledger.money import Money
 
-# The records a sync builds one or two of per upstream row are frozen msgspec Structs: the
-# same immutable value with the same repr as a frozen dataclass, built in C (a frozen
-# dataclass of 23 fields set each through object.__setattr__, ~3 µs a row).
-
 
 @dataclass(frozen=True, slots=True)
 class SyncIssue:
@@ -72,6 +68,9 @@ class CardRecord:
     status: str  # ACTIVE BLOCKED EXPIRED CANCELLED
 
 
+# The records a sync builds one or two of per upstream row are frozen msgspec Structs: the
+# same immutable value with the same repr as a frozen dataclass, built in C (a frozen
+# dataclass of 23 fields set each through object.__setattr__, ~3 µs a row).
 class TransactionRecord(msgspec.Struct, frozen=True):
     external_id: str
     account_external_id: str
