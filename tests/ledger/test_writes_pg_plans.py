@@ -113,7 +113,7 @@ async def test_the_bulk_path_reads_back_only_the_staged_rows(
             TX, columns, writes.TRANSACTION_IDENTITY, ("card_id",), watched, (), dialect
         )
         await s.execute(plan.create)
-        await bulk_pg._copy(s, plan, columns, page)
+        await bulk_pg._copy(s, plan.stage, "pg_temp", columns, bulk_pg._records(plan, page))
         explained = await _explain(s, plan.stored, {})
         stored = (await s.execute(plan.stored)).all()
     assert sorted(row[1] for row in stored) == sorted(row["external_id"] for row in page)
