@@ -8,12 +8,13 @@ lengths, duplicates within a page, links filled later, changes, removals and res
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -262,3 +263,71 @@ async def test_refusals_reach_the_caller_as_they_do_on_the_multi_row_path(
             s, _rows(conn, account, 200), run_id=None, links=LINKS, now=T0
         )
     assert (written.inserted, written.unchanged) == (200, 0)
+
+
+async def _staged(s: AsyncSession) -> int:
+    """How many staging tables this session's connection has created."""
+    query = text(
+        "SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema() "
+        "AND relname LIKE 'stage_%'"
+    )
+    return int((await s.execute(query)).scalar_one())
+
+
+async def test_a_page_of_new_rows_goes_straight_into_the_table(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """No staging table for a first sync's page; one met stored rows the sample of probed
+    identities missed is merged instead, counted and revised as the merge counts."""
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+        rows = _rows(conn, account, 1000)
+        first = await write_transactions(s, rows[:5] + rows[6:], run_id=None, links=LINKS, now=T0)
+        assert await _staged(s) == 0
+    # Row 5 is new, every other one stored: the probe finds them, the merge runs.
+    async with sessions.begin() as s:
+        again = await write_transactions(s, rows, run_id=None, links=LINKS, now=T0)
+        assert await _staged(s) == 1
+    page = _rows(conn, account, 2000)[1000:]  # new rows
+    booked = next(i for i in range(1, 30) if rows[i]["status"] == "BOOKED")
+    moved = dict(rows[booked], amount_minor=rows[booked]["amount_minor"] - 1)
+    page[booked] = moved  # stored, changed, and not among the identities probed
+    later = T0 + timedelta(minutes=1)
+    async with sessions.begin() as s:
+        mixed = await write_transactions(s, page, run_id=None, links=LINKS, now=later)
+    assert (first.inserted, first.changed, first.unchanged, first.all_new) == (999, 0, 0, True)
+    assert (again.inserted, again.changed, again.unchanged) == (1, 0, 999)
+    assert (mixed.inserted, mixed.changed, mixed.unchanged) == (999, 1, 0)
+    assert [(r.external_id, r.kind) for r in mixed.revisions] == [(moved["external_id"], "CHANGED")]
+    async with sessions() as s:
+        stored = dict((await s.execute(select(TX.c.external_id, TX.c.amount_minor))).all())
+    assert len(stored) == 1999
+    assert stored == {r["external_id"]: r["amount_minor"] for r in rows + page}
+
+
+async def test_two_sessions_writing_the_same_new_page(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The second waits for the first's rows and, once they are committed, finds them
+    stored: its COPY is rolled back to its savepoint and the merge counts them unchanged."""
+    async with sessions.begin() as s:
+        conn, account = await connected_account(s)
+    rows = _rows(conn, account, 500)
+    async with sessions() as first, sessions() as second:
+        async with first.begin():
+            one = await write_transactions(first, rows, run_id=None, links=LINKS, now=T0)
+            waiting = asyncio.create_task(_write_in(second, rows))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # blocked on the first's uncommitted rows
+        other = await waiting
+    assert (one.inserted, one.changed, one.unchanged) == (500, 0, 0)
+    assert (other.inserted, other.changed, other.unchanged) == (0, 0, 500)
+    async with sessions() as s:
+        count = (await s.execute(select(func.count()).select_from(TX))).scalar_one()
+    assert count == 500
+
+
+async def _write_in(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
+    async with session.begin():
+        later = T0 + timedelta(minutes=1)
+        return await write_transactions(session, rows, run_id=None, links=LINKS, now=later)
