@@ -50,6 +50,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, literal_column, select, union_all
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from ledger import sqlite_driver
 from ledger.models import Account, AccountReconciliation, Transaction, table
@@ -203,11 +204,16 @@ def judge_opening(result: Reconciliation, bank_opening_minor: int | None) -> Rec
     )
 
 
+def _counted(account_id: Any) -> tuple[ColumnElement[bool], ...]:
+    """The rows the check counts: the account's booked, live rows."""
+    return (TX.c.account_id == account_id, TX.c.status == "BOOKED", live())
+
+
 # The counted rows in booking order, as `ix_transaction_account_booking` holds them: SQLite
 # walks that index, so the read needs no sort (`_grouped` groups it as it streams).
 _ROWS = (
     select(TX.c.booking_date, TX.c.amount_minor, TX.c.balance_after_minor)
-    .where(TX.c.account_id == bindparam("account_id"), TX.c.status == "BOOKED", live())
+    .where(*_counted(bindparam("account_id")))
     .order_by(TX.c.booking_date)
     .compile(dialect=sqlite.dialect(paramstyle="qmark"))
 )
@@ -263,7 +269,7 @@ def _grouped(db: sqlite3.Connection, params: tuple[Any, ...]) -> list[Day]:
 async def _days_in_sql(session: AsyncSession, account_id: int) -> list[Day]:
     """The account's days, grouped in SQL: one row per day and about two per day for the
     balance multisets."""
-    counted = (TX.c.account_id == account_id, TX.c.status == "BOOKED", live())
+    counted = _counted(account_id)
     totals = (
         select(
             TX.c.booking_date,
