@@ -747,16 +747,20 @@ class SyncEngine:
             async with self.sessions.begin() as s:
                 await self._store_each(s, ctx, account_id, tx_rows, payment_rows, issues)
         self.write_seconds += time.perf_counter() - started
-        await self._detect_links(account_id, tx_rows)
+        await self._detect_links(ctx, account_id, tx_rows)
 
-    async def _detect_links(self, account_id: int, tx_rows: list[dict[str, Any]]) -> None:
+    async def _detect_links(
+        self, ctx: _Context, account_id: int, tx_rows: list[dict[str, Any]]
+    ) -> None:
         """Duplicates and own-account transfers around the page just committed
         (`ledger.enrich.links`), in a transaction of their own: the page stays stored
         whatever they find."""
         days = [row["booking_date"] for row in tx_rows]
         if days:
             async with self.sessions.begin() as s:
-                await links.detect_links(s, account_id, min(days), max(days), now=self.clock())
+                await links.detect_links(
+                    s, account_id, min(days), max(days), now=self.clock(), user_id=ctx.user_id
+                )
 
     def _rows(
         self, ctx: _Context, account_id: int, records: list[TransactionPageRecord]

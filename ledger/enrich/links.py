@@ -44,15 +44,18 @@ async def detect_links(
     date_to: date,
     *,
     now: datetime | None = None,
+    user_id: int | None = None,
 ) -> Linked:
-    """Link what the rules find around `[date_from, date_to]` involving `account_id`.
+    """Link what the rules find around `[date_from, date_to]` involving `account_id`
+    (whose customer is `user_id`, read from the account when not given: a sync knows it).
 
     Both rules look at the customer's rows around those days: one read serves both (the
     wider margin, each rule taking its own days of it). The duplicates it links are then
     applied to the rows read, as a second read would find them; should one of them have
     been linked or dismissed meanwhile, the rows are read again instead."""
     now = now or utcnow()
-    user_id = await user_of(session, account_id)
+    if user_id is None:
+        user_id = await user_of(session, account_id)
     if user_id is None:
         return Linked()
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ledger import rates
@@ -330,3 +330,35 @@ async def test_a_paired_leg_enriched_again_keeps_its_pairing_category(sessions):
         )
     assert found[debit] == "TRANSFER_OUT_OWN_ACCOUNT/LINK"
     assert not found[alone].endswith("/LINK")
+
+
+async def test_a_caller_that_names_the_customer_saves_the_owners_read(sessions):
+    """The sync names the account's customer: each page's detection then reads no owner
+    (one statement a page), and links what it links without being told."""
+    statements: list[str] = []
+
+    def log(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    async with sessions.begin() as s:
+        kit, wallet, same_wallet, *_ = await setup(s)
+        pairs = {}
+        for told, day in ((False, DAY0), (True, DAY0 + timedelta(days=20))):
+            original = await kit.row(wallet, day, -5_00, merchant_name="Tcell")
+            pairs[told] = (
+                day,
+                original,
+                await kit.row(same_wallet, day, -5_00, merchant_name="TCELL"),
+            )
+    for told, (day, original, copy) in pairs.items():
+        async with sessions.begin() as s:
+            connection = (await s.connection()).sync_connection
+            event.listen(connection, "before_cursor_execute", log)
+            statements.clear()
+            user = same_wallet.user_id if told else None
+            found = await links.detect_links(s, same_wallet.id, day, day, user_id=user)
+            event.remove(connection, "before_cursor_execute", log)
+            stored = await Kit(s).links()
+        assert found.duplicates == 1 and stored[copy][0] == original
+        owner_reads = [t for t in statements if "user_id" in t and "FROM account" in t]
+        assert len(owner_reads) == (0 if told else 1), statements
