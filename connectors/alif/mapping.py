@@ -36,8 +36,6 @@ OPENING_BALANCE = "OPENING_BALANCE"
 
 
 class AlifMapper(ObpMapper):
-    transaction_keys = (*ObpMapper.transaction_keys, "transaction_attributes")
-
     def account(self, raw: dict[str, Any]) -> AccountRecord:
         record = super().account(raw)
         for index, entry in enumerate(opt_list(raw, "account_attributes")):

@@ -19,7 +19,6 @@ import re
 import ssl
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -48,7 +47,7 @@ from connectors.obp.consent import (
 )
 from connectors.obp.dates import format_filter_date
 from connectors.obp.error_codes import error_class, parse_obp_code
-from connectors.obp.fields import Finite, NonFiniteNumber, Trimmed
+from connectors.obp.fields import Finite, NonFiniteNumber
 from connectors.obp.pacing import Pacer
 from connectors.obp.retry import RetryPolicy, retry_after_seconds
 from connectors.tls import BankTls, tls_refusal
@@ -95,37 +94,17 @@ def _object(body: Any) -> dict[str, Any]:
     return body
 
 
-@dataclass(frozen=True, slots=True)
-class _ListAt:
-    """The list at `key` of a body's object. With `keep`, the only keys of each item its
-    caller reads: the body is decoded without the rest where it can be (a `Trimmed`)."""
-
-    key: str
-    max_len: int | None = None
-    keep: tuple[str, ...] | None = None
-
-    def __call__(self, body: Any) -> list[Any]:
-        items = _object(body).get(self.key)
+def _list_at(key: str, max_len: int | None = None) -> Validator[list[Any]]:
+    def validate(body: Any) -> list[Any]:
+        items = _object(body).get(key)
         if not isinstance(items, list):
-            raise _ShapeError(f"expected a list at {self.key!r}")
-        if self.max_len is not None and len(items) > self.max_len:
+            raise _ShapeError(f"expected a list at {key!r}")
+        if max_len is not None and len(items) > max_len:
             # The server ignored obp_limit, so it most likely ignored obp_offset too.
-            raise _ShapeError(f"{len(items)} items for a limit of {self.max_len}")
+            raise _ShapeError(f"{len(items)} items for a limit of {max_len}")
         return items
 
-    def kept(self, content: bytes) -> Any:
-        """The body as `validate` takes it, its items trimmed to `keep`; None where it
-        must be parsed whole."""
-        if self.keep is None:
-            return None
-        items = json_body.loads_kept(content, self.key, self.keep)
-        return None if items is None else {self.key: items}
-
-
-def _list_at(
-    key: str, max_len: int | None = None, keep: tuple[str, ...] | None = None
-) -> Validator[list[Any]]:
-    return _ListAt(key, max_len, keep)
+    return validate
 
 
 def _id(value: str) -> str:
@@ -333,10 +312,8 @@ class ObpClient:
             literals.append(literal)
             return NonFiniteNumber(literal)
 
-        lister = validate if isinstance(validate, _ListAt) else None
-        trimmed = lister.kept(response.content) if lister and response.is_success else None
         try:
-            body = trimmed if trimmed is not None else json_body.loads(response.content, constant)
+            body = json_body.loads(response.content, constant)
         except ValueError as exc:
             if response.is_success:
                 raise UpstreamMalformed("body is not valid JSON", **context) from self._cause(exc)
@@ -349,14 +326,6 @@ class ObpClient:
             raise UpstreamMalformed(
                 f"unexpected body shape: {self._redact(str(exc))}", **context
             ) from self._cause(exc)
-        if trimmed is not None and lister is not None:
-            # Taken trimmed, the body parses whole too, to a list without bare literals.
-            content = response.content
-
-            def whole() -> list[Any]:
-                return Finite(lister(json_body.loads(content, constant)))
-
-            return cast(T, Trimmed(cast(list[Any], result), whole))
         # Most pages hold no bare literal: say so, and the mapper need not look for one.
         if not literals and type(result) is list:
             return cast(T, Finite(cast(list[Any], result)))
@@ -555,10 +524,8 @@ class ObpClient:
         from_date: datetime | None = None,
         to_date: datetime | None = None,
         sort: str = "ASC",
-        keep: tuple[str, ...] | None = None,
     ) -> list[Any]:
-        """One page, exactly as served: no conclusion is drawn from its length. `keep`:
-        the only keys of a transaction the caller reads (a `Trimmed` page where it can).
+        """One page, exactly as served: no conclusion is drawn from its length.
 
         OBP-API's transactions endpoint reads its filters from the request headers only
         (`createQueriesByHttpParamsFuture(callContext.requestHeaders)`), the unprefixed
@@ -578,7 +545,7 @@ class ObpClient:
         headers.update({f"obp_{name}": value for name, value in query.items()})
         path = await self._view_path(bank_id, account_id, view_id, "transactions")
         # More than asked: the server ignored the limit, and most likely the offset too.
-        validate = _list_at("transactions", max_len=limit, keep=keep)
+        validate = _list_at("transactions", max_len=limit)
         return await self._request("GET", path, validate, headers=headers, params=query)
 
     async def transaction(

@@ -183,7 +183,6 @@ class ObpConnector:
             from_date=since,
             to_date=until,
             sort="ASC",
-            keep=self._mapper.transaction_keys,
         )
         return self._mapper.map_transactions(raw, account_external_id, offset)
 

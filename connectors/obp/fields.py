@@ -8,7 +8,6 @@ readers treat missing, null and "" alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -40,16 +39,6 @@ class NonFiniteNumber:
 class Finite(list[Any]):
     """A parsed JSON list known to hold no NonFiniteNumber (the parser met no bare
     literal), so nobody has to walk it looking for one."""
-
-
-class Trimmed(Finite):
-    """A page's items holding only the keys its mapper reads (`json_body.loads_kept`).
-    `whole()` parses the page again with every key: a page with a record to quarantine is
-    mapped from that, so the record's excerpt shows it as sent."""
-
-    def __init__(self, items: list[Any], whole: Callable[[], list[Any]]) -> None:
-        super().__init__(items)
-        self.whole = whole
 
 
 def _non_finite_at(value: Any, where: str) -> tuple[str, str] | None:

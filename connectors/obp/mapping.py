@@ -36,7 +36,6 @@ from connectors.obp.cards import card_fingerprint, card_scheme, card_status, exp
 from connectors.obp.fields import (
     Finite,
     MappingError,
-    Trimmed,
     check_finite,
     money,
     money_obj,
@@ -136,8 +135,6 @@ def map_page(
                 check_finite(item, kind)
             page.records.extend(map_one(obj(item, kind)))
         except (MappingError, MoneyError) as exc:
-            if isinstance(raw, Trimmed):
-                return map_page(kind, raw.whole(), map_one, id_keys=id_keys, offset=offset)
             page.issues.append(
                 SyncIssue(kind, _issue_id(item, id_keys), redact(str(exc)), excerpt(item))
             )
@@ -146,10 +143,6 @@ def map_page(
 
 class ObpMapper:
     """Maps plain OBP v5.1.0 JSON. Subclasses override the per-record methods."""
-
-    # The keys of a transaction `transaction` reads: the client decodes only these
-    # (`json_body.loads_kept`). A subclass reading another adds it here.
-    transaction_keys: tuple[str, ...] = ("id", "details", "other_account")
 
     def __init__(self, *, today: Callable[[], date] = _today) -> None:
         # Card expiry depends on the date; injectable so tests do not age.

@@ -8,7 +8,6 @@ UTF-16/32, control characters, trailing bytes, truncation, deep nesting, empty b
 from __future__ import annotations
 
 import json
-import sys
 from decimal import Decimal
 from typing import Any
 
@@ -173,100 +172,3 @@ def test_plain_bodies_are_parsed_by_msgspec(monkeypatch: pytest.MonkeyPatch) -> 
     assert _now(body) == expected
     with pytest.raises(AssertionError, match="stdlib was asked"):
         json_body.loads(b"[NaN]", _literal)
-
-
-# --- `loads_kept`: a page's items with only the keys the mapper reads -------------------
-
-_KEPT = ("id", "details", "other_account")
-
-
-def _kept_expected(body: bytes) -> tuple[Any, ...] | None:
-    """What `loads_kept` may answer: the stdlib's value trimmed, where it has that shape."""
-    before = _before(body)
-    if before[0] != "value":
-        return None
-    value = json.loads(body.decode("utf-8-sig", "surrogatepass"), parse_float=Decimal)
-    items = value.get("transactions") if isinstance(value, dict) else None
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        return None
-    return ("value", _tokens([{k: item[k] for k in _KEPT if k in item} for item in items]))
-
-
-def _kept_now(body: bytes) -> tuple[Any, ...] | None:
-    items = json_body.loads_kept(body, "transactions", _KEPT)
-    return None if items is None else ("value", _tokens(items))
-
-
-@st.composite
-def _pages(draw: st.DrawFn) -> bytes:
-    """`{"transactions": [...]}` bodies: items of kept and other keys, repeated keys,
-    items that are not objects, and the near misses of `_bodies` around them."""
-    keys = st.sampled_from([*_KEPT, "this_account", "metadata", "x"])
-    items = []
-    for _ in range(draw(st.integers(0, 4))):
-        if draw(st.integers(0, 9)) == 0:
-            items.append(draw(_json_text(2)))
-            continue
-        pairs = draw(st.lists(st.tuples(keys, _json_text(1)), max_size=6))
-        items.append("{" + ",".join(f'"{k}":{v}' for k, v in pairs) + "}")
-    text = '{"transactions":[' + ",".join(items) + "]"
-    if draw(st.booleans()):
-        text += ',"other":' + draw(_json_text(1))
-    body = (text + "}").encode("utf-8", "surrogatepass")
-    if draw(st.integers(0, 4)) == 0:
-        at = draw(st.integers(0, len(body)))
-        body = body[:at] + draw(st.sampled_from(_EXTRA)) + body[at:]
-    return body
-
-
-@settings(max_examples=1000)
-@given(st.one_of(_pages(), _bodies()))
-def test_loads_kept_answers_the_stdlibs_value_trimmed_or_nothing(body: bytes) -> None:
-    now = _kept_now(body)
-    assert now is None or now == _kept_expected(body)
-
-
-def test_loads_kept_takes_plain_pages() -> None:
-    """The fast path answers for a well-formed page (it is not always None)."""
-    body = (
-        b'{"transactions": [{"id": "t-1", "this_account": {"id": "a"}, "details": '
-        b'{"value": {"amount": "-1.50"}, "rate": 1.25}, "id": "t-2"}, {"metadata": null}],'
-        b' "other": [1]}'
-    )
-    assert _kept_now(body) == _kept_expected(body) is not None
-    assert json_body.loads_kept(body, "transactions", _KEPT) == [
-        {"id": "t-2", "details": {"value": {"amount": "-1.50"}, "rate": Decimal("1.25")}},
-        {},
-    ]
-
-
-@pytest.mark.parametrize("shape", ["list", "object"])
-@pytest.mark.parametrize("where", ["details", "metadata"])
-def test_loads_kept_is_never_deeper_than_the_stdlib(shape: str, where: str) -> None:
-    """A page nested past the stdlib's limit, in a kept key or a skipped one, is left to
-    the whole parse (which raises as the stdlib did)."""
-    limit = _stdlib_limit(shape)
-    for depth in range(limit - 12, limit + 12):
-        body = b'{"transactions": [{"id": "t", "%s": %s}]}' % (
-            where.encode(),
-            _nested(shape, depth - 3),
-        )
-        if _kept_now(body) is not None:
-            assert _before(body)[0] == "value", depth
-
-
-@pytest.mark.parametrize("limit", [4300, 640, 0])
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5)), max_size=6))
-def test_long_integers_are_found_wherever_they_lie(limit: int, runs: list[tuple[int, int]]) -> None:
-    """`_long_integer` finds every run of more digits than the stdlib converts, at any
-    position (around the multiples of the limit it looks at), and no shorter one."""
-    sizes = [0, 1, limit - 1, limit, limit + 1, 2 * limit + 3]
-    body = b"".join(b"x" * sizes[gap] + b"7" * sizes[run] for gap, run in runs)
-    before = sys.get_int_max_str_digits()
-    sys.set_int_max_str_digits(limit)
-    try:
-        found = json_body._long_integer(body)
-    finally:
-        sys.set_int_max_str_digits(before)
-    longest = max((len(run) for run in body.split(b"x")), default=0)
-    assert found == (limit > 0 and longest > limit)
