@@ -16,9 +16,9 @@ from sqlalchemy import (
     Table,
     and_,
     case,
-    exists,
     func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,11 +95,18 @@ def not_a_copy_here(t: Rows, account_id: int) -> ColumnElement[bool]:
     """Leaves out a duplicate whose original is on the same account (a card feed and an
     account feed of it, an overlapping statement file): the account's statement counts
     the payment once. A copy of another account's row (one bank account linked twice)
-    stays: on its own account's statement it is that account's only row."""
+    stays: on its own account's statement it is that account's only row.
+
+    Written as the original's account, read by its key for each copy (the few rows with
+    a `duplicate_of_id`), not as `NOT EXISTS`: PostgreSQL plans that as an anti-join or a
+    hashed subplan, each hashing every row of the account's history, so the opening and
+    the last booked row (one row each, LIMIT 1) read the whole history instead of an end
+    of the booking index (1 s at 1M rows, against under 1 ms)."""
     original = TX.alias("original")
-    return ~exists().where(
-        original.c.id == t.c.duplicate_of_id, original.c.account_id == account_id
+    its_account = (
+        select(original.c.account_id).where(original.c.id == t.c.duplicate_of_id).scalar_subquery()
     )
+    return or_(t.c.duplicate_of_id.is_(None), its_account.is_distinct_from(account_id))
 
 
 def _as_of(as_of: datetime) -> FromClause:
