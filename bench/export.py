@@ -11,6 +11,7 @@ first row (after the figures) and what streaming the rows added to it:
 
     .venv/bin/python -m bench.export --ns 10000,100000,1000000 --format csv
     .venv/bin/python -m bench.export --url postgresql+asyncpg://postgres@127.0.0.1:5432/alif_bench_export
+    .venv/bin/python -m bench.export --ns 100000 --years 10   # a year's statement, 10x history
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ WORDS = ["Оплата", "Бозори Корвон", "Auchan", "Перевод"
 CATEGORIES = ["groceries", "restaurants", "transport", "mobile", None, "FOOD_AND_DRINK_COFFEE"]
 
 
-async def seed(url: str, n: int) -> None:
-    """One account with n booked rows and a running balance, in a fresh schema."""
+async def seed(url: str, n: int, years: int = 1) -> None:
+    """One account with n booked rows a year over `years` years and a running balance,
+    in a fresh schema."""
     engine = create_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(metadata.drop_all)
@@ -66,9 +68,9 @@ async def seed(url: str, n: int) -> None:
              "number_masked": "••••8601", "currency": "TJS", "payload_hash": "-"},
         )  # fmt: skip
     balance, per_day = 1_000_00, max(1, n // 365)
-    for first in range(0, n, CHUNK):
+    for first in range(0, n * years, CHUNK):
         rows: list[dict[str, Any]] = []
-        for i in range(first, min(n, first + CHUNK)):
+        for i in range(first, min(n * years, first + CHUNK)):
             day = START + timedelta(i // per_day)
             amount = rng.randint(-50_00, 40_00)
             balance += amount
@@ -87,16 +89,20 @@ async def seed(url: str, n: int) -> None:
     await engine.dispose()
 
 
-def _period(n: int) -> tuple[date, date]:
+def _period(n: int, years: int = 1) -> tuple[date, date]:
+    """The statement's period: the days of the history's last n rows (n rows, and with
+    more years before it, those of its first day that came before them)."""
     per_day = max(1, n // 365)
-    return START, START + timedelta((n - 1) // per_day)
+    return START + timedelta((years - 1) * n // per_day), START + timedelta(
+        (years * n - 1) // per_day
+    )
 
 
-async def raw(url: str, n: int) -> dict[str, float]:
+async def raw(url: str, n: int, years: int) -> dict[str, float]:
     from ledger.exports.source import BATCH, rows_query
 
     engine = create_engine(url)
-    first, last = _period(n)
+    first, last = _period(n, years)
     started, count = time.perf_counter(), 0
     async with session_factory(engine)() as session:
         stmt = rows_query(1, first, last, booked_only=True).execution_options(yield_per=BATCH)
@@ -107,12 +113,12 @@ async def raw(url: str, n: int) -> dict[str, float]:
     return {"rows": count, "seconds": seconds}
 
 
-async def export(url: str, n: int, fmt: str) -> dict[str, float]:
+async def export(url: str, n: int, fmt: str, years: int) -> dict[str, float]:
     from ledger import exports
     from ledger.exports import ExportFormat
 
     engine = create_engine(url)
-    first, last = _period(n)
+    first, last = _period(n, years)
     started = time.perf_counter()
     async with session_factory(engine)() as session:
         found = await exports.open_export(
@@ -138,20 +144,20 @@ def _peak_mb() -> float:
 
 def _child(args: argparse.Namespace) -> None:
     if args.step == "seed":
-        asyncio.run(seed(args.db, args.n))
+        asyncio.run(seed(args.db, args.n, args.years))
         result: dict[str, float] = {}
     elif args.step == "raw":
-        result = asyncio.run(raw(args.db, args.n))
+        result = asyncio.run(raw(args.db, args.n, args.years))
     else:
-        result = asyncio.run(export(args.db, args.n, args.format))
+        result = asyncio.run(export(args.db, args.n, args.format, args.years))
     result["peak_rss_mb"] = _peak_mb()
     print(json.dumps(result))
 
 
-def _run(step: str, db: str, n: int, fmt: str) -> dict[str, float]:
+def _run(step: str, db: str, n: int, fmt: str, years: int) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, "-m", "bench.export", "--child", step, "--db", db,
-         "--n", str(n), "--format", fmt],
+         "--n", str(n), "--format", fmt, "--years", str(years)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -166,6 +172,9 @@ def main() -> None:
     parser.add_argument("--child", dest="step", default=None)
     parser.add_argument("--db")
     parser.add_argument("--n", type=int)
+    parser.add_argument(
+        "--years", type=int, default=1, help="years of history, N rows each; the last is exported"
+    )
     args = parser.parse_args()
     if args.step is not None:
         _child(args)
@@ -174,16 +183,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.ns.split(",")):
             db = args.url or f"sqlite+aiosqlite:///{Path(tmp) / f'export-{n}.db'}"
-            _run("seed", db, n, args.format)
-            base, ours = _run("raw", db, n, args.format), _run("export", db, n, args.format)
-            assert base["rows"] == ours["rows"] == n, (base, ours)
+            _run("seed", db, n, args.format, args.years)
+            base = _run("raw", db, n, args.format, args.years)
+            ours = _run("export", db, n, args.format, args.years)
+            assert base["rows"] == ours["rows"] >= n, (base, ours)
             entry = {
                 "n": n,
+                "history_years": args.years,
+                "statement_rows": ours["rows"],
                 "format": args.format,
                 "raw_seconds": round(base["seconds"], 3),
                 "export_seconds": round(ours["seconds"], 3),
                 "ratio": round(ours["seconds"] / base["seconds"], 2),
-                "rows_per_second": round(n / ours["seconds"]),
+                "rows_per_second": round(ours["rows"] / ours["seconds"]),
                 "bytes": ours["bytes"],
                 "raw_peak_rss_mb": round(base["peak_rss_mb"], 1),
                 "export_peak_rss_mb": round(ours["peak_rss_mb"], 1),
@@ -195,8 +207,12 @@ def main() -> None:
             print(json.dumps(entry), flush=True)
     RESULTS.parent.mkdir(exist_ok=True)
     kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    database = report[0]["database"] if report else None
-    kept = [e for e in kept if e.get("database", "sqlite") != database] + report
+
+    def key(entry: dict[str, Any]) -> tuple[Any, ...]:
+        return entry.get("database", "sqlite"), entry["n"], entry.get("history_years", 1)
+
+    ran = {key(e) for e in report}
+    kept = [e for e in kept if key(e) not in ran] + report
     RESULTS.write_text(json.dumps(kept, indent=2) + "\n")
 
 
