@@ -164,6 +164,13 @@ def _run(step: str, db: str, n: int, fmt: str, years: int) -> dict[str, float]:
     return result
 
 
+def _positive(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of years >= 1")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ns", default="10000,100000,1000000")
@@ -173,7 +180,10 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--n", type=int)
     parser.add_argument(
-        "--years", type=int, default=1, help="years of history, N rows each; the last is exported"
+        "--years",
+        type=_positive,
+        default=1,
+        help="years of history, N rows each; the last is exported",
     )
     args = parser.parse_args()
     if args.step is not None:

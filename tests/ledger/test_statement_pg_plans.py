@@ -18,6 +18,7 @@ from ledger.models import Transaction, table
 from ledger.queries.statements import statement_figures
 
 from .factories import connected_account
+from .pg_plans import rows_read
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
@@ -25,13 +26,6 @@ TX = table(Transaction)
 START = date(2016, 1, 1)
 PER_DAY = 8
 DAYS = 3650  # ten years of history before the statement's days
-
-
-def _rows_read(plan: dict[str, Any], relation: str) -> int:
-    own = 0
-    if plan.get("Relation Name") == relation:
-        own = round(float(plan["Actual Rows"]) * int(plan["Actual Loops"]))
-    return own + sum(_rows_read(child, relation) for child in plan.get("Plans", []))
 
 
 async def _history(session: AsyncSession) -> tuple[int, list[dict[str, Any]]]:
@@ -56,7 +50,7 @@ async def test_the_figures_read_the_period_whatever_the_history_before_it(
 ) -> None:
     async with sessions.begin() as s:
         account, rows = await _history(s)
-        # A copy of the period's first row, on the same account: the statement leaves it out.
+        # A copy of the period's last row, on the same account: the statement leaves it out.
         original = (await s.execute(text("SELECT max(id) FROM ledger_transaction"))).scalar()
         await s.execute(
             insert(TX),
@@ -83,7 +77,7 @@ async def test_the_figures_read_the_period_whatever_the_history_before_it(
         for statement, params in statements:
             found = await driver.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", *params)
             plan = (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
-            reads.append(_rows_read(plan, "ledger_transaction"))
+            reads.append(rows_read(plan, "ledger_transaction"))
     period = [r for r in rows if first <= r["booking_date"] <= last]
     assert figures.count == len(period)  # the copy left out
     assert figures.closing.minor == period[-1]["balance_after_minor"]

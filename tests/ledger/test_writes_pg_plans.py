@@ -17,6 +17,7 @@ from ledger import bulk_pg, revisions, writes
 from ledger.models import Transaction, Transfer, table
 
 from .factories import connected_account
+from .pg_plans import rows_read
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
@@ -38,15 +39,6 @@ async def _explain(session: AsyncSession, statement: Any, params: dict[str, Any]
     sql = f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}"
     found = await driver.fetchval(sql, *(params[name] for name in order))
     return json.loads(found)[0]["Plan"] if isinstance(found, str) else found[0]["Plan"]
-
-
-def _rows_read(plan: dict[str, Any], relation: str) -> int:
-    """Rows the plan's scans of `relation` produced over all their loops (PostgreSQL
-    reports a loop's rows as the mean, rounded: a probe finding nothing counts as one)."""
-    own = 0
-    if plan.get("Relation Name") == relation:
-        own = round(float(plan["Actual Rows"]) * int(plan["Actual Loops"]))
-    return own + sum(_rows_read(child, relation) for child in plan.get("Plans", []))
 
 
 def _transfer(conn: int, account: int, i: int) -> dict[str, Any]:
@@ -78,7 +70,7 @@ async def test_a_lookup_probes_each_key_not_the_connections_rows(
         query = writes._lookup_unnest(TRANSFERS, ("connection_id",), "external_id", ("id",))
         plan = await _explain(s, query, {"connection_id": conn, "keys": keys})
     assert found == {f"tr-{i}": (100 + i,) for i in range(0, 2 * ASKED, 2)}
-    assert _rows_read(plan, "transfer") <= len(keys)  # about one per key, not 3000
+    assert rows_read(plan, "transfer") <= len(keys)  # about one per key, not 3000
 
 
 async def test_the_bulk_path_reads_back_only_the_staged_rows(
@@ -117,4 +109,4 @@ async def test_the_bulk_path_reads_back_only_the_staged_rows(
         explained = await _explain(s, plan.stored, {})
         stored = (await s.execute(plan.stored)).all()
     assert sorted(row[1] for row in stored) == sorted(row["external_id"] for row in page)
-    assert _rows_read(explained, "ledger_transaction") <= ASKED  # not 3000
+    assert rows_read(explained, "ledger_transaction") <= ASKED  # not 3000
