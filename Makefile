@@ -15,8 +15,10 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/alif-graph demo
 
+# The suite runs in one pytest-xdist worker per core (PYTEST_WORKERS=0: in this process).
+PYTEST_WORKERS ?= auto
 test: $(BIN)/.installed
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -4,6 +4,7 @@
 ALIF_GRAPH_TEST_POSTGRES_URL, else from a server answering on 127.0.0.1:5432; when neither
 is there the PostgreSQL half is skipped, except under CI=true, where that is a failure.
 Each test gets a clean schema: a fresh SQLite file, or a fresh PostgreSQL schema.
+Under pytest-xdist (`make test`) each worker counts its own and the controller sums them.
 """
 
 from __future__ import annotations
@@ -103,6 +104,13 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return session_factory(engine)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    # Under pytest-xdist the tests run in workers: each reports its counts when it ends.
+    for name, count in node.workeroutput.get("database_tests_passed", {}).items():
+        _ran[name] += count
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.write_line(
         f"database tests passed: sqlite={_ran['sqlite']} postgresql={_ran['postgresql']}"
@@ -110,6 +118,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workeroutput"):  # an xdist worker: the controller sums
+        session.config.workeroutput["database_tests_passed"] = dict(_ran)
+        return
     # Under CI a suite whose PostgreSQL half never ran has not tested what production runs.
     if _in_ci() and _ran["sqlite"] > 0 and _ran["postgresql"] == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
