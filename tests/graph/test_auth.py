@@ -16,6 +16,7 @@ from graph.auth.scopes import ALL_SCOPES
 from graph.relay.ids import to_global_id
 from ledger.models import Consent, table
 
+from ..tampering import tamper
 from .helpers import KEYS, Api, claims_of, codes, counting, sign
 from .ledger_data import PHONE_B, LedgerData
 
@@ -90,7 +91,7 @@ async def test_tampered_tokens_are_refused(api: Api, ledger: LedgerData, session
         sign(claims, algorithm="HS512"),  # the algorithm is pinned
         f"{header.decode()}.{payload.decode()}.",  # alg: none
         sign({**claims, "sub": str(ledger.user_b)}, key=b"x" * 32),
-        token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"),
+        tamper(token),
     ]
     assert claims["cid"] == consent
 

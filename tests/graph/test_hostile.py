@@ -16,6 +16,7 @@ from graph.relay.ids import to_global_id
 from graph.server.body_limit import BodyLimit
 from graph.settings import Settings
 
+from ..tampering import tamper
 from .conftest import AppApi
 from .helpers import SECRET, Api, codes
 from .ledger_data import LedgerData
@@ -107,7 +108,7 @@ async def test_without_a_genuine_token_the_refusal_is_charged_to_the_address(
     app_api: AppApi, ledger: LedgerData
 ):
     api = await app_api(rate_failed_auth_per_ip_per_minute=2)
-    forged = (await api.token())[:-4] + "AAAA"
+    forged = tamper(await api.token())
     for token in (None, forged):
         response = await post_raw(api, padded(LIMIT + 1), token)
         assert response.status_code == 413

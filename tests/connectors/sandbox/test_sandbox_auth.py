@@ -14,6 +14,7 @@ import pytest
 
 from connectors.sandbox import SandboxBank
 
+from ...tampering import tamper
 from .sandbox_support import API, BANK, FakeClock, Login, account_path, expect_error
 
 CONSENTS = f"{API}/banks/{BANK}/my/consents"
@@ -374,8 +375,7 @@ async def test_consent_header_errors(
 ) -> None:
     headers = await login()
     consent = await _accepted_consent(client, headers, EVERYTHING)
-    head, payload, signature = consent["jwt"].split(".")
-    tampered = f"{head}.{payload}.{signature[:-2]}AA"
+    tampered = tamper(consent["jwt"])
     key = {"Consumer-Key": bank.consumer_key}
 
     unknown = await client.get(
