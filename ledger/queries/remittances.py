@@ -47,7 +47,9 @@ TRANSFERS = table(Transfer)
 EVENTS = table(TransferEvent)
 
 GROUPINGS = ("CORRIDOR", "MONTH", "COUNTERPARTY")
-CROSS_BORDER_RAILS = ("VISA_DIRECT", "SWIFT", "MONEY_TRANSFER_SYSTEM", "KORTI_MILLI")
+# The TransferRail values that cross a border (Korti Milli, the national card system, is a
+# card scheme, not a rail: no transfer carries it).
+CROSS_BORDER_RAILS = ("VISA_DIRECT", "SWIFT", "MONEY_TRANSFER_SYSTEM")
 ENDED_BADLY = ("FAILED", "CANCELLED", "RETURNED")
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
