@@ -508,7 +508,7 @@ async def _cpu_sync(n: int, page_size: int, workdir: Path) -> dict[str, Any]:
     a fresh ledger, each followed by its floor against that ledger's rows.
 
     The machine is shared: other tenants only ever add time, to the sync or to the floor,
-    and in runs of one pair each the floor alone moved 0.31-0.47 s and a run's ratio
+    and in runs of one pair each the floor alone moved 0.31-0.67 s and a run's ratio
     2.0-4.2 (docs/performance.md). The least sync time over the least floor time of
     alternating pairs is the figure least moved by them (as `timeit` takes the least)."""
     probe = create_app(SandboxConfig(seed=1, customers=1, as_of=AS_OF)).state.bank

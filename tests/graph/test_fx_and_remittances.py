@@ -527,3 +527,13 @@ async def test_conversions_and_links_cost_the_same_statements_whatever_the_page_
         assert len(body["data"]["transactions"]["edges"]) == first
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_every_cross_border_rail_is_one_a_transfer_can_have():
+    # A rail no mapping stores and the API cannot show would count nothing, silently.
+    from connectors.alif.transfers import RAILS
+    from graph.transfers.types import TransferRail
+    from ledger.queries.remittances import CROSS_BORDER_RAILS
+
+    assert set(CROSS_BORDER_RAILS) <= {rail.value for rail in TransferRail}
+    assert set(CROSS_BORDER_RAILS) <= RAILS
