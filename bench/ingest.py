@@ -727,9 +727,20 @@ async def _http_sync(
     return result
 
 
+def _sizes(text: str) -> list[int]:
+    """`--ns` and `--page-sizes`: positive whole numbers, comma-separated."""
+    try:
+        sizes = [int(x) for x in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of sizes >= 1")
+    return sizes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--ns", default="10000,100000", help="comma-separated sizes")
+    parser.add_argument("--ns", type=_sizes, default="10000,100000", help="comma-separated sizes")
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per size; medians are reported")
     parser.add_argument(
@@ -737,6 +748,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--page-sizes",
+        type=_sizes,
         help="with --url: time single pages of these sizes through both PostgreSQL paths",
     )
     parser.add_argument(
@@ -774,7 +786,7 @@ def main() -> None:
     if args.page_sizes:
         if args.url is None:
             parser.error("--page-sizes needs --url")
-        sizes = [int(x) for x in args.page_sizes.split(",")]
+        sizes = args.page_sizes
         found = asyncio.run(_page_sizes(args.url, sizes, args.repeat))
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "ingest_page_sizes.json").write_text(json.dumps(found, indent=2) + "\n")
@@ -787,7 +799,7 @@ def main() -> None:
         if args.one:
             print(json.dumps(run_bank(args.one, args.page_size)))
             return
-        for n in (int(x) for x in args.ns.split(",")):
+        for n in args.ns:
             print(json.dumps(_run_process(n, args.page_size, mode="--bank-only")))
         return
     if args.one and args.cpu:
@@ -799,7 +811,7 @@ def main() -> None:
     if args.cpu or args.http:
         mode = "--cpu" if args.cpu else "--http"
         found = []
-        for n in (int(x) for x in args.ns.split(",")):
+        for n in args.ns:
             runs = [
                 _run_process(n, args.page_size, mode=mode, latency_ms=args.latency_ms)
                 for _ in range(args.repeat)
@@ -812,11 +824,11 @@ def main() -> None:
         print(json.dumps(run_one(args.one, args.page_size, args.url, enrich=not args.no_enrich)))
         return
     if args.compare_enrichment:
-        for n in (int(x) for x in args.ns.split(",")):
+        for n in args.ns:
             print(json.dumps(_compare(n, args.page_size, args.repeat)))
         return
     results = []
-    for n in (int(x) for x in args.ns.split(",")):
+    for n in args.ns:
         if args.url is None:
             runs = [_run_process(n, args.page_size) for _ in range(args.repeat)]
             result = _summary(runs)
