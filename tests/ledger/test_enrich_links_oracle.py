@@ -71,7 +71,7 @@ def _matches_over_every_pair(
             if (a.amount_minor, a.currency) != (b.amount_minor, b.currency):
                 continue
             gap = abs((a.booking_date - b.booking_date).days)
-            if gap > duplicates.WINDOW_DAYS or (focus and not {a.id, b.id} & focus):
+            if gap > duplicates.WINDOW_DAYS or (focus is not None and not {a.id, b.id} & focus):
                 continue
             eligible = all(
                 not r.not_duplicate and r.internal_transfer_leg_id is None for r in (a, b)
@@ -133,6 +133,22 @@ def test_both_rules_find_what_every_pair_checked_finds(seed: int) -> None:
         shuffled = rows[:]
         rng.shuffle(shuffled)
         assert duplicates.matches(shuffled, focus=focus) == _matches_over_every_pair(rows, focus)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_any_focus_finds_what_every_pair_checked_finds(seed: int) -> None:
+    """Only the focus's rows look for partners (forward and backward in a day-sorted
+    group, debits and credits both): any subset as the focus, empty and whole included,
+    dense days (many rows a day meet across the window's edges), finds exactly the pairs
+    touching it."""
+    rng = random.Random(1000 + seed)
+    rows = _rows(rng, rng.randrange(2, 240), rng.choice([1, 2, 5, 8]))
+    books = {c: fx.RateBook(c, []) for c in {r.currency for r in rows}}
+    ids = [r.id for r in rows]
+    for focus in (set(), set(ids), set(rng.sample(ids, rng.randrange(1, len(ids) + 1)))):
+        assert duplicates.matches(rows, focus=focus) == _matches_over_every_pair(rows, focus)
+        expected = _pairs_over_every_pair(rows, books, focus)
+        assert own_transfers.pairs(rows, books, focus=focus) == expected
 
 
 def test_the_generated_rows_link_in_every_way() -> None:
