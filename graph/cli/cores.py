@@ -3,15 +3,17 @@
 `os.cpu_count()` reports the machine's cores, not the ones a process is given: a container
 started with `--cpus 2` on a 32-core host, or a process pinned with `taskset`, would start
 32 workers that the kernel then throttles or crowds onto two cores. So: the process's CPU
-affinity, capped by its cgroup's CPU quota (cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us` over
-`cpu.cfs_period_us`), rounded down as Go's automaxprocs does (a quota of 1.5 cores gives one
-worker, not two throttled ones), and never below one.
+affinity, capped by the least CPU quota of its cgroup and the cgroups above it (cgroup v2
+`cpu.max`, v1 `cpu.cfs_quota_us` over `cpu.cfs_period_us`), rounded down as Go's
+automaxprocs does (a quota of 1.5 cores gives one worker, not two throttled ones), and
+never below one.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -31,27 +33,64 @@ def usable_cores(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> i
 
 
 def cgroup_quota(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> float | None:
-    """The CPU quota of this process's cgroup in cores, or None: no quota, or none found."""
-    for path in _v2_candidates(root, proc_cgroup):
-        fields = _read(path / "cpu.max").split()
-        if len(fields) == 2:
-            return None if fields[0] == "max" else _ratio(fields[0], fields[1])
+    """The CPU quota over this process in cores, or None: no quota, or none found.
+
+    A quota binds every cgroup below the one that sets it (a pod's limit over each of its
+    containers, a slice's over each service), so it is the least quota on the way from the
+    process's own cgroup up to the root: its own cgroup saying `max` does not lift its
+    parent's. cgroup v2 where its `cpu.max` files are, v1 (`cpu.cfs_quota_us` over
+    `cpu.cfs_period_us` in the cpu controller's tree) otherwise."""
+    v2 = [_read(path / "cpu.max") for path in _upwards(root, _own_path(proc_cgroup, "0::"))]
+    if any(v2):
+        return _least(_v2_quota(text) for text in v2)
     v1 = root / "cpu"
-    quota, period = _read(v1 / "cpu.cfs_quota_us"), _read(v1 / "cpu.cfs_period_us")
-    if quota and period and not quota.startswith("-"):
-        return _ratio(quota, period)
-    return None
+    return _least(
+        _v1_quota(_read(path / "cpu.cfs_quota_us"), _read(path / "cpu.cfs_period_us"))
+        for path in _upwards(v1, _v1_path(proc_cgroup))
+    )
 
 
-def _v2_candidates(root: Path, proc_cgroup: Path) -> list[Path]:
-    """This process's own cgroup (the `0::/path` line), then the root one, which is its
-    own inside a container's cgroup namespace."""
-    candidates = []
+def _own_path(proc_cgroup: Path, prefix: str) -> str:
+    """This process's cgroup path from the `/proc/self/cgroup` line starting `prefix`;
+    "/" (the root: its own inside a container's cgroup namespace) if there is none."""
     for line in _read(proc_cgroup).splitlines():
-        if line.startswith("0::"):
-            candidates.append(root / line[3:].strip().lstrip("/"))
-    candidates.append(root)
-    return candidates
+        if line.startswith(prefix):
+            return line[len(prefix) :].strip() or "/"
+    return "/"
+
+
+def _v1_path(proc_cgroup: Path) -> str:
+    """The process's path in the v1 hierarchy holding the `cpu` controller
+    (`4:cpu,cpuacct:/docker/abc`)."""
+    for line in _read(proc_cgroup).splitlines():
+        fields = line.split(":", 2)
+        if len(fields) == 3 and "cpu" in fields[1].split(","):
+            return fields[2].strip() or "/"
+    return "/"
+
+
+def _upwards(root: Path, own: str) -> list[Path]:
+    """The cgroup directories from `own` (a path under `root`) up to `root` itself."""
+    parts = [part for part in own.split("/") if part and part not in (".", "..")]
+    return [root.joinpath(*parts[:depth]) for depth in range(len(parts), -1, -1)]
+
+
+def _least(quotas: Iterable[float | None]) -> float | None:
+    found = [quota for quota in quotas if quota is not None]
+    return min(found) if found else None
+
+
+def _v2_quota(text: str) -> float | None:
+    fields = text.split()
+    if len(fields) != 2 or fields[0] == "max":
+        return None
+    return _ratio(fields[0], fields[1])
+
+
+def _v1_quota(quota: str, period: str) -> float | None:
+    if not quota or not period or quota.startswith("-"):
+        return None
+    return _ratio(quota, period)
 
 
 def _ratio(quota: str, period: str) -> float | None:

@@ -87,3 +87,50 @@ def test_usable_cores_is_the_affinity_capped_by_the_quota(
 
 def test_usable_cores_on_this_machine_is_within_what_it_reports():
     assert 1 <= usable_cores() <= (os.cpu_count() or 1)
+
+
+def _cpu_max(root: Path, path: str, content: str) -> None:
+    where = root / path.lstrip("/")
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "cpu.max").write_text(content + "\n")
+
+
+@pytest.mark.parametrize(
+    ("levels", "expected"),
+    [
+        # A pod's limit over a container that sets none of its own.
+        ({"/": "max 100000", "/kubepods": "200000 100000", "/kubepods/pod/c1": "max 100000"}, 2.0),
+        # The least on the way up binds, wherever it is.
+        ({"/kubepods": "400000 100000", "/kubepods/pod": "150000 100000"}, 1.5),
+        ({"/kubepods": "100000 100000", "/kubepods/pod/c1": "300000 100000"}, 1.0),
+        # Levels without the file (controller not enabled there) or malformed are skipped.
+        ({"/kubepods/pod": "garbage", "/": "250000 100000"}, 2.5),
+        ({"/kubepods/pod/c1": "max 100000"}, None),
+    ],
+)
+def test_a_v2_quota_above_the_process_s_cgroup_binds_it(
+    tmp_path: Path, levels: dict[str, str], expected: float | None
+):
+    for path, content in levels.items():
+        _cpu_max(tmp_path, path, content)
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text("0::/kubepods/pod/c1\n")
+    assert cgroup_quota(tmp_path, proc) == expected
+
+
+def test_a_v2_cgroup_not_under_the_root_given_is_not_looked_for_outside_it(tmp_path: Path):
+    (tmp_path / "cpu.max").write_text("300000 100000\n")
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text("0::/../../etc\n")  # never a path outside the cgroup tree
+    assert cgroup_quota(tmp_path, proc) == 3.0
+
+
+def test_the_v1_quota_of_the_process_s_own_cgroup_and_its_parents(tmp_path: Path):
+    for path, quota in (("", "-1"), ("docker", "300000"), ("docker/abc", "-1")):
+        where = tmp_path / "cpu" / path
+        where.mkdir(parents=True, exist_ok=True)
+        (where / "cpu.cfs_quota_us").write_text(quota)
+        (where / "cpu.cfs_period_us").write_text("100000")
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text("12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n0::/\n")
+    assert cgroup_quota(tmp_path, proc) == 3.0
