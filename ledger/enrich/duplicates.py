@@ -25,10 +25,11 @@ no duplicate (`not_duplicate_at`) is never linked again, neither is an own-trans
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from operator import attrgetter
 
@@ -106,27 +107,51 @@ def matches(rows: Sequence[Candidate], *, focus: set[int] | None = None) -> list
     for row in rows:
         by_amount.setdefault((row.amount_minor, row.currency), []).append(row)
     found: list[tuple[Decimal, int, int, int, str]] = []
+
+    def consider(a: Candidate, b: Candidate, gap: int) -> None:
+        rule = rule_of(a, b)  # the cheapest test first: most pairs stop here
+        if rule is None or not (_eligible(a) and _eligible(b)) or not payees_agree(a, b):
+            return
+        earlier, later = sorted((a.id, b.id))
+        found.append((score_of(rule, a.booking_date, b.booking_date), gap, earlier, later, rule))
+
     for group in by_amount.values():
         if len(group) < 2:
             continue
-        # By day: each row meets only the rows up to WINDOW_DAYS after it (a group of
-        # one fixed fee can hold thousands), and the pairs are the same in any order.
+        # By day: each row meets only the rows up to WINDOW_DAYS from it (a group of one
+        # fixed fee can hold thousands), and the pairs are the same in any order.
         group.sort(key=_day)
-        for i, a in enumerate(group):
-            for b in itertools.islice(group, i + 1, None):
+        mine = group if focus is None else [row for row in group if row.id in focus]
+        if not mine:
+            continue
+        if 2 * len(mine) >= len(group):
+            # Mostly the focus's rows: each row meets the rows after it.
+            for i, a in enumerate(group):
+                for b in itertools.islice(group, i + 1, None):
+                    gap = (b.booking_date - a.booking_date).days
+                    if gap > WINDOW_DAYS:
+                        break
+                    if focus is None or a.id in focus or b.id in focus:
+                        consider(a, b, gap)
+            continue
+        # Mostly other accounts' rows (a read covers every account of the customer): the
+        # focus's rows meet the focus's rows after them and the others' rows around them,
+        # found by day; the others' pairs among themselves are never looked at.
+        theirs = [row for row in group if row.id not in focus]
+        their_days = [row.booking_date for row in theirs]
+        for i, a in enumerate(mine):
+            for b in itertools.islice(mine, i + 1, None):
                 gap = (b.booking_date - a.booking_date).days
                 if gap > WINDOW_DAYS:
                     break
-                if focus is not None and a.id not in focus and b.id not in focus:
-                    continue
-                rule = rule_of(a, b)  # the cheapest test first: most pairs stop here
-                if rule is None or not (_eligible(a) and _eligible(b)):
-                    continue
-                if not payees_agree(a, b):
-                    continue
-                score = score_of(rule, a.booking_date, b.booking_date)
-                earlier, later = sorted((a.id, b.id))
-                found.append((score, gap, earlier, later, rule))
+                consider(a, b, gap)
+            for b in itertools.islice(
+                theirs, bisect.bisect_left(their_days, a.booking_date - _WINDOW), None
+            ):
+                gap = (b.booking_date - a.booking_date).days
+                if gap > WINDOW_DAYS:
+                    break
+                consider(a, b, abs(gap))
     result = []
     for score, _gap, earlier, later, rule in sorted(found, key=lambda f: (-f[0], *f[1:4])):
         if earlier in taken or later in taken:
@@ -137,6 +162,7 @@ def matches(rows: Sequence[Candidate], *, focus: set[int] | None = None) -> list
 
 
 _day = attrgetter("booking_date")
+_WINDOW = timedelta(days=WINDOW_DAYS)
 
 
 async def link(session: AsyncSession, found: Sequence[Match], *, now: datetime) -> list[Match]:
