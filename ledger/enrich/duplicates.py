@@ -124,7 +124,7 @@ def matches(rows: Sequence[Candidate], *, focus: set[int] | None = None) -> list
         mine = group if focus is None else [row for row in group if row.id in focus]
         if not mine:
             continue
-        if 2 * len(mine) >= len(group):
+        if focus is None or 2 * len(mine) >= len(group):
             # Mostly the focus's rows: each row meets the rows after it.
             for i, a in enumerate(group):
                 for b in itertools.islice(group, i + 1, None):
