@@ -40,32 +40,32 @@ def cgroup_quota(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> f
     process's own cgroup up to the root: its own cgroup saying `max` does not lift its
     parent's. cgroup v2 where its `cpu.max` files are, v1 (`cpu.cfs_quota_us` over
     `cpu.cfs_period_us` in the cpu controller's tree) otherwise."""
-    v2 = [_read(path / "cpu.max") for path in _upwards(root, _own_path(proc_cgroup, "0::"))]
+    v2 = [_read(path / "cpu.max") for path in _upwards(root, _own_path(proc_cgroup, None))]
     if any(v2):
         return _least(_v2_quota(text) for text in v2)
     v1 = root / "cpu"
     return _least(
         _v1_quota(_read(path / "cpu.cfs_quota_us"), _read(path / "cpu.cfs_period_us"))
-        for path in _upwards(v1, _v1_path(proc_cgroup))
+        for path in _upwards(v1, _own_path(proc_cgroup, "cpu"))
     )
 
 
-def _own_path(proc_cgroup: Path, prefix: str) -> str:
-    """This process's cgroup path from the `/proc/self/cgroup` line starting `prefix`;
-    "/" (the root: its own inside a container's cgroup namespace) if there is none."""
-    for line in _read(proc_cgroup).splitlines():
-        if line.startswith(prefix):
-            return line[len(prefix) :].strip() or "/"
-    return "/"
-
-
-def _v1_path(proc_cgroup: Path) -> str:
-    """The process's path in the v1 hierarchy holding the `cpu` controller
-    (`4:cpu,cpuacct:/docker/abc`)."""
+def _own_path(proc_cgroup: Path, controller: str | None) -> str:
+    """This process's cgroup path from `/proc/self/cgroup`: in the v2 hierarchy
+    (`0::/path`) when `controller` is None, else in the v1 hierarchy that holds it
+    (`4:cpu,cpuacct:/docker/abc`); "/" (the root: its own inside a container's cgroup
+    namespace) if there is no such line."""
     for line in _read(proc_cgroup).splitlines():
         fields = line.split(":", 2)
-        if len(fields) == 3 and "cpu" in fields[1].split(","):
-            return fields[2].strip() or "/"
+        if len(fields) != 3:
+            continue
+        number, controllers, path = fields
+        if controller is None:
+            wanted = number == "0" and not controllers
+        else:
+            wanted = controller in controllers.split(",")
+        if wanted:
+            return path.strip() or "/"
     return "/"
 
 

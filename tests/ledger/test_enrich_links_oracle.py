@@ -137,10 +137,10 @@ def test_both_rules_find_what_every_pair_checked_finds(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(40))
 def test_any_focus_finds_what_every_pair_checked_finds(seed: int) -> None:
-    """Only the focus's rows look for partners (forward and backward in a day-sorted
-    group, debits and credits both): any subset as the focus, empty and whole included,
-    dense days (many rows a day meet across the window's edges), finds exactly the pairs
-    touching it."""
+    """Whatever share of a same-amount group the focus holds (the matching walks a group
+    mostly of the focus's rows whole, and from the focus's rows by day otherwise): any
+    subset as the focus, empty and whole included, over dense days (many rows a day meet
+    across the window's edges), finds exactly the pairs touching it, for both rules."""
     rng = random.Random(1000 + seed)
     rows = _rows(rng, rng.randrange(2, 240), rng.choice([1, 2, 5, 8]))
     books = {c: fx.RateBook(c, []) for c in {r.currency for r in rows}}
